@@ -1,0 +1,101 @@
+# forklab: the VMM (vmm/), the guest kernel (guest-kernel/), musl guest programs
+# (guest-user/) and the Criterion suite (tests/). `make help` lists the targets.
+
+B        := build
+CC       ?= gcc
+MUSLCC   ?= musl-gcc
+
+HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter -Iinclude -Ivmm \
+               -D_GNU_SOURCE -MMD -MP
+HOST_LIBS   := -lelf -lfdt
+
+VMM_LIB_SRC := $(filter-out vmm/main.c,$(wildcard vmm/*.c))
+VMM_LIB_OBJ := $(VMM_LIB_SRC:%.c=$(B)/%.o)
+
+# ---- guest kernel: freestanding, higher half, no SSE, no red zone ----
+K_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter -ffreestanding \
+            -fno-pic -fno-pie -mcmodel=kernel -mno-red-zone -mgeneral-regs-only \
+            -fno-stack-protector -fno-asynchronous-unwind-tables -fno-builtin -mpreferred-stack-boundary=3 \
+            -Iinclude -Iguest-kernel/include -MMD -MP
+K_SRC    := $(shell find guest-kernel -name '*.c' -o -name '*.S' | sort)
+K_OBJ    := $(patsubst %,$(B)/%.o,$(K_SRC))
+# Debian's libfdt.a: PIC, no SSE; see guest-kernel/lib/fdt_glue.c for why it links here.
+LIBFDT_A := /usr/lib/x86_64-linux-gnu/libfdt.a
+
+# ---- guest programs: one musl-static binary per guest-user/*.c ----
+U_PROGS  := $(patsubst guest-user/%.c,$(B)/guest/%,$(wildcard guest-user/*.c))
+U_CFLAGS := -static -O2 -g -Wall -Wextra -Wno-unused-parameter
+
+# ---- tests ----
+UNIT_SRC := $(wildcard tests/unit/*.c) guest-kernel/lib/cpio.c
+INTEG_SRC := $(wildcard tests/integration/*.c)
+TEST_COMMON := $(wildcard tests/common/*.c)
+
+all: $(B)/forklab $(B)/kernel.elf $(U_PROGS) $(B)/tests/unit $(B)/tests/integration
+
+$(B)/vmm/%.o: vmm/%.c
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -c $< -o $@
+
+$(B)/libforklab.a: $(VMM_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/forklab: $(B)/vmm/main.o $(B)/libforklab.a
+	$(CC) -o $@ $^ $(HOST_LIBS)
+
+$(B)/guest-kernel/%.c.o: guest-kernel/%.c
+	@mkdir -p $(@D)
+	$(CC) $(K_CFLAGS) -c $< -o $@
+
+$(B)/guest-kernel/%.S.o: guest-kernel/%.S
+	@mkdir -p $(@D)
+	$(CC) $(K_CFLAGS) -D__ASSEMBLY__ -c $< -o $@
+
+$(B)/kernel.elf: $(K_OBJ) guest-kernel/kernel.ld
+	$(CC) -nostdlib -static -no-pie -Wl,-T,guest-kernel/kernel.ld -Wl,-z,max-page-size=0x1000 \
+	      -Wl,--build-id=none -Wl,-z,noexecstack -o $@ $(K_OBJ) $(LIBFDT_A)
+
+$(B)/guest/%: guest-user/%.c
+	@mkdir -p $(@D)
+	$(MUSLCC) $(U_CFLAGS) -o $@ $<
+
+$(B)/tests/unit: $(UNIT_SRC) $(TEST_COMMON) $(B)/libforklab.a
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -Itests -o $@ $(UNIT_SRC) $(TEST_COMMON) $(B)/libforklab.a -lcriterion $(HOST_LIBS)
+
+$(B)/tests/integration: $(INTEG_SRC) $(TEST_COMMON) $(B)/libforklab.a
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -Itests -o $@ $(INTEG_SRC) $(TEST_COMMON) $(B)/libforklab.a -lcriterion $(HOST_LIBS)
+
+# ---- user-facing targets ----
+DEPS := build-essential make musl-tools libelf-dev libfdt-dev libcriterion-dev \
+        libcapstone-dev pkg-config qemu-system-x86 busybox-static cpio kmod
+
+deps:
+	apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DEPS)
+
+run: all
+	$(B)/forklab run fork-demo
+
+test: all
+	$(B)/tests/unit
+	$(B)/tests/integration
+
+test-nested: all
+	tools/nested/run-suite.sh
+
+clean:
+	rm -rf $(B)
+
+help:
+	@echo "make deps         install the Debian packages forklab needs (apt-get, as root)"
+	@echo "make              build build/forklab, build/kernel.elf, build/guest/*, the tests"
+	@echo "make run          boot the default program (fork-demo) on /dev/kvm"
+	@echo "make test         Criterion unit and integration suites on this host's /dev/kvm"
+	@echo "make test-nested  the integration suite inside QEMU TCG nested SVM (hardware KVM)"
+	@echo "make clean        remove build/"
+
+.PHONY: all deps run test test-nested clean help
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,143 @@
+/* User/kernel boundary: the syscall entry, exception and interrupt stubs, and
+ * the one exit path to user mode. Every entry saves the user registers as a
+ * struct pt_regs (abi.h) at the top of the task's kernel stack. */
+#include <forklab/abi.h>
+
+#define ENOSYS 38
+#define EFAULT 14
+
+/* Push the general registers below orig_ax, in struct pt_regs order. */
+.macro PUSH_REGS_AFTER_DI
+	pushq %rsi
+	pushq %rdx
+	pushq %rcx
+	pushq %rax
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %rbx
+	pushq %rbp
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+.endm
+
+	.text
+/* Hardware KVM: `syscall` lands here in ring 0 with the user RSP still live.
+ * Interrupts are off (FMASK), and stay off in the kernel. */
+	.globl entry_SYSCALL_64
+entry_SYSCALL_64:
+	movq %rsp, cpu_user_sp(%rip)
+	movq cpu_sp0(%rip), %rsp
+	pushq $FL_USER_DS		/* pt_regs.ss */
+	pushq cpu_user_sp(%rip)		/* pt_regs.sp */
+	pushq %r11			/* pt_regs.flags */
+	pushq $FL_USER_CS		/* pt_regs.cs */
+	pushq %rcx			/* pt_regs.ip */
+	pushq %rax			/* pt_regs.orig_ax */
+	pushq %rdi
+	PUSH_REGS_AFTER_DI
+	movq $-ENOSYS, 80(%rsp)		/* pt_regs.ax until the call returns */
+	movq %rsp, %rdi
+	call do_syscall_64
+	/* fall through */
+
+/* The one way back to user mode (and out of kernel-mode traps): pop the
+ * frame and iretq. ret_from_fork and exec arrive here too. */
+	.globl ret_to_user
+ret_to_user:
+	movq %rdi, %rsp
+	.globl restore_regs_and_iret
+restore_regs_and_iret:
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %rbp
+	popq %rbx
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rax
+	popq %rcx
+	popq %rdx
+	popq %rsi
+	popq %rdi
+	addq $8, %rsp			/* orig_ax */
+	iretq
+
+/* Exceptions and interrupts: each stub leaves orig_ax (the error code, or -1)
+ * and the vector on the stack; trap_common swaps the vector for RDI, which
+ * puts RDI in its pt_regs slot. */
+.macro TRAP vec, has_error
+	.globl trap_\vec
+trap_\vec:
+	.if \has_error == 0
+	pushq $-1
+	.endif
+	pushq $\vec
+	jmp trap_common
+.endm
+
+trap_common:
+	cld				/* user code may have left DF set */
+	xchgq %rdi, (%rsp)
+	PUSH_REGS_AFTER_DI
+	movq %rdi, %rsi
+	movq %rsp, %rdi
+	call do_trap
+	jmp restore_regs_and_iret
+
+	TRAP 0, 0
+	TRAP 1, 0
+	TRAP 2, 0
+	TRAP 3, 0
+	TRAP 4, 0
+	TRAP 5, 0
+	TRAP 6, 0
+	TRAP 7, 0
+	TRAP 8, 1
+	TRAP 9, 0
+	TRAP 10, 1
+	TRAP 11, 1
+	TRAP 12, 1
+	TRAP 13, 1
+	TRAP 14, 1
+	TRAP 15, 0
+	TRAP 16, 0
+	TRAP 17, 1
+	TRAP 18, 0
+	TRAP 19, 0
+	TRAP 20, 0
+	TRAP 21, 1
+	TRAP 32, 0			/* LAPIC timer */
+	TRAP 255, 0			/* spurious */
+
+/* copy_user(dst, src, n): the only kernel code allowed to touch user
+ * addresses. A fault inside it that cannot be resolved resumes at
+ * copy_user_fault, which returns -EFAULT. */
+	.globl copy_user, copy_user_start, copy_user_end, copy_user_fault
+copy_user:
+copy_user_start:
+	movq %rdx, %rcx
+	shrq $3, %rcx
+	rep movsq
+	movl %edx, %ecx
+	andl $7, %ecx
+	rep movsb
+copy_user_end:
+	xorl %eax, %eax
+	ret
+copy_user_fault:
+	movq $-EFAULT, %rax
+	ret
+
+/* PVM hosts: LSTAR points here, in ring 3. int3 is the one way into ring 0
+ * from user mode there; the #BP handler recognises this address. */
+	.section .trampoline, "ax"
+	.globl pvm_trampoline
+pvm_trampoline:
+	int3

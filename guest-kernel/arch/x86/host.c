@@ -1,0 +1,72 @@
+/* The one seam between host kinds. Hardware KVM: `syscall` enters ring 0 at
+ * entry_SYSCALL_64, and memory copies are plain string instructions. PVM:
+ * `syscall` stays in ring 3 and jumps to pvm_trampoline, whose int3 reaches
+ * the #BP handler; kernel code is emulated, so bulk copies go to the VMM. */
+#include "arch.h"
+#include "lab.h"
+#include "mm.h"
+
+#define MSR_STAR 0xc0000081
+#define MSR_LSTAR 0xc0000082
+#define MSR_FMASK 0xc0000084
+/* FMASK: IF off in the kernel, DF clear for C, TF and AC off. */
+#define SYSCALL_FMASK (X86_EFLAGS_IF | 0x400UL | 0x100UL | 0x40000UL)
+/* Flags a user may set through the trampoline's R11: the arithmetic flags,
+ * TF, DF, AC and ID; IOPL and the rest stay the kernel's. */
+#define USER_FLAGS_MASK 0x254dd5UL
+
+enum host_kind host_kind;
+
+/* Page tables that map the trampoline page, shared by every address space. */
+static u64 tramp_pdpt[512] __attribute__((aligned(4096)));
+static u64 tramp_pd[512] __attribute__((aligned(4096)));
+static u64 tramp_pt[512] __attribute__((aligned(4096)));
+
+void host_init(const char *kind)
+{
+	host_kind = kind && !strcmp(kind, "pvm") ? HOST_PVM : HOST_KVM;
+	wrmsr(MSR_STAR, ((u64)FL_USER32_CS << 48) | ((u64)FL_KERNEL_CS << 32));
+	wrmsr(MSR_FMASK, SYSCALL_FMASK);
+	if (host_kind == HOST_KVM) {
+		wrmsr(MSR_LSTAR, (u64)entry_SYSCALL_64);
+		return;
+	}
+	tramp_pt[0] = __pa(pvm_trampoline) | PTE_P | PTE_U;
+	tramp_pd[0] = __pa(tramp_pt) | PTE_P | PTE_W | PTE_U;
+	tramp_pdpt[0] = __pa(tramp_pd) | PTE_P | PTE_W | PTE_U;
+	kernel_pml4[PVM_TRAMPOLINE_PML4_SLOT] = __pa(tramp_pdpt) | PTE_P | PTE_W | PTE_U;
+	wrmsr(MSR_LSTAR, PVM_TRAMPOLINE_VA);
+}
+
+/* A user int3 at the trampoline is a system call: the CPU put the return RIP
+ * in RCX and RFLAGS in R11, exactly as `syscall` on hardware. Rewrite the
+ * frame so it is the frame entry_SYSCALL_64 would have built. */
+bool host_syscall_from_trap(struct pt_regs *regs, int vector)
+{
+	if (host_kind != HOST_PVM || vector != 3 || (regs->cs & 3) != 3 ||
+	    regs->ip != PVM_TRAMPOLINE_VA + 1)
+		return false;
+	regs->orig_ax = regs->ax;
+	regs->ax = -38; /* -ENOSYS until the call returns */
+	regs->ip = regs->cx;
+	regs->flags = (regs->r11 & USER_FLAGS_MASK) | X86_EFLAGS_IF | 0x2;
+	return true;
+}
+
+void host_copy(u64 dst_pa, u64 src_pa, u64 len)
+{
+	if (host_kind == HOST_PVM && len >= 64) {
+		lab_call(FL_LAB_COPY, dst_pa, src_pa, len, 0);
+		return;
+	}
+	memcpy(__va(dst_pa), __va(src_pa), len);
+}
+
+void host_zero(u64 pa, u64 len)
+{
+	if (host_kind == HOST_PVM && len >= 64) {
+		lab_call(FL_LAB_ZERO, pa, len, 0, 0);
+		return;
+	}
+	memset(__va(pa), 0, len);
+}

@@ -1,0 +1,65 @@
+/* Exceptions and interrupts. A fault in user mode kills the task with the
+ * signal Linux would send; a fault in the kernel panics with its registers,
+ * except inside copy_user, where it becomes -EFAULT. */
+#include "arch.h"
+#include "mm.h"
+#include "syscall.h"
+#include "task.h"
+
+#define SIGILL 4
+#define SIGTRAP 5
+#define SIGBUS 7
+#define SIGFPE 8
+#define SIGSEGV 11
+
+static const struct { const char *name; u8 sig; } vectors[22] = {
+	{ "divide error", SIGFPE }, { "debug", SIGTRAP }, { "NMI", 0 }, { "breakpoint", SIGTRAP },
+	{ "overflow", SIGSEGV }, { "bound range", SIGSEGV }, { "invalid opcode", SIGILL },
+	{ "device not available", SIGFPE }, { "double fault", 0 }, { "coprocessor overrun", SIGFPE },
+	{ "invalid TSS", SIGSEGV }, { "segment not present", SIGBUS }, { "stack fault", SIGBUS },
+	{ "general protection", SIGSEGV }, { "page fault", SIGSEGV }, { "reserved", 0 },
+	{ "x87 FP error", SIGFPE }, { "alignment check", SIGBUS }, { "machine check", 0 },
+	{ "SIMD FP error", SIGFPE }, { "virtualization", 0 }, { "control protection", SIGSEGV },
+};
+
+static void page_fault(struct pt_regs *regs)
+{
+	u64 addr = read_cr2();
+	bool write = regs->orig_ax & 2;
+	bool user = (regs->cs & 3) == 3;
+	bool in_copy_user = regs->ip >= (u64)copy_user_start && regs->ip < (u64)copy_user_end;
+
+	if ((user || in_copy_user) && current && current->mm && addr < FL_USER_TOP &&
+	    handle_mm_fault(current->mm, addr, write) == 0)
+		return;
+	if (user)
+		force_sig_fault(SIGSEGV, addr, regs);
+	if (in_copy_user) {
+		regs->ip = (u64)copy_user_fault;
+		return;
+	}
+	panic_regs(regs, "page fault in the kernel at address %#lx (%s)", addr,
+		   write ? "write" : "read");
+}
+
+void do_trap(struct pt_regs *regs, u64 vector)
+{
+	if (host_syscall_from_trap(regs, vector)) {
+		do_syscall_64(regs);
+		return;
+	}
+	switch (vector) {
+	case 14:
+		page_fault(regs);
+		return;
+	case 32:
+		lapic_eoi();
+		return;
+	case 255:
+		return;
+	}
+	const char *name = vector < ARRAY_SIZE(vectors) ? vectors[vector].name : "interrupt";
+	if ((regs->cs & 3) == 3 && vector < ARRAY_SIZE(vectors) && vectors[vector].sig)
+		force_sig_fault(vectors[vector].sig, regs->ip, regs);
+	panic_regs(regs, "%s (vector %lu, error %#lx) in the kernel", name, vector, regs->orig_ax);
+}

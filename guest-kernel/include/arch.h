@@ -1,0 +1,88 @@
+/* The x86 layer: CPU setup, traps, the timer, and the host seam (hardware KVM
+ * or PVM), which is the only place that knows which host this is. */
+#ifndef K_ARCH_H
+#define K_ARCH_H
+
+#include "kernel.h"
+
+#define X86_EFLAGS_IF 0x200UL
+#define MSR_FS_BASE 0xc0000100
+#define MSR_GS_BASE 0xc0000101
+
+static inline u64 rdtsc(void)
+{
+	u32 lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((u64)hi << 32) | lo;
+}
+static inline void wrmsr(u32 msr, u64 v)
+{
+	__asm__ volatile("wrmsr" ::"c"(msr), "a"((u32)v), "d"((u32)(v >> 32)));
+}
+static inline u64 rdmsr(u32 msr)
+{
+	u32 lo, hi;
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((u64)hi << 32) | lo;
+}
+static inline u64 read_cr2(void)
+{
+	u64 v;
+	__asm__ volatile("mov %%cr2, %0" : "=r"(v));
+	return v;
+}
+static inline u64 read_cr3(void)
+{
+	u64 v;
+	__asm__ volatile("mov %%cr3, %0" : "=r"(v));
+	return v;
+}
+static inline void write_cr3(u64 v)
+{
+	__asm__ volatile("mov %0, %%cr3" ::"r"(v) : "memory");
+}
+static inline void outl(u16 port, u32 v)
+{
+	__asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port) : "memory");
+}
+static inline void outb(u16 port, u8 v)
+{
+	__asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port) : "memory");
+}
+static inline u8 inb(u16 port)
+{
+	u8 v;
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+void cpu_init(void);                 /* GDT, TSS, IDT */
+void cpu_set_kernel_stack(u64 sp0);  /* TSS.rsp0 and the syscall entry's stack */
+void lapic_timer_init(void);
+void lapic_eoi(void);
+void idle_until(u64 tsc_deadline);   /* sti; hlt until the deadline (or an interrupt) */
+
+/* ---- the host seam (arch/x86/host.c) ---- */
+enum host_kind { HOST_KVM, HOST_PVM };
+extern enum host_kind host_kind;
+extern u64 tsc_khz;
+void host_init(const char *kind);    /* syscall entry for this host kind */
+/* Phys-to-phys copy and clear: on PVM hosts one exit to the VMM instead of
+ * emulated string instructions. */
+void host_copy(u64 dst_pa, u64 src_pa, u64 len);
+void host_zero(u64 pa, u64 len);
+/* On PVM, user `syscall` jumps to a trampoline whose int3 lands here. */
+bool host_syscall_from_trap(struct pt_regs *regs, int vector);
+
+/* entry.S */
+void ret_to_user(struct pt_regs *regs) __attribute__((noreturn)); /* rsp = regs; iretq */
+long copy_user(void *dst, const void *src, size_t n); /* 0, or -EFAULT on a fault */
+extern char copy_user_start[], copy_user_end[], copy_user_fault[];
+extern char entry_SYSCALL_64[], pvm_trampoline[];
+
+/* Where the PVM trampoline appears in every address space: a PML4 slot of
+ * its own, so one set of page tables serves all processes. */
+#define PVM_TRAMPOLINE_VA 0x00007f0000000000UL
+#define PVM_TRAMPOLINE_PML4_SLOT 254
+
+#endif

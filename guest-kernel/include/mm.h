@@ -1,0 +1,71 @@
+/* Memory: physical pages with reference counts, page tables, and user
+ * address spaces (struct mm) made of VMAs. */
+#ifndef K_MM_H
+#define K_MM_H
+
+#include "kernel.h"
+
+#define PTE_P   0x1UL
+#define PTE_W   0x2UL
+#define PTE_U   0x4UL
+#define PTE_PS  0x80UL
+#define PTE_NX  (1UL << 63)
+#define PTE_ADDR 0x000ffffffffff000UL
+
+/* ---- physical pages (mm/page.c) ---- */
+void page_init(u64 mem_size, u64 reserved_end, u64 initrd_start);
+u64 page_alloc(bool zero);   /* physical address, or 0 when memory is exhausted */
+void page_get(u64 pa);
+void page_put(u64 pa);       /* frees the page when the last reference goes */
+u16 page_refcount(u64 pa);
+
+/* ---- kernel page tables (mm/vm.c) ---- */
+extern u64 kernel_pml4[512];
+void vm_init(u64 mem_size);  /* direct map + kernel image, then switch CR3 */
+
+/* ---- user address spaces (mm/vm.c) ---- */
+#define VM_READ  1
+#define VM_WRITE 2
+#define VM_EXEC  4
+#define VM_GROWSDOWN 8
+#define MAX_VMAS 64
+
+struct vma {
+	u64 start, end;  /* page aligned, [start, end) */
+	u32 flags;       /* VM_* */
+};
+
+struct mm {
+	u64 *pml4;           /* kernel VA of the top-level table */
+	u64 cr3;
+	struct vma vma[MAX_VMAS]; /* sorted by start */
+	int nvma;
+	u64 brk_start, brk;
+	u64 mmap_top;        /* next mmap search starts below this */
+	int users;
+};
+
+struct mm *mm_create(void);
+void mm_put(struct mm *mm);               /* frees pages and tables with the last user */
+void mm_switch(struct mm *mm);
+struct vma *vma_find(struct mm *mm, u64 addr);
+int vma_add(struct mm *mm, u64 start, u64 end, u32 flags); /* -ENOMEM if full/overlap */
+int vma_unmap(struct mm *mm, u64 start, u64 end);           /* unmaps pages too */
+int vma_protect(struct mm *mm, u64 start, u64 end, u32 flags);
+u64 vma_free_area(struct mm *mm, u64 len);  /* top-down search; 0 if none */
+/* Resolves a user fault at addr (demand-zero). 0, or -EFAULT if no VMA allows it. */
+int handle_mm_fault(struct mm *mm, u64 addr, bool write);
+/* Maps one page (takes the caller's reference) at va with the VMA's rights. */
+int map_user_page(struct mm *mm, u64 va, u64 pa, u32 flags);
+/* The physical address behind a user byte, faulting the page in if needed. */
+int user_pa(struct mm *mm, u64 va, bool write, u64 *pa);
+
+/* ---- user memory access (mm/uaccess.c) ---- */
+static inline bool access_ok(u64 addr, u64 len)
+{
+	return addr <= FL_USER_TOP && len <= FL_USER_TOP - addr;
+}
+long copy_from_user(void *dst, u64 usrc, size_t n);
+long copy_to_user(u64 udst, const void *src, size_t n);
+
+#endif

@@ -1,0 +1,209 @@
+/* execve for static ELF executables: validate (the file is untrusted), build
+ * a new mm with the PT_LOAD segments copied in, lay out argv, envp and auxv
+ * on the stack as Linux does, and point pt_regs at the entry. */
+#include "arch.h"
+#include "errno.h"
+#include "exec.h"
+#include "initramfs.h"
+
+struct elf64_ehdr {
+	u8 ident[16];
+	u16 type, machine;
+	u32 version;
+	u64 entry, phoff, shoff;
+	u32 flags;
+	u16 ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+};
+
+struct elf64_phdr {
+	u32 type, flags;
+	u64 offset, vaddr, paddr, filesz, memsz, align;
+};
+
+#define PT_LOAD 1
+#define PT_INTERP 3
+#define PT_PHDR 6
+#define ET_EXEC 2
+#define ET_DYN 3
+#define PF_X 1
+#define PF_W 2
+#define PF_R 4
+#define DYN_BASE 0x0000555555554000UL /* where static-PIE programs load */
+#define STACK_TOP FL_USER_TOP
+#define STACK_SIZE (8UL << 20)
+#define MAX_ARG_STRINGS 256
+#define MAX_ARG_BYTES (128UL << 10)
+
+enum { AT_NULL, AT_PHDR = 3, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_BASE, AT_FLAGS, AT_ENTRY,
+       AT_UID = 11, AT_EUID, AT_GID, AT_EGID, AT_PLATFORM, AT_HWCAP, AT_CLKTCK,
+       AT_SECURE = 23, AT_RANDOM = 25, AT_EXECFN = 31 };
+
+static int check_elf(const struct ramfs_file *f, const struct elf64_ehdr *eh)
+{
+	if (f->size < sizeof *eh || memcmp(eh->ident, "\177ELF\2\1", 6) || eh->machine != 62 ||
+	    (eh->type != ET_EXEC && eh->type != ET_DYN) || eh->phentsize != sizeof(struct elf64_phdr) ||
+	    eh->phnum == 0 || eh->phnum > 64 || eh->phoff > f->size ||
+	    eh->phnum * sizeof(struct elf64_phdr) > f->size - eh->phoff || eh->phoff % 8)
+		return -ENOEXEC;
+	const struct elf64_phdr *ph = (const void *)(f->data + eh->phoff);
+	for (int i = 0; i < eh->phnum; i++) {
+		if (ph[i].type == PT_INTERP)
+			return -ENOEXEC; /* dynamic: no loader here */
+		if (ph[i].type != PT_LOAD)
+			continue;
+		if (ph[i].offset > f->size || ph[i].filesz > f->size - ph[i].offset ||
+		    ph[i].filesz > ph[i].memsz || ph[i].memsz > FL_USER_TOP - DYN_BASE ||
+		    ph[i].vaddr > FL_USER_TOP - DYN_BASE - ph[i].memsz ||
+		    (ph[i].vaddr - ph[i].offset) % PAGE_SIZE)
+			return -ENOEXEC;
+	}
+	return 0;
+}
+
+/* Copies one PT_LOAD into fresh pages. Segments may share a page at their
+ * boundary; that page then keeps the earlier contents, gains the later ones,
+ * and gets the union of both rights in a VMA of its own. */
+static int load_segment(struct mm *mm, const struct ramfs_file *f, const struct elf64_phdr *ph,
+			u64 bias)
+{
+	u32 flags = (ph->flags & PF_R ? VM_READ : 0) | (ph->flags & PF_W ? VM_WRITE : 0) |
+		    (ph->flags & PF_X ? VM_EXEC : 0);
+	u64 vstart = ph->vaddr + bias, start = vstart & PAGE_MASK, end = PAGE_UP(vstart + ph->memsz);
+	u64 fend = vstart + ph->filesz, fresh = start;
+	struct vma *shared = vma_find(mm, start);
+	if (shared) {
+		if (vma_protect(mm, start, start + PAGE_SIZE, shared->flags | flags) < 0)
+			return -ENOMEM;
+		fresh += PAGE_SIZE;
+	}
+	if (fresh < end && vma_add(mm, fresh, end, flags) < 0)
+		return -ENOEXEC; /* overlapping segments */
+	for (u64 va = start; va < end; va += PAGE_SIZE) {
+		u64 pa;
+		if (va < fresh) {
+			if (user_pa(mm, va, false, &pa) < 0)
+				return -ENOMEM;
+			pa &= PAGE_MASK;
+		} else if (!(pa = page_alloc(true)) || map_user_page(mm, va, pa, flags) < 0) {
+			return -ENOMEM;
+		}
+		u64 lo = MAX(va, vstart), hi = MIN(va + PAGE_SIZE, fend);
+		if (lo < hi)
+			host_copy(pa + (lo - va), __pa(f->data + ph->offset + (lo - vstart)), hi - lo);
+	}
+	return 0;
+}
+
+static u64 exec_table[1 + MAX_ARG_STRINGS + 1 + MAX_ARG_STRINGS + 1 + 2 * 20];
+
+/* Writes onto the new user stack, remembering whether any write faulted. */
+struct stack_writer {
+	u64 sp;
+	bool fault;
+};
+
+static u64 push(struct stack_writer *w, const void *p, size_t n)
+{
+	w->sp -= n;
+	if (copy_to_user(w->sp, p, n) < 0)
+		w->fault = true;
+	return w->sp;
+}
+
+static int setup_stack(struct mm *mm, struct pt_regs *regs, const char *path,
+		       const char *const *argv, const char *const *envp, u64 entry, u64 phdr,
+		       u16 phnum)
+{
+	int argc = 0, envc = 0;
+	size_t bytes = 0;
+	while (argv[argc] && argc <= MAX_ARG_STRINGS)
+		bytes += strlen(argv[argc++]) + 1;
+	while (envp[envc] && envc <= MAX_ARG_STRINGS)
+		bytes += strlen(envp[envc++]) + 1;
+	if (argc > MAX_ARG_STRINGS || envc > MAX_ARG_STRINGS || bytes > MAX_ARG_BYTES)
+		return -E2BIG;
+	if (vma_add(mm, STACK_TOP - STACK_SIZE, STACK_TOP, VM_READ | VM_WRITE | VM_GROWSDOWN) < 0)
+		return -ENOMEM;
+
+	struct stack_writer w = { STACK_TOP, false };
+	u64 *t = exec_table;
+	u64 execfn = push(&w, path, strlen(path) + 1), platform = push(&w, "x86_64", 7);
+	u64 rnd[2] = { rdtsc() * 0x9e3779b97f4a7c15UL, (u64)mm ^ rdtsc() };
+	u64 random = push(&w, rnd, 16);
+	*t++ = argc;
+	for (int i = 0; i < argc; i++)
+		*t++ = push(&w, argv[i], strlen(argv[i]) + 1);
+	*t++ = 0;
+	for (int i = 0; i < envc; i++)
+		*t++ = push(&w, envp[i], strlen(envp[i]) + 1);
+	*t++ = 0;
+	const u64 aux[][2] = {
+		{ AT_PHDR, phdr }, { AT_PHENT, sizeof(struct elf64_phdr) }, { AT_PHNUM, phnum },
+		{ AT_PAGESZ, PAGE_SIZE }, { AT_BASE, 0 }, { AT_FLAGS, 0 }, { AT_ENTRY, entry },
+		{ AT_UID, 0 }, { AT_EUID, 0 }, { AT_GID, 0 }, { AT_EGID, 0 }, { AT_HWCAP, 0 },
+		{ AT_CLKTCK, 100 }, { AT_PLATFORM, platform }, { AT_SECURE, 0 },
+		{ AT_RANDOM, random }, { AT_EXECFN, execfn }, { AT_NULL, 0 },
+	};
+	memcpy(t, aux, sizeof aux);
+	t += 2 * ARRAY_SIZE(aux);
+	size_t table = (t - exec_table) * 8;
+	w.sp = (w.sp - table) & ~15UL; /* rsp at argc, 16-byte aligned, as the ABI wants */
+	if (w.fault || copy_to_user(w.sp, exec_table, table) < 0)
+		return -EFAULT;
+	memset(regs, 0, sizeof *regs);
+	regs->ip = entry;
+	regs->sp = w.sp;
+	regs->cs = FL_USER_CS;
+	regs->ss = FL_USER_DS;
+	regs->flags = X86_EFLAGS_IF | 0x2;
+	return 0;
+}
+
+int kernel_execve(struct task *t, const char *path, const char *const *argv,
+		  const char *const *envp)
+{
+	const struct ramfs_file *f = ramfs_lookup(path);
+	if (!f)
+		return -ENOENT;
+	const struct elf64_ehdr *eh = (const void *)f->data;
+	int r = check_elf(f, eh);
+	if (r < 0)
+		return r;
+	struct mm *mm = mm_create(), *old = t->mm;
+	if (!mm)
+		return -ENOMEM;
+	const struct elf64_phdr *ph = (const void *)(f->data + eh->phoff);
+	u64 bias = eh->type == ET_DYN ? DYN_BASE : 0, phdr = 0, brk = 0;
+	for (int i = 0; i < eh->phnum && r == 0; i++) {
+		if (ph[i].type == PT_PHDR)
+			phdr = ph[i].vaddr + bias;
+		if (ph[i].type != PT_LOAD)
+			continue;
+		if (!phdr && eh->phoff >= ph[i].offset && eh->phoff < ph[i].offset + ph[i].filesz)
+			phdr = ph[i].vaddr + bias + eh->phoff - ph[i].offset;
+		brk = MAX(brk, PAGE_UP(ph[i].vaddr + bias + ph[i].memsz));
+		r = load_segment(mm, f, &ph[i], bias);
+	}
+	mm->brk_start = mm->brk = brk;
+	/* The point of no return: the new mm goes live so the stack can be written. */
+	t->mm = mm;
+	mm_switch(mm);
+	if (r == 0)
+		r = setup_stack(mm, task_pt_regs(t), path, argv, envp, eh->entry + bias, phdr, eh->phnum);
+	if (r < 0) {
+		t->mm = old;
+		mm_switch(old);
+		mm_put(mm);
+		return r;
+	}
+	if (old)
+		mm_put(old);
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	size_t n = MIN(strlen(base), sizeof t->comm - 1);
+	memcpy(t->comm, base, n);
+	t->comm[n] = 0;
+	t->thread.fsbase = 0;
+	wrmsr(MSR_FS_BASE, 0);
+	return 0;
+}

@@ -1,0 +1,121 @@
+/* start_kernel: read the boot information from the FDT, bring up memory,
+ * traps, the timer and the host seam, index the initramfs, and exec pid 1. */
+#include <libfdt.h>
+
+#include "arch.h"
+#include "exec.h"
+#include "file.h"
+#include "initramfs.h"
+#include "lab.h"
+
+struct fl_kstate fl_kstate = { .current_pid = -1 };
+u64 boot_tsc, tsc_khz;
+extern char _kernel_end[];
+void fdt_glue_enter(void);
+void fdt_glue_leave(void);
+
+struct boot_info {
+	u64 mem_size, initrd_start, initrd_end;
+	const char *bootargs, *host_kind;
+	const char *init_argv;   /* FDT string list */
+	int init_argv_len;
+};
+
+static u64 be64_at(const void *p)
+{
+	return fdt64_to_cpu(*(const fdt64_t *)p);
+}
+
+/* The FDT is read through the kernel-image mapping of low memory, before the
+ * direct map exists. Anything missing is fatal: the VMM always provides it. */
+static void parse_fdt(const void *fdt, struct boot_info *bi)
+{
+	int len, chosen, memory;
+	const void *p;
+	fdt_glue_enter();
+	if (fdt_check_header(fdt) || (chosen = fdt_path_offset(fdt, "/chosen")) < 0 ||
+	    (memory = fdt_path_offset(fdt, "/memory@0")) < 0)
+		panic("boot: no usable device tree");
+	if (!(p = fdt_getprop(fdt, memory, "reg", &len)) || len != 16)
+		panic("boot: /memory@0 has no reg");
+	bi->mem_size = be64_at((const u8 *)p + 8);
+	if (!(p = fdt_getprop(fdt, chosen, "linux,initrd-start", &len)) || len != 8)
+		panic("boot: no initrd");
+	bi->initrd_start = be64_at(p);
+	if (!(p = fdt_getprop(fdt, chosen, "linux,initrd-end", &len)) || len != 8)
+		panic("boot: no initrd end");
+	bi->initrd_end = be64_at(p);
+	bi->bootargs = fdt_getprop(fdt, chosen, "bootargs", NULL);
+	bi->host_kind = fdt_getprop(fdt, chosen, FL_FDT_HOST_KIND, NULL);
+	if ((p = fdt_getprop(fdt, chosen, FL_FDT_TSC_KHZ, &len)) && len == 4)
+		tsc_khz = fdt32_to_cpu(*(const fdt32_t *)p);
+	bi->init_argv = fdt_getprop(fdt, chosen, FL_FDT_INIT_ARGV, &bi->init_argv_len);
+	if (!bi->init_argv || bi->init_argv_len < 2 || bi->init_argv[bi->init_argv_len - 1])
+		panic("boot: no init program");
+	fdt_glue_leave();
+	if (!tsc_khz)
+		tsc_khz = 1000000; /* the VMM could not tell; assume 1 GHz */
+}
+
+static bool bootarg(const char *args, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = args; p && (p = strstr(p, name)); p += n)
+		if ((p == args || p[-1] == ' ') && (p[n] == 0 || p[n] == ' '))
+			return true;
+	return false;
+}
+
+/* Deliberate failures, so that tests can see the verdicts they produce. */
+static void boot_tests(const char *args)
+{
+	if (bootarg(args, "test.panic"))
+		panic("test.panic: panic requested on the command line");
+	if (bootarg(args, "test.fault")) {
+		volatile u64 *p = NULL;
+		__asm__ volatile("" : "+r"(p)); /* hide the NULL from the compiler */
+		*p = 0;
+	}
+}
+
+static void start_init(const struct boot_info *bi)
+{
+	static const char *argv[256 + 1];
+	static const char *const envp[] = { "HOME=/", "TERM=linux", NULL };
+	int argc = 0;
+	for (const char *s = bi->init_argv; s < bi->init_argv + bi->init_argv_len &&
+	     argc < 256; s += strlen(s) + 1)
+		argv[argc++] = s;
+	argv[argc] = NULL;
+
+	struct task *t = task_alloc();
+	t->files[0] = &console_in;
+	t->files[1] = &console_out;
+	t->files[2] = &console_err;
+	set_current(t);
+	int r = kernel_execve(t, argv[0], argv, envp);
+	if (r < 0)
+		panic("cannot run init %s: error %d", argv[0], -r);
+	printk("forklab: pid 1 is %s\n", argv[0]);
+	lab_call(FL_LAB_BOOTED, boot_tsc, rdtsc(), 0, 0);
+	ret_to_user(task_pt_regs(t));
+}
+
+void start_kernel(u64 fdt_pa)
+{
+	struct boot_info bi;
+	boot_tsc = rdtsc();
+	cpu_init();
+	parse_fdt((const void *)(FL_KERNEL_VBASE + fdt_pa), &bi);
+	verbose = bootarg(bi.bootargs, "verbose");
+	printk("forklab: %lu MiB, host %s, TSC %lu kHz, bootargs \"%s\"\n", bi.mem_size >> 20,
+	       bi.host_kind, tsc_khz, bi.bootargs);
+	vm_init(bi.mem_size);
+	page_init(bi.mem_size, __pa(_kernel_end), bi.initrd_start);
+	host_init(bi.host_kind);
+	lapic_timer_init();
+	if (initramfs_init(__va(bi.initrd_start), bi.initrd_end - bi.initrd_start) < 0)
+		panic("initramfs is malformed");
+	boot_tests(bi.bootargs);
+	start_init(&bi);
+}

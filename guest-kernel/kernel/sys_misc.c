@@ -1,0 +1,122 @@
+/* Small system calls: identity, time, TLS, and signal bookkeeping. */
+#include "arch.h"
+#include "errno.h"
+#include "syscall.h"
+#include "task.h"
+
+#define ARCH_SET_FS 0x1002
+#define ARCH_GET_FS 0x1003
+#define CLOCK_REALTIME 0
+#define CLOCK_MONOTONIC 1
+#define SIGKILL 9
+#define SIGSTOP 19
+
+struct timespec {
+	s64 sec, nsec;
+};
+
+long sys_exit(u64 code)
+{
+	do_exit((code & 0xff) << 8);
+}
+
+long sys_exit_group(u64 code)
+{
+	do_exit((code & 0xff) << 8);
+}
+
+long sys_getpid(void)
+{
+	return current->pid;
+}
+
+long sys_uname(u64 buf)
+{
+	static const char fields[6][65] = {
+		"Linux", "forklab", "6.1.0-forklab", "#1 forklab", "x86_64", "(none)",
+	};
+	return copy_to_user(buf, fields, sizeof fields) < 0 ? -EFAULT : 0;
+}
+
+static u64 tsc_to_ns(u64 tsc)
+{
+	/* tsc_khz ticks per ms; split to avoid overflow for long uptimes. */
+	return tsc / tsc_khz * 1000000 + tsc % tsc_khz * 1000000 / tsc_khz;
+}
+
+extern u64 boot_tsc;
+
+long sys_clock_gettime(u64 clk, u64 uts)
+{
+	if (clk > 7)
+		return -EINVAL;
+	/* Every clock counts from boot: the guest has no wall clock yet. */
+	u64 ns = tsc_to_ns(rdtsc() - boot_tsc);
+	struct timespec ts = { ns / 1000000000, ns % 1000000000 };
+	return copy_to_user(uts, &ts, sizeof ts) < 0 ? -EFAULT : 0;
+}
+
+long sys_nanosleep(u64 ureq, u64 urem)
+{
+	struct timespec req;
+	if (copy_from_user(&req, ureq, sizeof req) < 0)
+		return -EFAULT;
+	if (req.sec < 0 || req.nsec < 0 || req.nsec >= 1000000000)
+		return -EINVAL;
+	u64 ticks = req.sec * tsc_khz * 1000 + req.nsec * tsc_khz / 1000000;
+	idle_until(rdtsc() + ticks);
+	return 0;
+}
+
+long sys_arch_prctl(u64 code, u64 addr)
+{
+	switch (code) {
+	case ARCH_SET_FS:
+		if (!access_ok(addr, 0))
+			return -EPERM;
+		current->thread.fsbase = addr;
+		wrmsr(MSR_FS_BASE, addr);
+		return 0;
+	case ARCH_GET_FS:
+		return copy_to_user(addr, &current->thread.fsbase, 8) < 0 ? -EFAULT : 0;
+	}
+	return -EINVAL;
+}
+
+long sys_set_tid_address(u64 tidptr)
+{
+	current->clear_child_tid = tidptr;
+	return current->pid;
+}
+
+long sys_rt_sigaction(u64 sig, u64 uact, u64 uoact, u64 size)
+{
+	if (sig < 1 || sig >= NSIG || size != 8)
+		return -EINVAL;
+	struct k_sigaction *ka = &current->sigaction[sig], new;
+	if (uact && (sig == SIGKILL || sig == SIGSTOP))
+		return -EINVAL;
+	if (uact && copy_from_user(&new, uact, sizeof new) < 0)
+		return -EFAULT;
+	if (uoact && copy_to_user(uoact, ka, sizeof *ka) < 0)
+		return -EFAULT;
+	if (uact)
+		*ka = new;
+	return 0;
+}
+
+long sys_rt_sigprocmask(u64 how, u64 uset, u64 uoset, u64 size)
+{
+	u64 set, *mask = &current->sigmask;
+	if (size != 8 || how > 2)
+		return -EINVAL;
+	if (uoset && copy_to_user(uoset, mask, 8) < 0)
+		return -EFAULT;
+	if (!uset)
+		return 0;
+	if (copy_from_user(&set, uset, 8) < 0)
+		return -EFAULT;
+	set &= ~((1UL << (SIGKILL - 1)) | (1UL << (SIGSTOP - 1)));
+	*mask = how == 0 ? *mask | set : how == 1 ? *mask & ~set : set;
+	return 0;
+}

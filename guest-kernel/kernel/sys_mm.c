@@ -1,0 +1,77 @@
+/* brk and anonymous mmap/munmap/mprotect. Memory is demand-zero: these calls
+ * only edit VMAs; the page-fault handler supplies pages on first touch. */
+#include "arch.h"
+#include "errno.h"
+#include "syscall.h"
+#include "task.h"
+
+#define PROT_MASK 7          /* PROT_READ/WRITE/EXEC have the VM_* values */
+#define MAP_PRIVATE 0x02
+#define MAP_FIXED 0x10
+#define MAP_ANONYMOUS 0x20
+#define MMAP_MIN_ADDR 0x10000UL
+/* The PVM trampoline's PML4 slot is no place for user mappings on any host. */
+#define RESERVED_START (PVM_TRAMPOLINE_PML4_SLOT * (1UL << 39))
+#define RESERVED_END (RESERVED_START + (1UL << 39))
+
+static bool range_ok(u64 addr, u64 len)
+{
+	return addr >= MMAP_MIN_ADDR && access_ok(addr, len) &&
+	       (addr + len <= RESERVED_START || addr >= RESERVED_END);
+}
+
+long sys_brk(u64 addr)
+{
+	struct mm *mm = current->mm;
+	u64 old = PAGE_UP(mm->brk), new = PAGE_UP(addr);
+	if (addr < mm->brk_start || !range_ok(mm->brk_start, new - mm->brk_start))
+		return mm->brk;
+	if (new > old) {
+		struct vma *heap = old > mm->brk_start ? vma_find(mm, old - 1) : NULL;
+		if (heap) {
+			struct vma *next = heap + 1;
+			if (next < mm->vma + mm->nvma && next->start < new)
+				return mm->brk;
+			heap->end = new;
+		} else if (vma_add(mm, old, new, VM_READ | VM_WRITE) < 0) {
+			return mm->brk;
+		}
+	} else if (new < old && vma_unmap(mm, new, old) < 0) {
+		return mm->brk;
+	}
+	mm->brk = addr;
+	return addr;
+}
+
+long sys_mmap(u64 addr, u64 len, u64 prot, u64 flags, u64 fd, u64 off)
+{
+	struct mm *mm = current->mm;
+	if (!len || len > FL_USER_TOP || (flags & MAP_FIXED && addr & ~PAGE_MASK))
+		return -EINVAL;
+	if (!(flags & MAP_ANONYMOUS) || !(flags & MAP_PRIVATE))
+		return -EINVAL; /* file and shared mappings: not yet */
+	len = PAGE_UP(len);
+	if (flags & MAP_FIXED) {
+		if (!range_ok(addr, len))
+			return -ENOMEM;
+		if (vma_unmap(mm, addr, addr + len) < 0)
+			return -ENOMEM;
+	} else if (!(addr = vma_free_area(mm, len))) {
+		return -ENOMEM;
+	}
+	return vma_add(mm, addr, addr + len, prot & PROT_MASK) < 0 ? -ENOMEM : (long)addr;
+}
+
+long sys_munmap(u64 addr, u64 len)
+{
+	if (addr & ~PAGE_MASK || !len || !access_ok(addr, PAGE_UP(len)))
+		return -EINVAL;
+	return vma_unmap(current->mm, addr, addr + PAGE_UP(len));
+}
+
+long sys_mprotect(u64 addr, u64 len, u64 prot)
+{
+	if (addr & ~PAGE_MASK || !access_ok(addr, PAGE_UP(len)))
+		return -EINVAL;
+	return vma_protect(current->mm, addr, addr + PAGE_UP(len), prot & PROT_MASK);
+}

@@ -1,0 +1,256 @@
+/* Page tables. The kernel half (direct map and image) is built once and its
+ * two PML4 slots are shared by every address space; each mm owns its user
+ * half: page-table pages and the pages they map. */
+#include "arch.h"
+#include "errno.h"
+#include "mm.h"
+
+#define PML4_SLOT(va) (((va) >> 39) & 511)
+#define DIRECT_PDS 3 /* 3 GiB of direct map, FL_MEM_MAX */
+
+u64 kernel_pml4[512] __attribute__((aligned(4096)));
+static u64 direct_pdpt[512] __attribute__((aligned(4096)));
+static u64 image_pdpt[512] __attribute__((aligned(4096)));
+static u64 direct_pd[DIRECT_PDS][512] __attribute__((aligned(4096)));
+
+#define MAX_MMS 128
+static struct mm mm_pool[MAX_MMS];
+
+void vm_init(u64 mem_size)
+{
+	/* 2 MiB pages; the first GiB's directory also serves the kernel image. */
+	for (u64 i = 0; i < (mem_size + (2UL << 20) - 1) >> 21; i++)
+		direct_pd[i / 512][i % 512] = (i << 21) | PTE_P | PTE_W | PTE_PS;
+	for (int i = 0; i < DIRECT_PDS; i++)
+		direct_pdpt[i] = __pa(direct_pd[i]) | PTE_P | PTE_W;
+	image_pdpt[510] = __pa(direct_pd[0]) | PTE_P | PTE_W;
+	kernel_pml4[PML4_SLOT(FL_PAGE_OFFSET)] = __pa(direct_pdpt) | PTE_P | PTE_W;
+	kernel_pml4[511] = __pa(image_pdpt) | PTE_P | PTE_W;
+	write_cr3(__pa(kernel_pml4));
+}
+
+struct mm *mm_create(void)
+{
+	struct mm *mm = NULL;
+	for (int i = 0; i < MAX_MMS && !mm; i++)
+		if (!mm_pool[i].users)
+			mm = &mm_pool[i];
+	u64 pa = mm ? page_alloc(true) : 0;
+	if (!pa)
+		return NULL;
+	memset(mm, 0, sizeof *mm);
+	mm->users = 1;
+	mm->cr3 = pa;
+	mm->pml4 = __va(pa);
+	mm->mmap_top = 0x00007e0000000000UL;
+	/* The kernel half, and on PVM hosts the trampoline's slot. */
+	mm->pml4[PML4_SLOT(FL_PAGE_OFFSET)] = kernel_pml4[PML4_SLOT(FL_PAGE_OFFSET)];
+	mm->pml4[511] = kernel_pml4[511];
+	mm->pml4[PVM_TRAMPOLINE_PML4_SLOT] = kernel_pml4[PVM_TRAMPOLINE_PML4_SLOT];
+	return mm;
+}
+
+void mm_switch(struct mm *mm)
+{
+	write_cr3(mm ? mm->cr3 : __pa(kernel_pml4));
+}
+
+/* The PTE for va, allocating intermediate tables if `alloc`; NULL if absent. */
+static u64 *pte_walk(struct mm *mm, u64 va, bool alloc)
+{
+	u64 *table = mm->pml4;
+	for (int shift = 39; shift > 12; shift -= 9) {
+		u64 *e = &table[(va >> shift) & 511];
+		if (!(*e & PTE_P)) {
+			u64 pa = alloc ? page_alloc(true) : 0;
+			if (!pa)
+				return NULL;
+			*e = pa | PTE_P | PTE_W | PTE_U;
+		}
+		table = __va(*e & PTE_ADDR);
+	}
+	return &table[(va >> 12) & 511];
+}
+
+static u64 pte_flags(u32 vmflags)
+{
+	return PTE_P | PTE_U | (vmflags & VM_WRITE ? PTE_W : 0) | (vmflags & VM_EXEC ? 0 : PTE_NX);
+}
+
+static inline void invlpg(u64 va)
+{
+	__asm__ volatile("invlpg (%0)" ::"r"(va) : "memory");
+}
+
+int map_user_page(struct mm *mm, u64 va, u64 pa, u32 flags)
+{
+	u64 *pte = pte_walk(mm, va, true);
+	if (!pte) {
+		page_put(pa);
+		return -ENOMEM;
+	}
+	if (*pte & PTE_P)
+		page_put(*pte & PTE_ADDR);
+	*pte = pa | pte_flags(flags);
+	invlpg(va);
+	return 0;
+}
+
+struct vma *vma_find(struct mm *mm, u64 addr)
+{
+	for (int i = 0; i < mm->nvma; i++)
+		if (addr >= mm->vma[i].start && addr < mm->vma[i].end)
+			return &mm->vma[i];
+	return NULL;
+}
+
+int vma_add(struct mm *mm, u64 start, u64 end, u32 flags)
+{
+	int i = 0;
+	while (i < mm->nvma && mm->vma[i].start < end) {
+		if (mm->vma[i].end > start)
+			return -ENOMEM; /* overlap */
+		i++;
+	}
+	if (mm->nvma == MAX_VMAS)
+		return -ENOMEM;
+	memmove(&mm->vma[i + 1], &mm->vma[i], (mm->nvma - i) * sizeof mm->vma[0]);
+	mm->vma[i] = (struct vma){ start, end, flags };
+	mm->nvma++;
+	return 0;
+}
+
+/* Splits VMAs so that start and end fall on VMA boundaries. */
+static int vma_split(struct mm *mm, u64 addr)
+{
+	struct vma *v = vma_find(mm, addr);
+	if (!v || v->start == addr)
+		return 0;
+	if (mm->nvma == MAX_VMAS)
+		return -ENOMEM;
+	int i = v - mm->vma;
+	memmove(&mm->vma[i + 1], &mm->vma[i], (mm->nvma - i) * sizeof mm->vma[0]);
+	mm->vma[i].end = addr;
+	mm->vma[i + 1].start = addr;
+	mm->nvma++;
+	return 0;
+}
+
+static void unmap_range(struct mm *mm, u64 start, u64 end)
+{
+	for (u64 va = start; va < end; va += PAGE_SIZE) {
+		u64 *pte = pte_walk(mm, va, false);
+		if (pte && (*pte & PTE_P)) {
+			page_put(*pte & PTE_ADDR);
+			*pte = 0;
+			invlpg(va);
+		}
+	}
+}
+
+int vma_unmap(struct mm *mm, u64 start, u64 end)
+{
+	if (vma_split(mm, start) < 0 || vma_split(mm, end) < 0)
+		return -ENOMEM;
+	for (int i = 0; i < mm->nvma;) {
+		struct vma *v = &mm->vma[i];
+		if (v->start >= start && v->end <= end) {
+			unmap_range(mm, v->start, v->end);
+			memmove(v, v + 1, (mm->nvma - i - 1) * sizeof *v);
+			mm->nvma--;
+		} else {
+			i++;
+		}
+	}
+	return 0;
+}
+
+int vma_protect(struct mm *mm, u64 start, u64 end, u32 flags)
+{
+	for (u64 a = start; a < end; a += PAGE_SIZE)
+		if (!vma_find(mm, a))
+			return -ENOMEM;
+	if (vma_split(mm, start) < 0 || vma_split(mm, end) < 0)
+		return -ENOMEM;
+	for (int i = 0; i < mm->nvma; i++) {
+		struct vma *v = &mm->vma[i];
+		if (v->start < start || v->end > end)
+			continue;
+		v->flags = (v->flags & VM_GROWSDOWN) | flags;
+		for (u64 va = v->start; va < v->end; va += PAGE_SIZE) {
+			u64 *pte = pte_walk(mm, va, false);
+			if (pte && (*pte & PTE_P)) {
+				*pte = (*pte & PTE_ADDR) | pte_flags(flags);
+				invlpg(va);
+			}
+		}
+	}
+	return 0;
+}
+
+u64 vma_free_area(struct mm *mm, u64 len)
+{
+	u64 top = mm->mmap_top;
+	for (int i = mm->nvma - 1; i >= 0; i--) {
+		struct vma *v = &mm->vma[i];
+		if (v->start >= top)
+			continue;
+		if (v->end <= top - len)
+			break;
+		top = v->start;
+	}
+	if (top < len + mm->brk + (64UL << 20))
+		return 0;
+	return top - len;
+}
+
+int handle_mm_fault(struct mm *mm, u64 addr, bool write)
+{
+	struct vma *v = vma_find(mm, addr);
+	if (!v || (write && !(v->flags & VM_WRITE)) || (!write && !(v->flags & (VM_READ | VM_EXEC))))
+		return -EFAULT;
+	u64 *pte = pte_walk(mm, addr, false);
+	if (pte && (*pte & PTE_P))
+		return write && !(*pte & PTE_W) ? -EFAULT : 0; /* raced with nothing: present already */
+	u64 pa = page_alloc(true);
+	if (!pa)
+		return -ENOMEM;
+	return map_user_page(mm, addr & PAGE_MASK, pa, v->flags);
+}
+
+int user_pa(struct mm *mm, u64 va, bool write, u64 *pa)
+{
+	u64 *pte = pte_walk(mm, va, false);
+	if (!pte || !(*pte & PTE_P) || (write && !(*pte & PTE_W))) {
+		int r = handle_mm_fault(mm, va, write);
+		if (r < 0)
+			return r;
+		pte = pte_walk(mm, va, false);
+	}
+	*pa = (*pte & PTE_ADDR) | (va & ~PAGE_MASK);
+	return 0;
+}
+
+/* Frees every page below the table level `level` (3 = PDPT ... 0 = PT). */
+static void free_table(u64 *table, int level)
+{
+	for (int i = 0; i < 512; i++) {
+		if (!(table[i] & PTE_P))
+			continue;
+		if (level > 0)
+			free_table(__va(table[i] & PTE_ADDR), level - 1);
+		page_put(table[i] & PTE_ADDR);
+	}
+}
+
+void mm_put(struct mm *mm)
+{
+	if (--mm->users)
+		return;
+	for (int i = 0; i < 256; i++)
+		if (i != PVM_TRAMPOLINE_PML4_SLOT && (mm->pml4[i] & PTE_P)) {
+			free_table(__va(mm->pml4[i] & PTE_ADDR), 2);
+			page_put(mm->pml4[i] & PTE_ADDR);
+		}
+	page_put(mm->cr3);
+}

@@ -1,0 +1,103 @@
+/* The one header shared by the guest kernel and the host VMM: boot layout,
+ * I/O ports, lab messages and the register frame. Nothing else crosses. */
+#ifndef FORKLAB_ABI_H
+#define FORKLAB_ABI_H
+
+#ifndef __ASSEMBLY__
+#include <stdint.h>
+#include <stddef.h>
+#endif
+
+/* ---- Guest-physical layout at boot (the VMM builds it, the kernel trusts it) ---- */
+#define FL_BOOT_AREA      0x1000UL   /* [this, FL_FDT_PADDR): VMM boot page tables */
+#define FL_FDT_PADDR      0x10000UL  /* flattened device tree, at most FL_FDT_MAX */
+#define FL_FDT_MAX        0x10000UL
+#define FL_KERNEL_PADDR   0x200000UL /* kernel image load address */
+#define FL_MEM_MIN        (16UL << 20)
+#define FL_MEM_MAX        (3UL << 30)  /* stays below the 32-bit MMIO hole */
+
+/* Kernel virtual layout, as Linux has it. */
+#define FL_KERNEL_VBASE   0xffffffff80000000UL /* image: VA = PA + FL_KERNEL_VBASE */
+#define FL_PAGE_OFFSET    0xffff888000000000UL /* direct map of all guest RAM */
+#define FL_USER_TOP       0x00007ffffffff000UL
+
+/* The boot page tables map [FL_KERNEL_VBASE, +1 GiB) to physical [0, 1 GiB)
+ * with 2 MiB pages; the kernel entry runs there with RDI = FDT physical address.
+ * All guest memory the VMM did not write is zero (the kernel relies on it for
+ * .bss and for never-used pages). */
+
+/* ---- I/O ports ---- */
+#define FL_PORT_SERIAL    0x3f8  /* 16550 subset: kernel log and panics */
+#define FL_PORT_LAB       0x510  /* outl of a struct fl_lab_msg physical address */
+
+/* ---- FDT properties under /chosen, besides bootargs and linux,initrd-* ---- */
+#define FL_FDT_HOST_KIND  "forklab,host-kind"  /* string: "kvm" or "pvm" */
+#define FL_FDT_LAB_PORT   "forklab,lab-port"   /* u32 */
+#define FL_FDT_TSC_KHZ    "forklab,tsc-khz"    /* u32 */
+#define FL_FDT_INIT_ARGV  "forklab,init-argv"  /* string list: path, args... */
+
+/* Segment selectors: the Linux GDT layout. */
+#define FL_KERNEL_CS 0x10
+#define FL_KERNEL_DS 0x18
+#define FL_USER32_CS 0x23
+#define FL_USER_DS   0x2b
+#define FL_USER_CS   0x33
+#define FL_TSS_SEL   0x40
+
+#ifndef __ASSEMBLY__
+/* ---- Lab messages: guest kernel -> VMM. Honoured only from CPL0. ---- */
+enum fl_lab_op {
+	FL_LAB_EXIT = 1,     /* arg0 = wait status of pid 1 (Linux encoding); ends the run */
+	FL_LAB_PANIC,        /* text = message, panic = frame; ends the run with a verdict */
+	FL_LAB_WRITE,        /* arg0 = fd (1 or 2), arg1 = phys addr, arg2 = len; ret = len */
+	FL_LAB_READ,         /* arg0 = fd 0, arg1 = phys addr, arg2 = len; ret = bytes or -errno */
+	FL_LAB_KILLED,       /* arg0 = pid, arg1 = signal, arg2 = rip, arg3 = fault addr */
+	FL_LAB_ZERO,         /* arg0 = phys addr, arg1 = len: clear guest RAM (PVM fast path) */
+	FL_LAB_COPY,         /* arg0 = dst, arg1 = src phys addr, arg2 = len (PVM fast path) */
+	FL_LAB_BOOTED,       /* arg0 = TSC at kernel entry, arg1 = TSC at init's exec */
+};
+
+struct fl_panic_frame {
+	uint64_t rip, rsp, cr2, cr3, cs, error;
+	int64_t pid;           /* -1 if no task was running */
+};
+
+#define FL_LAB_TEXT_MAX 160
+
+struct fl_lab_msg {
+	uint32_t op;
+	uint32_t pad;
+	uint64_t arg[4];
+	int64_t ret;
+	struct fl_panic_frame panic;
+	char text[FL_LAB_TEXT_MAX]; /* NUL-terminated within the buffer, or cut */
+};
+
+/* ---- Kernel state the host reads through the symbol "fl_kstate" ---- */
+struct fl_kstate {
+	int64_t current_pid;   /* -1 before init runs */
+	uint64_t free_pages;   /* pages the allocator can still hand out */
+	uint64_t total_pages;
+};
+#define FL_KSTATE_SYMBOL "fl_kstate"
+
+/* ---- The user register frame at the top of every kernel stack (Linux x86-64 order) ---- */
+struct pt_regs {
+	uint64_t r15, r14, r13, r12, bp, bx;
+	uint64_t r11, r10, r9, r8, ax, cx, dx, si, di;
+	uint64_t orig_ax;                 /* syscall number, or -1 for exceptions */
+	uint64_t ip, cs, flags, sp, ss;   /* the hardware iret frame */
+};
+
+_Static_assert(sizeof(struct pt_regs) == 21 * 8, "pt_regs is 21 words");
+_Static_assert(offsetof(struct pt_regs, ax) == 80, "pt_regs.ax offset");
+_Static_assert(offsetof(struct pt_regs, orig_ax) == 120, "pt_regs.orig_ax offset");
+_Static_assert(offsetof(struct pt_regs, ip) == 128, "pt_regs.ip offset");
+_Static_assert(offsetof(struct pt_regs, sp) == 152, "pt_regs.sp offset");
+_Static_assert(offsetof(struct fl_lab_msg, arg) == 8, "lab msg args");
+_Static_assert(offsetof(struct fl_lab_msg, ret) == 40, "lab msg ret");
+_Static_assert(sizeof(struct fl_lab_msg) <= 512, "lab msg fits a small buffer");
+
+#endif /* __ASSEMBLY__ */
+
+#endif

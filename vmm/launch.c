@@ -1,0 +1,100 @@
+/* One run from configuration to exit status: build the initramfs, open the
+ * kernel, create the VM, boot, run the vCPU under a timeout, report. */
+#include "boot.h"
+#include "initramfs.h"
+#include "session.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+extern volatile int fl_timed_out;
+static struct kvm_run *volatile timeout_run;
+
+double fl_now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+static void on_timeout(int sig)
+{
+	fl_timed_out = 1;
+	if (timeout_run)
+		timeout_run->immediate_exit = 1; /* in case the signal lands outside KVM_RUN */
+}
+
+/* SIGALRM without SA_RESTART: it interrupts KVM_RUN and a blocking console read. */
+static int arm_timeout(struct fl_session *s, timer_t *t)
+{
+	struct sigaction sa = { .sa_handler = on_timeout };
+	struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGALRM };
+	struct itimerspec its = { .it_value.tv_sec = s->cfg->timeout_s };
+	fl_timed_out = 0;
+	timeout_run = s->vm.run;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(SIGALRM, &sa, NULL) < 0 || timer_create(CLOCK_MONOTONIC, &ev, t) < 0 ||
+	       timer_settime(*t, 0, &its, NULL) < 0 ? -1 : 0;
+}
+
+static void report_timings(const struct fl_session *s, double t_entry, double t_end)
+{
+	fprintf(stderr, "forklab: host kind %s (%s), TSC %u kHz\n", fl_host_kind_name(s->vm.host_kind),
+		s->vm.host_kind == FL_HOST_PVM ? "kernel code emulated, syscalls enter through int3" :
+						 "hardware virtualization", s->vm.tsc_khz);
+	fprintf(stderr, "forklab: create->first guest instruction %.3f ms (VM %.3f ms), "
+		"boot->init's first instruction %.3f ms, run %.3f ms, exit %.3f ms\n",
+		t_entry - s->t_start, s->t_created - s->t_start,
+		s->t_booted ? s->t_booted - t_entry : -1.0,
+		s->t_booted && s->t_exited ? s->t_exited - s->t_booted : -1.0,
+		s->t_exited ? t_end - s->t_exited : -1.0);
+}
+
+int fl_launch(const struct fl_config *c)
+{
+	struct fl_session s = { .cfg = c };
+	struct fl_cpio initrd;
+	struct fl_kernel k;
+	char err[512] = "", why[400] = "", init_path[256];
+	int status = FL_EXIT_USAGE;
+	timer_t timer;
+
+	s.t_start = fl_now_ms();
+	if (fl_initramfs_build(c, &initrd, init_path, err, sizeof err) < 0)
+		goto out;
+	if (fl_kernel_open(c->kernel, &k, why, sizeof why) < 0) {
+		snprintf(err, sizeof err, "kernel %s: %s", c->kernel, why);
+		goto out_initrd;
+	}
+	if (fl_vm_create(&s.vm, c->mem_size, err, sizeof err) < 0)
+		goto out_kernel;
+	s.t_created = fl_now_ms();
+	s.kernel = &k;
+	if (fl_boot(&s.vm, c, &k, &initrd, init_path, err, sizeof err) < 0)
+		goto out_vm;
+	if (arm_timeout(&s, &timer) < 0) {
+		snprintf(err, sizeof err, "cannot arm the --timeout timer");
+		goto out_vm;
+	}
+	double t_entry = fl_now_ms();
+	fl_vcpu_loop(&s);
+	timer_delete(timer);
+	timeout_run = NULL;
+	status = s.status;
+	fl_vm_destroy(&s.vm);
+	if (c->verbose)
+		report_timings(&s, t_entry, fl_now_ms());
+	goto out_kernel;
+out_vm:
+	fl_vm_destroy(&s.vm);
+out_kernel:
+	fl_kernel_close(&k);
+out_initrd:
+	fl_cpio_free(&initrd);
+out:
+	if (*err)
+		fprintf(stderr, "forklab: %s\n", err);
+	return status;
+}

@@ -1,0 +1,179 @@
+/* The forklab command line: `forklab run` boots a guest program, `forklab
+ * list` names the built-in ones. Bad input exits 2 with one line on stderr. */
+#include "config.h"
+#include "session.h"
+
+#include <forklab/abi.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char usage[] =
+	"Usage: forklab COMMAND [OPTIONS]\n"
+	"\n"
+	"forklab boots its own x86-64 kernel in a KVM virtual machine to show how an\n"
+	"operating system creates processes.\n"
+	"\n"
+	"Commands:\n"
+	"  run [OPTIONS] PROGRAM [ARGS...]  boot the guest kernel and run PROGRAM as pid 1\n"
+	"  list                             list the built-in guest programs\n"
+	"  help                             show this text (also -h, --help)\n"
+	"\n"
+	"'forklab run --help' describes the run options and exit statuses.\n";
+
+static const char run_usage[] =
+	"Usage: forklab run [OPTIONS] PROGRAM [ARGS...]\n"
+	"\n"
+	"Boots forklab's guest kernel in a KVM VM and runs PROGRAM as pid 1. PROGRAM is\n"
+	"the name of a built-in guest program ('forklab list') or a path to a static\n"
+	"x86-64 Linux ELF on this host, which is packed into the initramfs. The\n"
+	"program's stdout and stderr are forklab's, and forklab's stdin is its fd 0.\n"
+	"\n"
+	"Options:\n"
+	"  --mem SIZE       guest RAM: a number with K, M or G (default 256M, 16M..3G)\n"
+	"  --timeout SECS   end the run after SECS seconds (default 30; 0: no limit)\n"
+	"  --kernel PATH    boot this kernel ELF instead of the one built beside forklab\n"
+	"  --append ARGS    extra kernel boot arguments (test.panic, test.fault: see README)\n"
+	"  -v, --verbose    kernel messages, the host kind and boot timings on stderr\n"
+	"  -h, --help       show this text\n"
+	"\n"
+	"Exit status: the program's own; 128+N if signal N killed it; 2 when the input\n"
+	"or the host is bad (nothing ran); 124 when --timeout expired; 125 when the\n"
+	"guest kernel died (panic, triple fault, emulation failure, bad lab message).\n";
+
+static char exe_dir[PATH_MAX];
+
+static void find_exe_dir(void)
+{
+	ssize_t n = readlink("/proc/self/exe", exe_dir, sizeof exe_dir - 1);
+	exe_dir[n > 0 ? n : 0] = 0;
+	dirname(exe_dir);
+}
+
+static int bad(const char *fmt, const char *arg)
+{
+	fputs("forklab: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	return FL_EXIT_USAGE;
+}
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -1;
+	switch (*end) {
+	case 'G': case 'g': v <<= 10; /* fall through */
+	case 'M': case 'm': v <<= 10; /* fall through */
+	case 'K': case 'k': v <<= 10; end++; break;
+	case 0: break;
+	default: return -1;
+	}
+	if (*end || v > FL_MEM_MAX)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_uint(const char *s, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v > 86400)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	static char kernel[PATH_MAX], guest_dir[PATH_MAX];
+	static const struct option opts[] = {
+		{ "mem", required_argument, 0, 'm' },
+		{ "timeout", required_argument, 0, 't' },
+		{ "kernel", required_argument, 0, 'k' },
+		{ "append", required_argument, 0, 'a' },
+		{ "verbose", no_argument, 0, 'v' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0 },
+	};
+	snprintf(kernel, sizeof kernel, "%s/kernel.elf", exe_dir);
+	snprintf(guest_dir, sizeof guest_dir, "%s/guest", exe_dir);
+	struct fl_config c = {
+		.kernel = kernel, .guest_dir = guest_dir, .mem_size = 256UL << 20, .timeout_s = 30,
+	};
+	int o;
+	opterr = 0;
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
+		switch (o) {
+		case 'm':
+			if (parse_size(optarg, &c.mem_size) < 0)
+				return bad("--mem %s: not a size such as 256M or 1G (at most 3G)", optarg);
+			if (c.mem_size < FL_MEM_MIN)
+				return bad("--mem %s is too small: forklab needs at least 16M", optarg);
+			break;
+		case 't':
+			if (parse_uint(optarg, &c.timeout_s) < 0)
+				return bad("--timeout %s: not a whole number of seconds (0 to 86400)", optarg);
+			break;
+		case 'k': c.kernel = optarg; break;
+		case 'a': c.append = optarg; break;
+		case 'v': c.verbose = true; break;
+		case 'h': fputs(run_usage, stdout); return 0;
+		default:
+			return bad("run: unknown or incomplete option '%s' (see 'forklab run --help')",
+				   argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return bad("%s", "run: no PROGRAM given (see 'forklab run --help')");
+	c.program = argv[optind];
+	c.args = argv + optind + 1;
+	c.nargs = argc - optind - 1;
+	c.mem_size &= ~0xfffUL;
+	return fl_launch(&c);
+}
+
+static int cmd_list(void)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s/guest", exe_dir);
+	struct dirent **names;
+	int n = scandir(dir, &names, NULL, alphasort);
+	if (n < 0)
+		return bad("guest programs directory %s is missing: run make", dir);
+	for (int i = 0; i < n; i++) {
+		if (names[i]->d_name[0] != '.')
+			puts(names[i]->d_name);
+		free(names[i]);
+	}
+	free(names);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	find_exe_dir();
+	if (argc < 2)
+		return fputs(usage, stderr), FL_EXIT_USAGE;
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(cmd, "list"))
+		return cmd_list();
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "-h") || !strcmp(cmd, "--help"))
+		return fputs(usage, stdout), 0;
+	return bad("unknown command '%s' (see 'forklab --help')", cmd);
+}
