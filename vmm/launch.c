@@ -83,9 +83,12 @@ int fl_launch(const struct fl_config *c)
 	timer_delete(timer);
 	timeout_run = NULL;
 	status = s.status;
+	struct fl_vm kept = s.vm;
 	fl_vm_destroy(&s.vm);
-	if (c->verbose)
+	if (c->verbose) {
+		s.vm = kept; /* for the host kind and TSC rate only: its fds are closed */
 		report_timings(&s, t_entry, fl_now_ms());
+	}
 	goto out_kernel;
 out_vm:
 	fl_vm_destroy(&s.vm);
