@@ -123,6 +123,11 @@ static int check_kernel(struct fl_kernel *k, char *err, size_t errlen)
 				    ", below 0x%lx", i, ph.p_paddr, FL_KERNEL_PADDR);
 		if (ph.p_memsz > UINT64_MAX - ph.p_paddr)
 			return fail(err, errlen, "segment %zu wraps around physical memory", i);
+		/* The boot page tables map the kernel half as FL_KERNEL_VBASE + physical. */
+		if (ph.p_vaddr != ph.p_paddr + FL_KERNEL_VBASE)
+			return fail(err, errlen, "segment %zu is linked at 0x%" PRIx64 ", not at 0x%lx +"
+				    " its physical address: not a forklab kernel", i, ph.p_vaddr,
+				    FL_KERNEL_VBASE);
 		k->seg[k->nseg++] = (struct fl_elf_seg){
 			.vaddr = ph.p_vaddr, .paddr = ph.p_paddr, .offset = ph.p_offset,
 			.filesz = ph.p_filesz, .memsz = ph.p_memsz, .flags = ph.p_flags,
