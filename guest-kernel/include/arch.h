@@ -60,7 +60,6 @@ void cpu_init(void);                 /* GDT, TSS, IDT */
 void cpu_set_kernel_stack(u64 sp0);  /* TSS.rsp0 and the syscall entry's stack */
 void lapic_timer_init(void);
 void lapic_eoi(void);
-void idle_until(u64 tsc_deadline);   /* sti; hlt until the deadline (or an interrupt) */
 
 /* ---- the host seam (arch/x86/host.c) ---- */
 enum host_kind { HOST_KVM, HOST_PVM };

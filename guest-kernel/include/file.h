@@ -1,5 +1,5 @@
-/* Open files: a per-task table of references to struct file, each with its
- * operations. The console (fds 0-2 of init) is the first kind. */
+/* Open files: struct file with its operations, held by reference from the
+ * per-process fd tables (struct files_struct in task.h). */
 #ifndef K_FILE_H
 #define K_FILE_H
 
@@ -17,11 +17,20 @@ struct file_ops {
 struct file {
 	const struct file_ops *ops;
 	int refs;
-	int host_fd;  /* console: the VMM's stdin, stdout or stderr */
+	int flags;       /* O_RDONLY (0) or O_WRONLY (1), for F_GETFL */
+	int host_fd;     /* console: the VMM's stdin, stdout or stderr */
+	void *priv;      /* pipe: the struct pipe */
 };
 
 extern struct file console_in, console_out, console_err;
+struct file *file_alloc(const struct file_ops *ops, void *priv, int flags); /* refs = 1, or NULL */
 struct file *file_get(struct file *f);
 void file_put(struct file *f);
+/* Installs f at the lowest free fd >= min; -EMFILE if none. */
+int fd_install(struct file *f, int min, bool cloexec);
+
+/* Moves n bytes between a user buffer and guest-physical memory, page by
+ * page through host_copy (kernel/file.c). Returns bytes moved or -EFAULT. */
+long copy_user_phys(u64 uaddr, u64 pa, u64 n, bool to_user);
 
 #endif

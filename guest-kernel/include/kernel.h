@@ -13,6 +13,7 @@ typedef uint16_t u16;
 typedef uint32_t u32;
 typedef uint64_t u64;
 typedef int64_t s64;
+typedef int32_t s32;
 
 #define PAGE_SIZE 4096UL
 #define PAGE_MASK (~(PAGE_SIZE - 1))
@@ -48,5 +49,6 @@ char *strstr(const char *h, const char *n);
 char *strchr(const char *s, int c);
 char *strrchr(const char *s, int c);
 void *memmove(void *d, const void *s, size_t n);
+void *memchr(const void *s, int c, size_t n);
 
 #endif

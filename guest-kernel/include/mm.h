@@ -28,7 +28,9 @@ void vm_init(u64 mem_size);  /* direct map + kernel image, then switch CR3 */
 #define VM_WRITE 2
 #define VM_EXEC  4
 #define VM_GROWSDOWN 8
+#define VM_SHARED 16      /* MAP_SHARED: pages stay shared and writable across fork */
 #define MAX_VMAS 64
+#define MAX_PT_PAGES 128
 
 struct vma {
 	u64 start, end;  /* page aligned, [start, end) */
@@ -43,9 +45,12 @@ struct mm {
 	u64 brk_start, brk;
 	u64 mmap_top;        /* next mmap search starts below this */
 	int users;
+	int ntables;
+	u64 tables[MAX_PT_PAGES]; /* page-table pages below the PML4, freed with the mm */
 };
 
 struct mm *mm_create(void);
+struct mm *dup_mm(struct mm *old);        /* copy-on-write copy (mm/cow.c) */
 void mm_put(struct mm *mm);               /* frees pages and tables with the last user */
 void mm_switch(struct mm *mm);
 struct vma *vma_find(struct mm *mm, u64 addr);
@@ -59,6 +64,21 @@ int handle_mm_fault(struct mm *mm, u64 addr, bool write);
 int map_user_page(struct mm *mm, u64 va, u64 pa, u32 flags);
 /* The physical address behind a user byte, faulting the page in if needed. */
 int user_pa(struct mm *mm, u64 va, bool write, u64 *pa);
+
+/* ---- page-table internals shared by mm/vm.c and mm/cow.c ---- */
+/* The last-level table covering va (allocating levels if `alloc`), or NULL
+ * with *span = the bytes the missing level would have covered. */
+u64 *pt_lookup(struct mm *mm, u64 va, bool alloc, u64 *span);
+u64 *pte_walk(struct mm *mm, u64 va, bool alloc);
+typedef void (*pte_fn)(struct mm *mm, u64 va, u64 *pte, void *arg);
+/* Calls fn on each present PTE in [start, end), skipping missing tables. */
+void walk_ptes(struct mm *mm, u64 start, u64 end, pte_fn fn, void *arg);
+u64 pte_flags(u32 vmflags);
+int do_wp_page(struct mm *mm, u64 va, u64 *pte);   /* a write to a COW page */
+static inline void invlpg(u64 va)
+{
+	__asm__ volatile("invlpg (%0)" ::"r"(va) : "memory");
+}
 
 /* ---- user memory access (mm/uaccess.c) ---- */
 static inline bool access_ok(u64 addr, u64 len)

@@ -14,6 +14,29 @@ long sys_writev(u64 fd, u64 iov, u64 iovcnt);
 long sys_readv(u64 fd, u64 iov, u64 iovcnt);
 long sys_ioctl(u64 fd, u64 cmd, u64 arg);
 long sys_close(u64 fd);
+long sys_dup(u64 fd);
+long sys_dup2(u64 oldfd, u64 newfd);
+long sys_dup3(u64 oldfd, u64 newfd, u64 flags);
+long sys_fcntl(u64 fd, u64 cmd, u64 arg);
+/* kernel/pipe.c */
+long sys_pipe(u64 fds);
+long sys_pipe2(u64 fds, u64 flags);
+/* kernel/fork.c */
+long sys_fork(void);
+long sys_vfork(void);
+long sys_clone(u64 flags, u64 newsp, u64 parent_tid, u64 child_tid, u64 tls);
+/* kernel/exit.c */
+long sys_wait4(u64 pid, u64 status, u64 options, u64 rusage);
+long sys_waitid(u64 idtype, u64 id, u64 info, u64 options);
+long sys_kill(u64 pid, u64 sig);
+long sys_tgkill(u64 tgid, u64 tid, u64 sig);
+/* kernel/futex.c */
+long sys_futex(u64 uaddr, u64 op, u64 val, u64 timeout, u64 uaddr2, u64 val3);
+/* kernel/sys_process.c */
+long sys_execve(u64 path, u64 argv, u64 envp);
+long sys_gettid(void);
+long sys_getppid(void);
+long sys_sched_yield(void);
 /* kernel/sys_mm.c */
 long sys_brk(u64 addr);
 long sys_mmap(u64 addr, u64 len, u64 prot, u64 flags, u64 fd, u64 off);

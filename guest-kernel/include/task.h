@@ -1,14 +1,15 @@
 /* Tasks: a kernel stack with the user's struct pt_regs at its top, and the
- * thread record that switch_to uses (the seeds' thread.sp/ip/sp0). */
+ * thread record that switch_to uses (the seeds' thread.sp, ip and sp0). */
 #ifndef K_TASK_H
 #define K_TASK_H
 
 #include "kernel.h"
 #include "mm.h"
+#include "sched.h"
 
 #define KSTACK_SIZE 16384
-#define MAX_TASKS 64
-#define NR_OPEN 16
+#define MAX_TASKS 64        /* the per-system task limit: fork beyond it is -EAGAIN */
+#define NR_OPEN 32
 #define NSIG 65
 
 struct thread_struct {
@@ -24,32 +25,93 @@ struct k_sigaction {
 
 struct file;
 
-enum task_state { TASK_UNUSED, TASK_RUNNING, TASK_ZOMBIE };
+/* Open files, shared by CLONE_FILES. */
+struct files_struct {
+	int refs;
+	struct file *fd[NR_OPEN];
+	u32 cloexec;             /* bit per fd */
+};
+
+/* Signal dispositions, shared by CLONE_SIGHAND. Handlers are recorded; only
+ * default actions (and SIG_IGN) take effect. */
+struct sighand {
+	int refs;
+	struct k_sigaction action[NSIG];
+};
+
+enum task_state {
+	TASK_UNUSED,
+	TASK_RUNNING,        /* runnable or running */
+	TASK_SLEEPING,       /* on a wait queue */
+	TASK_ZOMBIE,         /* exited, waiting for its parent's wait */
+	TASK_DEAD,           /* exited, slot freed after the switch away from it */
+};
 
 struct task {
-	struct thread_struct thread;
-	int pid;
+	struct thread_struct thread;  /* first: switch_to uses fixed offsets */
+	int pid, tgid;                /* tgid: the process id (== pid of the group leader) */
 	enum task_state state;
+	int exit_code;                /* Linux wait status, once a zombie */
+	int exit_signal;              /* sent to the parent at exit; 0 for threads */
+	int killed;                   /* pending fatal signal, acted on before user mode */
+	bool kthread;
+	struct task *parent;          /* a group leader */
+	struct task *group_leader;
 	struct mm *mm;
-	struct file *files[NR_OPEN];
-	struct k_sigaction sigaction[NSIG]; /* recorded; delivery is not implemented yet */
+	struct files_struct *files;
+	struct sighand *sighand;
 	u64 sigmask;
-	u64 clear_child_tid;
+	u64 set_child_tid, clear_child_tid;
+	struct completion *vfork_done; /* the vfork parent's, until exec or exit */
+	struct wait_queue child_exit;  /* this task's wait4/waitid sleeps here */
+	struct task *wait_next;        /* wait queue link */
+	struct wait_queue *waiting_on;
+	u64 wake_deadline;             /* TSC deadline of a timed sleep, or 0 */
 	char comm[16];
+	u8 fxsave[512] __attribute__((aligned(16))); /* user FPU/SSE state */
 };
 
 extern struct task *current;
+extern struct task tasks[MAX_TASKS];
 
 static inline struct pt_regs *task_pt_regs(struct task *t)
 {
 	return (struct pt_regs *)t->thread.sp0 - 1;
 }
 
+static inline bool thread_group_leader(struct task *t)
+{
+	return t->pid == t->tgid;
+}
+
 struct task *task_alloc(void);
+void task_free(struct task *t);
 void set_current(struct task *t);
-/* Ends the current task with a Linux wait status. */
+
+/* kernel/exit.c */
 void do_exit(int wait_status) __attribute__((noreturn));
+void do_group_exit(int wait_status) __attribute__((noreturn));
 /* A user fault: report it to the host and kill the task with `sig`. */
 void force_sig_fault(int sig, u64 addr, struct pt_regs *regs) __attribute__((noreturn));
+/* Acts on a pending fatal signal before returning to user mode. */
+void exit_to_user_mode(void);
+
+/* kernel/fork.c */
+long kernel_clone(u64 flags, u64 stack, u64 parent_tid, u64 child_tid, u64 tls);
+struct task *kernel_thread(int (*fn)(void *), void *arg);
+
+/* arch/x86/process.c and switch.S */
+int copy_thread(u64 flags, u64 stack, u64 tls, struct task *p);
+struct task *switch_to(struct task *prev, struct task *next); /* returns the task switched from */
+void ret_from_fork(void);
+void ret_from_kernel_thread(void);
+
+struct sighand *sighand_alloc(void);
+
+/* kernel/files.c */
+struct files_struct *files_alloc(void);
+struct files_struct *files_dup(struct files_struct *f);
+void files_put(struct files_struct *f);
+void files_close_on_exec(struct files_struct *f);
 
 #endif

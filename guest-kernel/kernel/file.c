@@ -1,13 +1,30 @@
-/* File descriptors and the console. Console I/O never copies user data in
- * the kernel: each page of the user buffer goes to the VMM by physical
- * address in one lab message. */
+/* File descriptors, the fd-table syscalls, and the console. Console I/O
+ * copies nothing in the kernel: each page of the user buffer goes to the VMM
+ * by physical address in one lab message. */
+#include "arch.h"
 #include "errno.h"
 #include "file.h"
 #include "lab.h"
 #include "syscall.h"
 #include "task.h"
 
-/* Sends [ubuf, ubuf+n) page by page; `op` is FL_LAB_READ or FL_LAB_WRITE. */
+#define O_CLOEXEC 02000000
+#define F_DUPFD 0
+#define F_GETFD 1
+#define F_SETFD 2
+#define F_GETFL 3
+#define F_SETFL 4
+#define F_DUPFD_CLOEXEC 1030
+#define FD_CLOEXEC 1
+
+#define MAX_FILES 256
+#define MAX_FILES_STRUCTS MAX_TASKS
+
+static struct file file_pool[MAX_FILES];
+static struct files_struct files_pool[MAX_FILES_STRUCTS];
+
+/* ---- the console ---- */
+
 static long console_xfer(u32 op, int fd, u64 ubuf, u64 n)
 {
 	if (!access_ok(ubuf, n))
@@ -50,8 +67,38 @@ static const struct file_ops console_ops = {
 	.read = console_read, .write = console_write, .ioctl = console_ioctl,
 };
 struct file console_in = { .ops = &console_ops, .refs = 1, .host_fd = 0 };
-struct file console_out = { .ops = &console_ops, .refs = 1, .host_fd = 1 };
-struct file console_err = { .ops = &console_ops, .refs = 1, .host_fd = 2 };
+struct file console_out = { .ops = &console_ops, .refs = 1, .flags = 1, .host_fd = 1 };
+struct file console_err = { .ops = &console_ops, .refs = 1, .flags = 1, .host_fd = 2 };
+
+long copy_user_phys(u64 uaddr, u64 pa, u64 n, bool to_user)
+{
+	if (!access_ok(uaddr, n))
+		return -EFAULT;
+	for (u64 done = 0; done < n;) {
+		u64 va = uaddr + done, upa;
+		u64 chunk = MIN(n - done, PAGE_SIZE - (va & ~PAGE_MASK));
+		if (user_pa(current->mm, va, to_user, &upa) < 0)
+			return -EFAULT;
+		if (to_user)
+			host_copy(upa, pa + done, chunk);
+		else
+			host_copy(pa + done, upa, chunk);
+		done += chunk;
+	}
+	return n;
+}
+
+/* ---- files and fd tables ---- */
+
+struct file *file_alloc(const struct file_ops *ops, void *priv, int flags)
+{
+	for (int i = 0; i < MAX_FILES; i++)
+		if (!file_pool[i].refs) {
+			file_pool[i] = (struct file){ .ops = ops, .refs = 1, .priv = priv, .flags = flags };
+			return &file_pool[i];
+		}
+	return NULL;
+}
 
 struct file *file_get(struct file *f)
 {
@@ -65,17 +112,78 @@ void file_put(struct file *f)
 		f->ops->release(f);
 }
 
+static struct files_struct *files_new(void)
+{
+	for (int i = 0; i < MAX_FILES_STRUCTS; i++)
+		if (!files_pool[i].refs) {
+			memset(&files_pool[i], 0, sizeof files_pool[i]);
+			files_pool[i].refs = 1;
+			return &files_pool[i];
+		}
+	return NULL;
+}
+
+struct files_struct *files_alloc(void)
+{
+	return files_new();
+}
+
+struct files_struct *files_dup(struct files_struct *old)
+{
+	struct files_struct *f = files_new();
+	if (!f)
+		return NULL;
+	for (int i = 0; i < NR_OPEN; i++)
+		if ((f->fd[i] = old->fd[i]))
+			file_get(f->fd[i]);
+	f->cloexec = old->cloexec;
+	return f;
+}
+
+void files_put(struct files_struct *f)
+{
+	if (--f->refs)
+		return;
+	for (int i = 0; i < NR_OPEN; i++)
+		if (f->fd[i])
+			file_put(f->fd[i]);
+}
+
+void files_close_on_exec(struct files_struct *f)
+{
+	for (int i = 0; i < NR_OPEN; i++)
+		if (f->cloexec & (1U << i) && f->fd[i]) {
+			file_put(f->fd[i]);
+			f->fd[i] = NULL;
+		}
+	f->cloexec = 0;
+}
+
+int fd_install(struct file *file, int min, bool cloexec)
+{
+	struct files_struct *f = current->files;
+	for (int i = min; i < NR_OPEN; i++)
+		if (!f->fd[i]) {
+			f->fd[i] = file;
+			f->cloexec = cloexec ? f->cloexec | (1U << i) : f->cloexec & ~(1U << i);
+			return i;
+		}
+	return -EMFILE;
+}
+
 static struct file *fd_file(u64 fd)
 {
-	return fd < NR_OPEN ? current->files[fd] : NULL;
+	return fd < NR_OPEN ? current->files->fd[fd] : NULL;
 }
+
+/* ---- syscalls ---- */
 
 long sys_read(u64 fd, u64 buf, u64 n)
 {
 	struct file *f = fd_file(fd);
 	if (!f)
 		return -EBADF;
-	return f->ops->read ? f->ops->read(f, buf, n) : -EINVAL;
+	return f->ops->read ? f->ops->read(f, buf, n) : -EBADF;
 }
 
 long sys_write(u64 fd, u64 buf, u64 n)
@@ -83,7 +191,7 @@ long sys_write(u64 fd, u64 buf, u64 n)
 	struct file *f = fd_file(fd);
 	if (!f)
 		return -EBADF;
-	return f->ops->write ? f->ops->write(f, buf, n) : -EINVAL;
+	return f->ops->write ? f->ops->write(f, buf, n) : -EBADF;
 }
 
 struct iovec {
@@ -134,7 +242,69 @@ long sys_close(u64 fd)
 	struct file *f = fd_file(fd);
 	if (!f)
 		return -EBADF;
-	current->files[fd] = NULL;
+	current->files->fd[fd] = NULL;
 	file_put(f);
 	return 0;
+}
+
+long sys_dup3(u64 oldfd, u64 newfd, u64 flags)
+{
+	struct file *f = fd_file(oldfd);
+	if (!f || newfd >= NR_OPEN)
+		return -EBADF;
+	if (oldfd == newfd || flags & ~(u64)O_CLOEXEC)
+		return -EINVAL;
+	struct files_struct *fs = current->files;
+	if (fs->fd[newfd])
+		file_put(fs->fd[newfd]);
+	fs->fd[newfd] = file_get(f);
+	fs->cloexec = flags & O_CLOEXEC ? fs->cloexec | (1U << newfd) : fs->cloexec & ~(1U << newfd);
+	return newfd;
+}
+
+long sys_dup2(u64 oldfd, u64 newfd)
+{
+	if (oldfd == newfd)
+		return fd_file(oldfd) ? (long)newfd : -EBADF;
+	return sys_dup3(oldfd, newfd, 0);
+}
+
+long sys_dup(u64 fd)
+{
+	struct file *f = fd_file(fd);
+	if (!f)
+		return -EBADF;
+	int r = fd_install(f, 0, false);
+	if (r >= 0)
+		file_get(f);
+	return r;
+}
+
+long sys_fcntl(u64 fd, u64 cmd, u64 arg)
+{
+	struct file *f = fd_file(fd);
+	struct files_struct *fs = current->files;
+	if (!f)
+		return -EBADF;
+	switch (cmd) {
+	case F_DUPFD:
+	case F_DUPFD_CLOEXEC: {
+		if (arg >= NR_OPEN)
+			return -EINVAL;
+		int r = fd_install(f, arg, cmd == F_DUPFD_CLOEXEC);
+		if (r >= 0)
+			file_get(f);
+		return r;
+	}
+	case F_GETFD:
+		return fs->cloexec & (1U << fd) ? FD_CLOEXEC : 0;
+	case F_SETFD:
+		fs->cloexec = arg & FD_CLOEXEC ? fs->cloexec | (1U << fd) : fs->cloexec & ~(1U << fd);
+		return 0;
+	case F_GETFL:
+		return f->flags;
+	case F_SETFL:
+		return 0;
+	}
+	return -EINVAL;
 }

@@ -7,6 +7,9 @@
 #include "file.h"
 #include "initramfs.h"
 #include "lab.h"
+#include "task.h"
+
+unsigned long strtoul(const char *s, char **end, int base);
 
 struct fl_kstate fl_kstate = { .current_pid = -1 };
 u64 boot_tsc, tsc_khz;
@@ -88,6 +91,27 @@ static void boot_tests(const char *args)
 	}
 }
 
+/* Bootarg kthreads=N: N kernel threads, children of pid 1, each reporting
+ * on the console and exiting with its index, for init to reap. */
+static int kthread_report(void *arg)
+{
+	char line[96];
+	int n = snprintf(line, sizeof line, "kthread %ld: pid %d started at ret_from_kernel_thread\n",
+			 (long)arg, current->pid);
+	lab_call(FL_LAB_WRITE, 1, __pa(line), n, 0);
+	return (long)arg;
+}
+
+static void start_kthreads(const char *args)
+{
+	const char *p = args ? strstr(args, "kthreads=") : NULL;
+	if (!p || (p != args && p[-1] != ' '))
+		return;
+	for (long i = 0, n = strtoul(p + 9, NULL, 10); i < n && i < 16; i++)
+		if (!kernel_thread(kthread_report, (void *)(i + 1)))
+			panic("kthreads: no task slot");
+}
+
 static void start_init(const struct boot_info *bi)
 {
 	static const char *argv[256 + 1];
@@ -99,10 +123,15 @@ static void start_init(const struct boot_info *bi)
 	argv[argc] = NULL;
 
 	struct task *t = task_alloc();
-	t->files[0] = &console_in;
-	t->files[1] = &console_out;
-	t->files[2] = &console_err;
+	t->group_leader = t;
+	t->files = files_alloc();
+	t->sighand = sighand_alloc();
+	t->files->fd[0] = file_get(&console_in);
+	t->files->fd[1] = file_get(&console_out);
+	t->files->fd[2] = file_get(&console_err);
+	__asm__ volatile("fxsave64 %0" : "=m"(init_fxsave));
 	set_current(t);
+	start_kthreads(bi->bootargs);
 	int r = kernel_execve(t, argv[0], argv, envp);
 	if (r < 0)
 		panic("cannot run init %s: error %d", argv[0], -r);

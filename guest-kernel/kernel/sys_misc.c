@@ -15,21 +15,6 @@ struct timespec {
 	s64 sec, nsec;
 };
 
-long sys_exit(u64 code)
-{
-	do_exit((code & 0xff) << 8);
-}
-
-long sys_exit_group(u64 code)
-{
-	do_exit((code & 0xff) << 8);
-}
-
-long sys_getpid(void)
-{
-	return current->pid;
-}
-
 long sys_uname(u64 buf)
 {
 	static const char fields[6][65] = {
@@ -50,7 +35,7 @@ long sys_clock_gettime(u64 clk, u64 uts)
 {
 	if (clk > 7)
 		return -EINVAL;
-	/* Every clock counts from boot: the guest has no wall clock yet. */
+	/* Every clock counts from boot: the guest has no wall clock. */
 	u64 ns = tsc_to_ns(rdtsc() - boot_tsc);
 	struct timespec ts = { ns / 1000000000, ns % 1000000000 };
 	return copy_to_user(uts, &ts, sizeof ts) < 0 ? -EFAULT : 0;
@@ -64,8 +49,8 @@ long sys_nanosleep(u64 ureq, u64 urem)
 	if (req.sec < 0 || req.nsec < 0 || req.nsec >= 1000000000)
 		return -EINVAL;
 	u64 ticks = req.sec * tsc_khz * 1000 + req.nsec * tsc_khz / 1000000;
-	idle_until(rdtsc() + ticks);
-	return 0;
+	static struct wait_queue sleepers;
+	return sleep_on(&sleepers, rdtsc() + ticks) ? 0 : -EINTR;
 }
 
 long sys_arch_prctl(u64 code, u64 addr)
@@ -93,7 +78,7 @@ long sys_rt_sigaction(u64 sig, u64 uact, u64 uoact, u64 size)
 {
 	if (sig < 1 || sig >= NSIG || size != 8)
 		return -EINVAL;
-	struct k_sigaction *ka = &current->sigaction[sig], new;
+	struct k_sigaction *ka = &current->sighand->action[sig], new;
 	if (uact && (sig == SIGKILL || sig == SIGSTOP))
 		return -EINVAL;
 	if (uact && copy_from_user(&new, uact, sizeof new) < 0)

@@ -1,10 +1,9 @@
 /* The task table. Tasks and their kernel stacks are static arrays: nothing to
  * allocate or clear, and a fixed, documented limit (MAX_TASKS). */
 #include "arch.h"
-#include "lab.h"
 #include "task.h"
 
-static struct task tasks[MAX_TASKS];
+struct task tasks[MAX_TASKS];
 static u8 kstacks[MAX_TASKS][KSTACK_SIZE] __attribute__((aligned(16)));
 static int next_pid = 1;
 struct task *current;
@@ -15,8 +14,8 @@ struct task *task_alloc(void)
 		struct task *t = &tasks[i];
 		if (t->state != TASK_UNUSED)
 			continue;
-		memset(t, 0, sizeof *t);
-		t->pid = next_pid++;
+		memset(t, 0, offsetof(struct task, fxsave));
+		t->pid = t->tgid = next_pid++;
 		t->state = TASK_RUNNING;
 		t->thread.sp0 = (u64)(kstacks[i] + KSTACK_SIZE);
 		return t;
@@ -24,23 +23,16 @@ struct task *task_alloc(void)
 	return NULL;
 }
 
+void task_free(struct task *t)
+{
+	t->state = TASK_UNUSED;
+}
+
+void arch_switch(struct task *prev, struct task *next);
+
 void set_current(struct task *t)
 {
+	arch_switch(current, t);
 	current = t;
-	fl_kstate.current_pid = t ? t->pid : -1;
-	cpu_set_kernel_stack(t->thread.sp0);
-	mm_switch(t->mm);
-}
-
-void do_exit(int wait_status)
-{
-	/* Until processes land, pid 1 is the only task: its exit ends the run. */
-	for (;;)
-		lab_call(FL_LAB_EXIT, wait_status, 0, 0, 0);
-}
-
-void force_sig_fault(int sig, u64 addr, struct pt_regs *regs)
-{
-	lab_call(FL_LAB_KILLED, current->pid, sig, regs->ip, addr);
-	do_exit(sig);
+	fl_kstate.current_pid = t->pid;
 }

@@ -55,31 +55,58 @@ void mm_switch(struct mm *mm)
 	write_cr3(mm ? mm->cr3 : __pa(kernel_pml4));
 }
 
-/* The PTE for va, allocating intermediate tables if `alloc`; NULL if absent. */
-static u64 *pte_walk(struct mm *mm, u64 va, bool alloc)
+u64 *pt_lookup(struct mm *mm, u64 va, bool alloc, u64 *span)
 {
 	u64 *table = mm->pml4;
 	for (int shift = 39; shift > 12; shift -= 9) {
 		u64 *e = &table[(va >> shift) & 511];
 		if (!(*e & PTE_P)) {
 			u64 pa = alloc ? page_alloc(true) : 0;
-			if (!pa)
+			if (!pa) {
+				if (span)
+					*span = 1UL << shift;
 				return NULL;
+			}
+			if (mm->ntables == MAX_PT_PAGES) {
+				page_put(pa);
+				return NULL;
+			}
+			mm->tables[mm->ntables++] = pa;
+			fl_kstate.pt_pages++;
 			*e = pa | PTE_P | PTE_W | PTE_U;
 		}
 		table = __va(*e & PTE_ADDR);
 	}
-	return &table[(va >> 12) & 511];
+	return table;
 }
 
-static u64 pte_flags(u32 vmflags)
+void walk_ptes(struct mm *mm, u64 start, u64 end, pte_fn fn, void *arg)
+{
+	u64 span;
+	for (u64 va = start, next; va < end; va = next) {
+		u64 *pt = pt_lookup(mm, va, false, &span);
+		if (!pt) {
+			next = (va & ~(span - 1)) + span;
+			continue;
+		}
+		next = MIN((va & ~((1UL << 21) - 1)) + (1UL << 21), end);
+		for (u64 a = va; a < next; a += PAGE_SIZE) {
+			u64 *pte = &pt[(a >> 12) & 511];
+			if (*pte & PTE_P)
+				fn(mm, a, pte, arg);
+		}
+	}
+}
+
+u64 *pte_walk(struct mm *mm, u64 va, bool alloc)
+{
+	u64 *pt = pt_lookup(mm, va, alloc, NULL);
+	return pt ? &pt[(va >> 12) & 511] : NULL;
+}
+
+u64 pte_flags(u32 vmflags)
 {
 	return PTE_P | PTE_U | (vmflags & VM_WRITE ? PTE_W : 0) | (vmflags & VM_EXEC ? 0 : PTE_NX);
-}
-
-static inline void invlpg(u64 va)
-{
-	__asm__ volatile("invlpg (%0)" ::"r"(va) : "memory");
 }
 
 int map_user_page(struct mm *mm, u64 va, u64 pa, u32 flags)
@@ -136,16 +163,11 @@ static int vma_split(struct mm *mm, u64 addr)
 	return 0;
 }
 
-static void unmap_range(struct mm *mm, u64 start, u64 end)
+static void unmap_pte(struct mm *mm, u64 va, u64 *pte, void *arg)
 {
-	for (u64 va = start; va < end; va += PAGE_SIZE) {
-		u64 *pte = pte_walk(mm, va, false);
-		if (pte && (*pte & PTE_P)) {
-			page_put(*pte & PTE_ADDR);
-			*pte = 0;
-			invlpg(va);
-		}
-	}
+	page_put(*pte & PTE_ADDR);
+	*pte = 0;
+	invlpg(va);
 }
 
 int vma_unmap(struct mm *mm, u64 start, u64 end)
@@ -155,7 +177,7 @@ int vma_unmap(struct mm *mm, u64 start, u64 end)
 	for (int i = 0; i < mm->nvma;) {
 		struct vma *v = &mm->vma[i];
 		if (v->start >= start && v->end <= end) {
-			unmap_range(mm, v->start, v->end);
+			walk_ptes(mm, v->start, v->end, unmap_pte, NULL);
 			memmove(v, v + 1, (mm->nvma - i - 1) * sizeof *v);
 			mm->nvma--;
 		} else {
@@ -163,6 +185,17 @@ int vma_unmap(struct mm *mm, u64 start, u64 end)
 		}
 	}
 	return 0;
+}
+
+/* A COW page (read-only, shared) stays read-only: the fault will copy it. */
+static void protect_pte(struct mm *mm, u64 va, u64 *pte, void *arg)
+{
+	const struct vma *v = arg;
+	u64 e = (*pte & PTE_ADDR) | pte_flags(v->flags);
+	if (!(v->flags & VM_SHARED) && page_refcount(*pte & PTE_ADDR) > 1)
+		e &= ~PTE_W;
+	*pte = e;
+	invlpg(va);
 }
 
 int vma_protect(struct mm *mm, u64 start, u64 end, u32 flags)
@@ -176,14 +209,8 @@ int vma_protect(struct mm *mm, u64 start, u64 end, u32 flags)
 		struct vma *v = &mm->vma[i];
 		if (v->start < start || v->end > end)
 			continue;
-		v->flags = (v->flags & VM_GROWSDOWN) | flags;
-		for (u64 va = v->start; va < v->end; va += PAGE_SIZE) {
-			u64 *pte = pte_walk(mm, va, false);
-			if (pte && (*pte & PTE_P)) {
-				*pte = (*pte & PTE_ADDR) | pte_flags(flags);
-				invlpg(va);
-			}
-		}
+		v->flags = (v->flags & (VM_GROWSDOWN | VM_SHARED)) | flags;
+		walk_ptes(mm, v->start, v->end, protect_pte, v);
 	}
 	return 0;
 }
@@ -211,7 +238,7 @@ int handle_mm_fault(struct mm *mm, u64 addr, bool write)
 		return -EFAULT;
 	u64 *pte = pte_walk(mm, addr, false);
 	if (pte && (*pte & PTE_P))
-		return write && !(*pte & PTE_W) ? -EFAULT : 0; /* raced with nothing: present already */
+		return write && !(*pte & PTE_W) ? do_wp_page(mm, addr & PAGE_MASK, pte) : 0;
 	u64 pa = page_alloc(true);
 	if (!pa)
 		return -ENOMEM;
@@ -231,26 +258,18 @@ int user_pa(struct mm *mm, u64 va, bool write, u64 *pa)
 	return 0;
 }
 
-/* Frees every page below the table level `level` (3 = PDPT ... 0 = PT). */
-static void free_table(u64 *table, int level)
+static void put_pte(struct mm *mm, u64 va, u64 *pte, void *arg)
 {
-	for (int i = 0; i < 512; i++) {
-		if (!(table[i] & PTE_P))
-			continue;
-		if (level > 0)
-			free_table(__va(table[i] & PTE_ADDR), level - 1);
-		page_put(table[i] & PTE_ADDR);
-	}
+	page_put(*pte & PTE_ADDR);
 }
 
 void mm_put(struct mm *mm)
 {
 	if (--mm->users)
 		return;
-	for (int i = 0; i < 256; i++)
-		if (i != PVM_TRAMPOLINE_PML4_SLOT && (mm->pml4[i] & PTE_P)) {
-			free_table(__va(mm->pml4[i] & PTE_ADDR), 2);
-			page_put(mm->pml4[i] & PTE_ADDR);
-		}
+	for (int i = 0; i < mm->nvma; i++)
+		walk_ptes(mm, mm->vma[i].start, mm->vma[i].end, put_pte, NULL);
+	for (int i = 0; i < mm->ntables; i++)
+		page_put(mm->tables[i]);
 	page_put(mm->cr3);
 }

@@ -78,6 +78,13 @@ struct fl_kstate {
 	int64_t current_pid;   /* -1 before init runs */
 	uint64_t free_pages;   /* pages the allocator can still hand out */
 	uint64_t total_pages;
+	/* Work counters, cumulative since boot. */
+	uint64_t forks;        /* successful fork/vfork/clone */
+	uint64_t ptes_copied;  /* PTEs duplicated by copy-on-write fork */
+	uint64_t pt_pages;     /* page-table pages allocated */
+	uint64_t cow_copies;   /* pages copied at a write fault */
+	uint64_t cow_reuses;   /* COW faults by the last holder: made writable, no copy */
+	uint64_t switches;     /* context switches */
 };
 #define FL_KSTATE_SYMBOL "fl_kstate"
 

@@ -28,9 +28,3 @@ void lapic_eoi(void)
 {
 	wrmsr(X2APIC_EOI, 0);
 }
-
-void idle_until(u64 deadline)
-{
-	while (rdtsc() < deadline)
-		__asm__ volatile("sti; hlt; cli" ::: "memory");
-}

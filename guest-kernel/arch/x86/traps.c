@@ -48,18 +48,22 @@ void do_trap(struct pt_regs *regs, u64 vector)
 		do_syscall_64(regs);
 		return;
 	}
+	bool user = (regs->cs & 3) == 3;
 	switch (vector) {
 	case 14:
 		page_fault(regs);
 		return;
 	case 32:
 		lapic_eoi();
+		sched_tick(user);
+		if (user)
+			exit_to_user_mode();
 		return;
 	case 255:
 		return;
 	}
 	const char *name = vector < ARRAY_SIZE(vectors) ? vectors[vector].name : "interrupt";
-	if ((regs->cs & 3) == 3 && vector < ARRAY_SIZE(vectors) && vectors[vector].sig)
+	if (user && vector < ARRAY_SIZE(vectors) && vectors[vector].sig)
 		force_sig_fault(vectors[vector].sig, regs->ip, regs);
 	panic_regs(regs, "%s (vector %lu, error %#lx) in the kernel", name, vector, regs->orig_ax);
 }

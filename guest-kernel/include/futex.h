@@ -1,0 +1,9 @@
+/* Futexes: sleep until a user word changes, keyed by its physical address. */
+#ifndef K_FUTEX_H
+#define K_FUTEX_H
+
+#include "kernel.h"
+
+long futex_wake(u64 uaddr, int n);
+
+#endif

@@ -1,0 +1,34 @@
+/* Sleeping and waking: wait queues, completions, and the scheduler. The
+ * kernel is not preemptible: a task leaves the CPU only in schedule(), which
+ * it calls to sleep, to yield, or on a timer tick that interrupted user mode. */
+#ifndef K_SCHED_H
+#define K_SCHED_H
+
+#include "kernel.h"
+
+struct task;
+
+struct wait_queue {
+	struct task *first;  /* linked through task->wait_next */
+};
+
+/* vfork: the parent sleeps on the child's completion until exec or exit. */
+struct completion {
+	bool done;
+	struct wait_queue wq;
+};
+
+/* Sleeps until woken (or, if deadline != 0, until the TSC passes it).
+ * Returns false if the sleep ended because the task is being killed. */
+bool sleep_on(struct wait_queue *wq, u64 deadline);
+void wake_up(struct wait_queue *wq);
+bool wait_for_completion(struct completion *c); /* false if killed */
+void complete(struct completion *c);
+
+void schedule(void);
+void sched_tick(bool from_user);   /* timer interrupt */
+void wake_task(struct task *t);
+
+extern u64 jiffies;
+
+#endif

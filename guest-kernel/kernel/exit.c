@@ -1,0 +1,295 @@
+/* Exit, wait and kill. An exiting task releases its mm (waking a vfork
+ * parent), files and signal table, hands its children to pid 1, and becomes
+ * a zombie for its parent's wait4/waitid, or, as a thread, goes away. */
+#include "arch.h"
+#include "errno.h"
+#include "file.h"
+#include "futex.h"
+#include "lab.h"
+#include "syscall.h"
+#include "task.h"
+
+#define WNOHANG 1
+#define WEXITED 4
+#define WNOWAIT 0x01000000
+#define P_ALL 0
+#define P_PID 1
+#define SIGCHLD 17
+#define SIGCONT 18
+#define SIGURG 23
+#define SIGWINCH 28
+#define SIG_IGN 1
+#define CLD_EXITED 1
+#define CLD_KILLED 2
+
+static struct task *find_pid(int pid)
+{
+	for (int i = 0; i < MAX_TASKS; i++)
+		if (tasks[i].state != TASK_UNUSED && tasks[i].state != TASK_DEAD && tasks[i].pid == pid)
+			return &tasks[i];
+	return NULL;
+}
+
+static bool group_alive(struct task *leader)
+{
+	for (int i = 0; i < MAX_TASKS; i++) {
+		struct task *t = &tasks[i];
+		if (t != leader && t->tgid == leader->tgid &&
+		    (t->state == TASK_RUNNING || t->state == TASK_SLEEPING))
+			return true;
+	}
+	return false;
+}
+
+/* The parts of exit that touch user memory or wake a vfork parent. */
+static void exit_mm(struct task *t)
+{
+	if (t->clear_child_tid) {
+		u32 zero = 0;
+		if (copy_to_user(t->clear_child_tid, &zero, sizeof zero) == 0)
+			futex_wake(t->clear_child_tid, 1);
+	}
+	if (t->vfork_done) {
+		complete(t->vfork_done);
+		t->vfork_done = NULL;
+	}
+	if (t->mm) {
+		mm_switch(NULL); /* off the page tables we may be about to free */
+		mm_put(t->mm);
+		t->mm = NULL;
+	}
+}
+
+static bool user_tasks_alive(void)
+{
+	for (int i = 0; i < MAX_TASKS; i++)
+		if ((tasks[i].state == TASK_RUNNING || tasks[i].state == TASK_SLEEPING) &&
+		    !tasks[i].kthread)
+			return true;
+	return false;
+}
+
+/* A zombie nobody will reap (its parent, pid 1, has exited) is freed now. */
+static void zombie(struct task *t)
+{
+	if (t->parent && t->parent->state == TASK_ZOMBIE)
+		t->state = TASK_DEAD;
+	else if (t->parent)
+		wake_up(&t->parent->child_exit);
+}
+
+/* The run ends when pid 1 has exited and so has every other user task, as a
+ * native run's output ends when the last process holding the pipe exits. */
+void do_exit(int status)
+{
+	struct task *t = current, *init = find_pid(1);
+	exit_mm(t);
+	if (t->files)
+		files_put(t->files);
+	if (t->sighand)
+		t->sighand->refs--;
+	t->files = NULL;
+	t->sighand = NULL;
+	if (thread_group_leader(t)) {
+		t->exit_code = status;
+		t->state = TASK_ZOMBIE;
+	} else {
+		t->state = TASK_DEAD;
+	}
+	for (int i = 0; i < MAX_TASKS; i++) {
+		struct task *c = &tasks[i];
+		if (c->state == TASK_UNUSED || c->parent != t || t == init)
+			continue;
+		c->parent = init;
+		if (c->state == TASK_ZOMBIE)
+			zombie(c);
+	}
+	struct task *leader = t->group_leader;
+	if (leader->state == TASK_ZOMBIE && !group_alive(leader))
+		zombie(leader);
+	if (init && init->state == TASK_ZOMBIE && !user_tasks_alive())
+		for (;;)
+			lab_call(FL_LAB_EXIT, init->exit_code, 0, 0, 0);
+	schedule();
+	panic("a dead task was scheduled");
+}
+
+/* Kills every thread of current's group with status, then current. */
+void do_group_exit(int status)
+{
+	for (int i = 0; i < MAX_TASKS; i++) {
+		struct task *t = &tasks[i];
+		if (t != current && t->tgid == current->tgid && t->state != TASK_UNUSED &&
+		    t->state != TASK_DEAD && t->state != TASK_ZOMBIE) {
+			t->killed = status | 0x10000; /* a group exit, not a signal */
+			wake_task(t);
+		}
+	}
+	do_exit(status);
+}
+
+void kthread_exit(int code)
+{
+	do_exit((code & 0xff) << 8);
+}
+
+void force_sig_fault(int sig, u64 addr, struct pt_regs *regs)
+{
+	lab_call(FL_LAB_KILLED, current->pid, sig, regs->ip, addr);
+	do_group_exit(sig);
+}
+
+/* Before any return to user mode: act on a pending kill. */
+void exit_to_user_mode(void)
+{
+	int k = current->killed;
+	if (!k)
+		return;
+	if (k & 0x10000)
+		do_exit(k & 0xffff);
+	do_group_exit(k);
+}
+
+long sys_exit(u64 code)
+{
+	do_exit((code & 0xff) << 8);
+}
+
+long sys_exit_group(u64 code)
+{
+	do_group_exit((code & 0xff) << 8);
+}
+
+/* Finds a child matching `pid` (-1: any); reaps it unless `nowait`. Returns
+ * its pid with *status set, 0 if children exist but none has exited, or -ECHILD. */
+static long reap(long pid, int *status, bool nowait)
+{
+	struct task *me = current->group_leader;
+	bool have = false;
+	for (int i = 0; i < MAX_TASKS; i++) {
+		struct task *c = &tasks[i];
+		if (c->state == TASK_UNUSED || c->state == TASK_DEAD || c->parent != me ||
+		    !thread_group_leader(c) || (pid > 0 && c->pid != pid))
+			continue;
+		have = true;
+		if (c->state != TASK_ZOMBIE || group_alive(c))
+			continue;
+		*status = c->exit_code;
+		long found = c->pid;
+		if (!nowait)
+			task_free(c);
+		return found;
+	}
+	return have ? 0 : -ECHILD;
+}
+
+static long wait_child(long pid, int *status, bool nohang, bool nowait)
+{
+	for (;;) {
+		long r = reap(pid, status, nowait);
+		if (r || nohang)
+			return r;
+		if (!sleep_on(&current->group_leader->child_exit, 0))
+			return -EINTR;
+	}
+}
+
+long sys_wait4(u64 upid, u64 ustatus, u64 options, u64 rusage)
+{
+	long pid = (int)upid;
+	int status = 0;
+	if (options & ~(u64)(WNOHANG | 0x2 | 0x8 | 0x40000000 | 0x80000000))
+		return -EINVAL;
+	long r = wait_child(pid < -1 || pid == 0 ? -1 : pid, &status, options & WNOHANG, false);
+	if (r > 0 && ustatus && copy_to_user(ustatus, &status, sizeof status) < 0)
+		return -EFAULT;
+	if (r >= 0 && rusage) {
+		u8 zero[144] = { 0 };
+		if (copy_to_user(rusage, zero, sizeof zero) < 0)
+			return -EFAULT;
+	}
+	return r;
+}
+
+struct siginfo_chld {
+	s32 signo, errno_, code, pad;
+	s32 pid, uid, status;
+	u8 rest[128 - 28];
+};
+
+long sys_waitid(u64 idtype, u64 id, u64 uinfo, u64 options)
+{
+	if ((idtype != P_ALL && idtype != P_PID) || !(options & WEXITED) ||
+	    options & ~(u64)(WNOHANG | WEXITED | WNOWAIT | 0x2 | 0x8))
+		return -EINVAL;
+	int status = 0;
+	long r = wait_child(idtype == P_PID ? (long)(int)id : -1, &status, options & WNOHANG,
+			    options & WNOWAIT);
+	if (r < 0)
+		return r;
+	struct siginfo_chld si = { 0 };
+	if (r > 0) {
+		si.signo = SIGCHLD;
+		si.pid = r;
+		si.code = status & 0x7f ? CLD_KILLED : CLD_EXITED;
+		si.status = status & 0x7f ? status & 0x7f : (status >> 8) & 0xff;
+	}
+	return uinfo && copy_to_user(uinfo, &si, sizeof si) < 0 ? -EFAULT : 0;
+}
+
+/* Delivers sig with its default action: terminate, or nothing for the
+ * signals whose default is to be ignored. Handlers are recorded by
+ * rt_sigaction but never run; SIG_IGN is honoured. */
+static void send_sig(struct task *leader, int sig)
+{
+	if (sig == 0 || sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH)
+		return;
+	if (sig != 9 && leader->sighand && leader->sighand->action[sig].handler == SIG_IGN)
+		return;
+	for (int i = 0; i < MAX_TASKS; i++) {
+		struct task *t = &tasks[i];
+		if (t->tgid != leader->tgid || t->state == TASK_UNUSED || t->state == TASK_DEAD ||
+		    t->state == TASK_ZOMBIE || t->killed)
+			continue;
+		t->killed = sig;
+		wake_task(t);
+	}
+}
+
+long sys_kill(u64 upid, u64 sig)
+{
+	long pid = (int)upid;
+	if (sig >= NSIG)
+		return -EINVAL;
+	if (pid > 0) {
+		struct task *t = find_pid(pid);
+		if (!t || t->kthread || t->state == TASK_ZOMBIE)
+			return -ESRCH;
+		send_sig(t->group_leader, sig);
+		return 0;
+	}
+	if (pid == 0 || pid == -(long)current->tgid) {
+		send_sig(current->group_leader, sig);
+		return 0;
+	}
+	if (pid != -1)
+		return -ESRCH; /* process groups other than our own are not modelled */
+	for (int i = 0; i < MAX_TASKS; i++) {
+		struct task *t = &tasks[i];
+		if (thread_group_leader(t) && t->state != TASK_UNUSED && t->pid != 1 && !t->kthread &&
+		    t->tgid != current->tgid)
+			send_sig(t, sig);
+	}
+	return 0;
+}
+
+long sys_tgkill(u64 tgid, u64 tid, u64 sig)
+{
+	struct task *t = find_pid(tid);
+	if (!t || t->tgid != (int)tgid)
+		return -ESRCH;
+	if (sig >= NSIG)
+		return -EINVAL;
+	send_sig(t->group_leader, sig);
+	return 0;
+}

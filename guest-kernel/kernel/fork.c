@@ -1,0 +1,193 @@
+/* fork, vfork and clone, as Linux structures them: kernel_clone ->
+ * copy_process -> dup_task, copy_mm, copy_files, copy_sighand, copy_thread.
+ * The child is made runnable; the parent returns its pid (and, for vfork,
+ * first sleeps until the child execs or exits). */
+#include "arch.h"
+#include "errno.h"
+#include "file.h"
+#include "lab.h"
+#include "syscall.h"
+#include "task.h"
+
+#define CSIGNAL 0xff
+#define CLONE_VM 0x100
+#define CLONE_FS 0x200
+#define CLONE_FILES 0x400
+#define CLONE_SIGHAND 0x800
+#define CLONE_VFORK 0x4000
+#define CLONE_PARENT 0x8000
+#define CLONE_THREAD 0x10000
+#define CLONE_SYSVSEM 0x40000
+#define CLONE_SETTLS 0x80000
+#define CLONE_PARENT_SETTID 0x100000
+#define CLONE_CHILD_CLEARTID 0x200000
+#define CLONE_DETACHED 0x400000
+#define CLONE_CHILD_SETTID 0x1000000
+#define CLONE_SUPPORTED (CSIGNAL | CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | \
+	CLONE_VFORK | CLONE_PARENT | CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS | \
+	CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_DETACHED | CLONE_CHILD_SETTID)
+#define SIGCHLD 17
+
+static struct sighand sighand_pool[MAX_TASKS];
+
+static struct sighand *sighand_dup(struct sighand *old)
+{
+	for (int i = 0; i < MAX_TASKS; i++)
+		if (!sighand_pool[i].refs) {
+			struct sighand *s = &sighand_pool[i];
+			if (old)
+				*s = *old;
+			else
+				memset(s, 0, sizeof *s);
+			s->refs = 1;
+			return s;
+		}
+	return NULL;
+}
+
+struct sighand *sighand_alloc(void)
+{
+	return sighand_dup(NULL);
+}
+
+static struct task *dup_task(struct task *parent)
+{
+	struct task *p = task_alloc();
+	if (!p)
+		return NULL;
+	memcpy(p->comm, parent->comm, sizeof p->comm);
+	p->sigmask = parent->sigmask;
+	return p;
+}
+
+static int copy_mm(u64 flags, struct task *p)
+{
+	if (flags & CLONE_VM) {
+		p->mm = current->mm;
+		p->mm->users++;
+		return 0;
+	}
+	p->mm = dup_mm(current->mm);
+	return p->mm ? 0 : -ENOMEM;
+}
+
+static int copy_files(u64 flags, struct task *p)
+{
+	if (flags & CLONE_FILES) {
+		p->files = current->files;
+		p->files->refs++;
+		return 0;
+	}
+	p->files = files_dup(current->files);
+	return p->files ? 0 : -ENOMEM;
+}
+
+static int copy_sighand(u64 flags, struct task *p)
+{
+	if (flags & CLONE_SIGHAND) {
+		p->sighand = current->sighand;
+		p->sighand->refs++;
+		return 0;
+	}
+	p->sighand = sighand_dup(current->sighand);
+	return p->sighand ? 0 : -EAGAIN;
+}
+
+static void undo_copy(struct task *p)
+{
+	if (p->mm)
+		mm_put(p->mm);
+	if (p->files)
+		files_put(p->files);
+	if (p->sighand)
+		p->sighand->refs--;
+	task_free(p);
+}
+
+static struct task *copy_process(u64 flags, u64 stack, u64 child_tid, u64 tls, int *err)
+{
+	struct task *p = dup_task(current);
+	if (!p) {
+		*err = -EAGAIN;
+		return NULL;
+	}
+	if ((*err = copy_mm(flags, p)) || (*err = copy_files(flags, p)) ||
+	    (*err = copy_sighand(flags, p)) || (*err = copy_thread(flags, stack, tls, p))) {
+		undo_copy(p);
+		return NULL;
+	}
+	struct task *leader = current->group_leader;
+	if (flags & CLONE_THREAD) {
+		p->tgid = current->tgid;
+		p->group_leader = leader;
+		p->parent = leader->parent;
+	} else {
+		p->group_leader = p;
+		p->parent = flags & CLONE_PARENT ? leader->parent : leader;
+		p->exit_signal = flags & CSIGNAL;
+	}
+	if (flags & CLONE_CHILD_SETTID)
+		p->set_child_tid = child_tid;
+	if (flags & CLONE_CHILD_CLEARTID)
+		p->clear_child_tid = child_tid;
+	return p;
+}
+
+long kernel_clone(u64 flags, u64 stack, u64 parent_tid, u64 child_tid, u64 tls)
+{
+	int err;
+	if (flags & ~(u64)CLONE_SUPPORTED)
+		return -EINVAL;
+	if ((flags & CLONE_THREAD && !(flags & CLONE_SIGHAND)) ||
+	    (flags & CLONE_SIGHAND && !(flags & CLONE_VM)))
+		return -EINVAL;
+	struct task *p = copy_process(flags, stack, child_tid, tls, &err);
+	if (!p)
+		return err;
+	fl_kstate.forks++;
+	long pid = p->pid;
+	if (flags & CLONE_PARENT_SETTID) {
+		u32 tid = pid;
+		copy_to_user(parent_tid, &tid, sizeof tid);
+	}
+	struct completion vfork = { 0 };
+	if (flags & CLONE_VFORK)
+		p->vfork_done = &vfork;
+	p->state = TASK_SLEEPING;
+	wake_task(p);
+	if ((flags & CLONE_VFORK) && !wait_for_completion(&vfork))
+		p->vfork_done = NULL; /* we are being killed: the child must not touch our stack */
+	return pid;
+}
+
+struct task *kernel_thread(int (*fn)(void *), void *arg)
+{
+	struct task *p = task_alloc();
+	if (!p)
+		return NULL;
+	p->kthread = true;
+	p->group_leader = p;
+	p->parent = current;
+	p->exit_signal = SIGCHLD;
+	memcpy(p->comm, "kthread", 8);
+	copy_thread(0, (u64)fn, (u64)arg, p);
+	p->state = TASK_SLEEPING;
+	wake_task(p);
+	return p;
+}
+
+long sys_fork(void)
+{
+	return kernel_clone(SIGCHLD, 0, 0, 0, 0);
+}
+
+long sys_vfork(void)
+{
+	return kernel_clone(CLONE_VFORK | CLONE_VM | SIGCHLD, 0, 0, 0, 0);
+}
+
+/* x86-64 argument order: flags, newsp, parent_tid, child_tid, tls. */
+long sys_clone(u64 flags, u64 newsp, u64 parent_tid, u64 child_tid, u64 tls)
+{
+	return kernel_clone(flags, newsp, parent_tid, child_tid, tls);
+}

@@ -1,0 +1,132 @@
+/* Round-robin scheduling over a FIFO run queue, wait queues, and timed
+ * sleeps. A timer tick that interrupted user mode preempts the task. */
+#include "arch.h"
+#include "task.h"
+
+u64 jiffies;
+static u64 next_deadline = ~0UL;   /* earliest timed sleep, so most ticks scan nothing */
+static struct task *rq_head, *rq_tail;  /* runnable tasks other than current */
+static struct task *run_next[MAX_TASKS]; /* run-queue links, by task index */
+
+static void rq_push(struct task *t)
+{
+	run_next[t - tasks] = NULL;
+	if (rq_tail)
+		run_next[rq_tail - tasks] = t;
+	else
+		rq_head = t;
+	rq_tail = t;
+}
+
+static struct task *rq_pop(void)
+{
+	struct task *t = rq_head;
+	if (t && !(rq_head = run_next[t - tasks]))
+		rq_tail = NULL;
+	return t;
+}
+
+void wake_task(struct task *t)
+{
+	if (t->state != TASK_SLEEPING)
+		return;
+	t->state = TASK_RUNNING;
+	t->wake_deadline = 0;
+	rq_push(t);
+}
+
+/* Frees a task that exited on its own stack, now that we are off it. */
+static void finish_task_switch(struct task *last)
+{
+	if (last && last->state == TASK_DEAD)
+		task_free(last);
+}
+
+void schedule(void)
+{
+	struct task *prev = current, *next;
+	if (prev->state == TASK_RUNNING)
+		rq_push(prev);
+	while (!(next = rq_pop()))
+		__asm__ volatile("sti; hlt; cli" ::: "memory"); /* idle: the tick wakes sleepers */
+	if (next == prev)
+		return;
+	fl_kstate.switches++;
+	set_current(next);
+	finish_task_switch(switch_to(prev, next));
+}
+
+/* Called by ret_from_fork in the new task, with the task it switched from. */
+void schedule_tail(struct task *last)
+{
+	finish_task_switch(last);
+	if (current->set_child_tid) {
+		u32 tid = current->pid;
+		copy_to_user(current->set_child_tid, &tid, sizeof tid);
+	}
+}
+
+void sched_tick(bool from_user)
+{
+	jiffies++;
+	u64 now = rdtsc();
+	if (now >= next_deadline) {
+		next_deadline = ~0UL;
+		for (int i = 0; i < MAX_TASKS; i++) {
+			struct task *t = &tasks[i];
+			if (t->state != TASK_SLEEPING || !t->wake_deadline)
+				continue;
+			if (t->wake_deadline <= now)
+				wake_task(t);
+			else
+				next_deadline = MIN(next_deadline, t->wake_deadline);
+		}
+	}
+	if (from_user && rq_head)
+		schedule();
+}
+
+bool sleep_on(struct wait_queue *wq, u64 deadline)
+{
+	struct task *t = current;
+	if (t->killed)
+		return false;
+	t->state = TASK_SLEEPING;
+	t->waiting_on = wq;
+	t->wait_next = wq->first;
+	wq->first = t;
+	t->wake_deadline = deadline;
+	if (deadline)
+		next_deadline = MIN(next_deadline, deadline);
+	schedule();
+	/* Woken by a timeout or a kill: take ourselves off the queue. */
+	for (struct task **p = &wq->first; *p; p = &(*p)->wait_next)
+		if (*p == t) {
+			*p = t->wait_next;
+			break;
+		}
+	t->waiting_on = NULL;
+	return !t->killed;
+}
+
+void wake_up(struct wait_queue *wq)
+{
+	struct task *t = wq->first;
+	wq->first = NULL;
+	for (; t; t = t->wait_next)
+		wake_task(t);
+}
+
+bool wait_for_completion(struct completion *c)
+{
+	while (!c->done)
+		if (!sleep_on(&c->wq, 0))
+			return false; /* killed */
+	return true;
+}
+
+void complete(struct completion *c)
+{
+	c->done = true;
+	wake_up(&c->wq);
+}
