@@ -64,6 +64,6 @@ void do_trap(struct pt_regs *regs, u64 vector)
 	}
 	const char *name = vector < ARRAY_SIZE(vectors) ? vectors[vector].name : "interrupt";
 	if (user && vector < ARRAY_SIZE(vectors) && vectors[vector].sig)
-		force_sig_fault(vectors[vector].sig, regs->ip, regs);
+		force_sig_fault(vectors[vector].sig, vector == 13 ? 0 : regs->ip, regs); /* #GP: no address, as Linux */
 	panic_regs(regs, "%s (vector %lu, error %#lx) in the kernel", name, vector, regs->orig_ax);
 }
