@@ -147,12 +147,19 @@ static int check_kernel(struct fl_kernel *k, char *err, size_t errlen)
 		return fail(err, errlen, "entry point 0x%" PRIx64 " is not in an executable segment",
 			    k->entry);
 
-	/* A stripped kernel still boots; only symbol lookups fail. */
+	/* Sections matter to the host: its symbols are how it reads the kernel. */
+	if (eh.e_shoff && (eh.e_shoff > k->file_len ||
+			   eh.e_shnum > (k->file_len - eh.e_shoff) / sizeof(Elf64_Shdr)))
+		return fail(err, errlen, "section headers extend past the end of the file");
 	while ((scn = elf_nextscn(k->elf, scn))) {
-		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB) {
+		if (!gelf_getshdr(scn, &sh))
+			return fail(err, errlen, "bad section header (%s)", elf_errmsg(-1));
+		if (sh.sh_type != SHT_NOBITS &&
+		    (sh.sh_offset > k->file_len || sh.sh_size > k->file_len - sh.sh_offset))
+			return fail(err, errlen, "section %zu extends past the end of the file",
+				    elf_ndxscn(scn));
+		if (sh.sh_type == SHT_SYMTAB && !k->symtab)
 			k->symtab = scn;
-			break;
-		}
 	}
 	return 0;
 }

@@ -4,6 +4,8 @@
 #include "initramfs.h"
 #include "session.h"
 
+#include <forklab/abi.h>
+
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -64,9 +66,15 @@ int fl_launch(const struct fl_config *c)
 	s.t_start = fl_now_ms();
 	if (fl_initramfs_build(c, &initrd, init_path, err, sizeof err) < 0)
 		goto out;
+	uint64_t kstate;
 	if (fl_kernel_open(c->kernel, &k, why, sizeof why) < 0) {
 		snprintf(err, sizeof err, "kernel %s: %s", c->kernel, why);
 		goto out_initrd;
+	}
+	if (fl_kernel_symbol(&k, FL_KSTATE_SYMBOL, &kstate) < 0) {
+		snprintf(err, sizeof err, "kernel %s: no %s symbol: stripped, or not a forklab kernel",
+			 c->kernel, FL_KSTATE_SYMBOL);
+		goto out_kernel;
 	}
 	if (fl_vm_create(&s.vm, c->mem_size, err, sizeof err) < 0)
 		goto out_kernel;

@@ -35,17 +35,19 @@ void vm_init(u64 mem_size);  /* direct map + kernel image, then switch CR3 */
 struct vma {
 	u64 start, end;  /* page aligned, [start, end) */
 	u32 flags;       /* VM_* */
+	/* Every page ever mapped in this VMA lies in [lo, hi): page-table walks
+	 * stay there (an 8 MiB stack with 3 pages used costs 3 PTEs, not 512). */
+	u64 lo, hi;
 };
 
 struct mm {
 	u64 *pml4;           /* kernel VA of the top-level table */
 	u64 cr3;
-	struct vma vma[MAX_VMAS]; /* sorted by start */
-	int nvma;
+	int nvma, ntables, users;
 	u64 brk_start, brk;
 	u64 mmap_top;        /* next mmap search starts below this */
-	int users;
-	int ntables;
+	/* The arrays stay last: mm_create clears only what precedes them. */
+	struct vma vma[MAX_VMAS]; /* sorted by start */
 	u64 tables[MAX_PT_PAGES]; /* page-table pages below the PML4, freed with the mm */
 };
 
@@ -60,8 +62,8 @@ int vma_protect(struct mm *mm, u64 start, u64 end, u32 flags);
 u64 vma_free_area(struct mm *mm, u64 len);  /* top-down search; 0 if none */
 /* Resolves a user fault at addr (demand-zero). 0, or -EFAULT if no VMA allows it. */
 int handle_mm_fault(struct mm *mm, u64 addr, bool write);
-/* Maps one page (takes the caller's reference) at va with the VMA's rights. */
-int map_user_page(struct mm *mm, u64 va, u64 pa, u32 flags);
+/* Maps one page (takes the caller's reference) at va in v, with v's rights. */
+int map_user_page(struct mm *mm, struct vma *v, u64 va, u64 pa);
 /* The physical address behind a user byte, faulting the page in if needed. */
 int user_pa(struct mm *mm, u64 va, bool write, u64 *pa);
 
@@ -73,6 +75,8 @@ u64 *pte_walk(struct mm *mm, u64 va, bool alloc);
 typedef void (*pte_fn)(struct mm *mm, u64 va, u64 *pte, void *arg);
 /* Calls fn on each present PTE in [start, end), skipping missing tables. */
 void walk_ptes(struct mm *mm, u64 start, u64 end, pte_fn fn, void *arg);
+/* walk_ptes over the part of v that has ever been mapped. */
+void walk_vma(struct mm *mm, const struct vma *v, pte_fn fn, void *arg);
 u64 pte_flags(u32 vmflags);
 int do_wp_page(struct mm *mm, u64 va, u64 *pte);   /* a write to a COW page */
 static inline void invlpg(u64 va)

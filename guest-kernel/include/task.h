@@ -57,6 +57,8 @@ struct task {
 	bool kthread;
 	struct task *parent;          /* a group leader */
 	struct task *group_leader;
+	int live_threads;             /* leader: threads of the group not yet exited */
+	int nr_children;              /* leader: children not yet reaped (scans skip if 0) */
 	struct mm *mm;
 	struct files_struct *files;
 	struct sighand *sighand;
@@ -73,6 +75,7 @@ struct task {
 
 extern struct task *current;
 extern struct task tasks[MAX_TASKS];
+extern int nr_user_tasks;   /* user tasks not yet exited: the run ends at 0 once pid 1 is gone */
 
 static inline struct pt_regs *task_pt_regs(struct task *t)
 {

@@ -78,13 +78,14 @@ static int load_segment(struct mm *mm, const struct ramfs_file *f, const struct 
 	}
 	if (fresh < end && vma_add(mm, fresh, end, flags) < 0)
 		return -ENOEXEC; /* overlapping segments */
+	struct vma *v = fresh < end ? vma_find(mm, fresh) : NULL;
 	for (u64 va = start; va < end; va += PAGE_SIZE) {
 		u64 pa;
 		if (va < fresh) {
 			if (user_pa(mm, va, false, &pa) < 0)
 				return -ENOMEM;
 			pa &= PAGE_MASK;
-		} else if (!(pa = page_alloc(true)) || map_user_page(mm, va, pa, flags) < 0) {
+		} else if (!(pa = page_alloc(true)) || map_user_page(mm, v, va, pa) < 0) {
 			return -ENOMEM;
 		}
 		u64 lo = MAX(va, vstart), hi = MIN(va + PAGE_SIZE, fend);

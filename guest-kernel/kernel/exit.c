@@ -30,17 +30,6 @@ static struct task *find_pid(int pid)
 	return NULL;
 }
 
-static bool group_alive(struct task *leader)
-{
-	for (int i = 0; i < MAX_TASKS; i++) {
-		struct task *t = &tasks[i];
-		if (t != leader && t->tgid == leader->tgid &&
-		    (t->state == TASK_RUNNING || t->state == TASK_SLEEPING))
-			return true;
-	}
-	return false;
-}
-
 /* The parts of exit that touch user memory or wake a vfork parent. */
 static void exit_mm(struct task *t)
 {
@@ -60,20 +49,13 @@ static void exit_mm(struct task *t)
 	}
 }
 
-static bool user_tasks_alive(void)
-{
-	for (int i = 0; i < MAX_TASKS; i++)
-		if ((tasks[i].state == TASK_RUNNING || tasks[i].state == TASK_SLEEPING) &&
-		    !tasks[i].kthread)
-			return true;
-	return false;
-}
-
 /* A zombie nobody will reap (its parent, pid 1, has exited) is freed now. */
 static void zombie(struct task *t)
 {
-	if (t->parent && t->parent->state == TASK_ZOMBIE)
+	if (t->parent && t->parent->state == TASK_ZOMBIE) {
 		t->state = TASK_DEAD;
+		t->parent->nr_children--;
+	}
 	else if (t->parent)
 		wake_up(&t->parent->child_exit);
 }
@@ -90,24 +72,29 @@ void do_exit(int status)
 		t->sighand->refs--;
 	t->files = NULL;
 	t->sighand = NULL;
+	struct task *leader = t->group_leader;
+	leader->live_threads--;
+	if (!t->kthread)
+		nr_user_tasks--;
 	if (thread_group_leader(t)) {
 		t->exit_code = status;
 		t->state = TASK_ZOMBIE;
 	} else {
 		t->state = TASK_DEAD;
 	}
-	for (int i = 0; i < MAX_TASKS; i++) {
+	for (int i = 0; i < MAX_TASKS && t->nr_children && t != init; i++) {
 		struct task *c = &tasks[i];
-		if (c->state == TASK_UNUSED || c->parent != t || t == init)
+		if (c->state == TASK_UNUSED || c->parent != t)
 			continue;
 		c->parent = init;
+		t->nr_children--;
+		init->nr_children++;
 		if (c->state == TASK_ZOMBIE)
 			zombie(c);
 	}
-	struct task *leader = t->group_leader;
-	if (leader->state == TASK_ZOMBIE && !group_alive(leader))
+	if (leader->state == TASK_ZOMBIE && !leader->live_threads)
 		zombie(leader);
-	if (init && init->state == TASK_ZOMBIE && !user_tasks_alive())
+	if (init && init->state == TASK_ZOMBIE && !nr_user_tasks)
 		for (;;)
 			lab_call(FL_LAB_EXIT, init->exit_code, 0, 0, 0);
 	schedule();
@@ -117,7 +104,7 @@ void do_exit(int status)
 /* Kills every thread of current's group with status, then current. */
 void do_group_exit(int status)
 {
-	for (int i = 0; i < MAX_TASKS; i++) {
+	for (int i = 0; i < MAX_TASKS && current->group_leader->live_threads > 1; i++) {
 		struct task *t = &tasks[i];
 		if (t != current && t->tgid == current->tgid && t->state != TASK_UNUSED &&
 		    t->state != TASK_DEAD && t->state != TASK_ZOMBIE) {
@@ -166,18 +153,20 @@ static long reap(long pid, int *status, bool nowait)
 {
 	struct task *me = current->group_leader;
 	bool have = false;
-	for (int i = 0; i < MAX_TASKS; i++) {
+	for (int i = 0; i < MAX_TASKS && me->nr_children; i++) {
 		struct task *c = &tasks[i];
 		if (c->state == TASK_UNUSED || c->state == TASK_DEAD || c->parent != me ||
 		    !thread_group_leader(c) || (pid > 0 && c->pid != pid))
 			continue;
 		have = true;
-		if (c->state != TASK_ZOMBIE || group_alive(c))
+		if (c->state != TASK_ZOMBIE || c->live_threads) /* a leader waits for its threads */
 			continue;
 		*status = c->exit_code;
 		long found = c->pid;
-		if (!nowait)
+		if (!nowait) {
 			task_free(c);
+			me->nr_children--;
+		}
 		return found;
 	}
 	return have ? 0 : -ECHILD;

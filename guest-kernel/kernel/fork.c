@@ -121,11 +121,16 @@ static struct task *copy_process(u64 flags, u64 stack, u64 child_tid, u64 tls, i
 		p->tgid = current->tgid;
 		p->group_leader = leader;
 		p->parent = leader->parent;
+		leader->live_threads++;
 	} else {
 		p->group_leader = p;
+		p->live_threads = 1;
 		p->parent = flags & CLONE_PARENT ? leader->parent : leader;
+		if (p->parent)
+			p->parent->nr_children++;
 		p->exit_signal = flags & CSIGNAL;
 	}
+	nr_user_tasks++;
 	if (flags & CLONE_CHILD_SETTID)
 		p->set_child_tid = child_tid;
 	if (flags & CLONE_CHILD_CLEARTID)
@@ -167,7 +172,9 @@ struct task *kernel_thread(int (*fn)(void *), void *arg)
 		return NULL;
 	p->kthread = true;
 	p->group_leader = p;
+	p->live_threads = 1;
 	p->parent = current;
+	current->nr_children++;
 	p->exit_signal = SIGCHLD;
 	memcpy(p->comm, "kthread", 8);
 	copy_thread(0, (u64)fn, (u64)arg, p);

@@ -124,6 +124,8 @@ static void start_init(const struct boot_info *bi)
 
 	struct task *t = task_alloc();
 	t->group_leader = t;
+	t->live_threads = 1;
+	nr_user_tasks = 1;
 	t->files = files_alloc();
 	t->sighand = sighand_alloc();
 	t->files->fd[0] = file_get(&console_in);

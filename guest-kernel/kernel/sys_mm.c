@@ -6,6 +6,7 @@
 #include "task.h"
 
 #define PROT_MASK 7          /* PROT_READ/WRITE/EXEC have the VM_* values */
+#define MAP_SHARED 0x01
 #define MAP_PRIVATE 0x02
 #define MAP_FIXED 0x10
 #define MAP_ANONYMOUS 0x20
@@ -48,8 +49,8 @@ long sys_mmap(u64 addr, u64 len, u64 prot, u64 flags, u64 fd, u64 off)
 	struct mm *mm = current->mm;
 	if (!len || len > FL_USER_TOP || (flags & MAP_FIXED && addr & ~PAGE_MASK))
 		return -EINVAL;
-	if (!(flags & MAP_ANONYMOUS) || !(flags & MAP_PRIVATE))
-		return -EINVAL; /* file and shared mappings: not yet */
+	if (!(flags & MAP_ANONYMOUS) || !(flags & MAP_PRIVATE) == !(flags & MAP_SHARED))
+		return -EINVAL; /* anonymous memory only: there are no files to map */
 	len = PAGE_UP(len);
 	if (flags & MAP_FIXED) {
 		if (!range_ok(addr, len))
@@ -59,7 +60,20 @@ long sys_mmap(u64 addr, u64 len, u64 prot, u64 flags, u64 fd, u64 off)
 	} else if (!(addr = vma_free_area(mm, len))) {
 		return -ENOMEM;
 	}
-	return vma_add(mm, addr, addr + len, prot & PROT_MASK) < 0 ? -ENOMEM : (long)addr;
+	u32 vmflags = (prot & PROT_MASK) | (flags & MAP_SHARED ? VM_SHARED : 0);
+	if (vma_add(mm, addr, addr + len, vmflags) < 0)
+		return -ENOMEM;
+	struct vma *v = vma_find(mm, addr);
+	/* Shared pages exist from the start, so that a fork shares them rather
+	 * than each process faulting in a zero page of its own. */
+	for (u64 va = addr; (flags & MAP_SHARED) && va < addr + len; va += PAGE_SIZE) {
+		u64 pa = page_alloc(true);
+		if (!pa || map_user_page(mm, v, va, pa) < 0) { /* which put pa on failure */
+			vma_unmap(mm, addr, addr + len);
+			return -ENOMEM;
+		}
+	}
+	return addr;
 }
 
 long sys_munmap(u64 addr, u64 len)

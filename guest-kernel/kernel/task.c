@@ -7,6 +7,7 @@ struct task tasks[MAX_TASKS];
 static u8 kstacks[MAX_TASKS][KSTACK_SIZE] __attribute__((aligned(16)));
 static int next_pid = 1;
 struct task *current;
+int nr_user_tasks;
 
 struct task *task_alloc(void)
 {

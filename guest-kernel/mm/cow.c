@@ -47,7 +47,7 @@ struct mm *dup_mm(struct mm *old)
 		const struct vma *v = &old->vma[i];
 		c.cow = (v->flags & VM_WRITE) && !(v->flags & VM_SHARED);
 		c.dpt = NULL;
-		walk_ptes(old, v->start, v->end, copy_pte, &c);
+		walk_vma(old, v, copy_pte, &c);
 	}
 	write_cr3(read_cr3()); /* the parent's PTEs lost their W bits: flush its TLB */
 	if (c.err) {

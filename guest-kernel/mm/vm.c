@@ -38,7 +38,7 @@ struct mm *mm_create(void)
 	u64 pa = mm ? page_alloc(true) : 0;
 	if (!pa)
 		return NULL;
-	memset(mm, 0, sizeof *mm);
+	memset(mm, 0, offsetof(struct mm, vma)); /* the arrays are read only up to their counts */
 	mm->users = 1;
 	mm->cr3 = pa;
 	mm->pml4 = __va(pa);
@@ -109,7 +109,12 @@ u64 pte_flags(u32 vmflags)
 	return PTE_P | PTE_U | (vmflags & VM_WRITE ? PTE_W : 0) | (vmflags & VM_EXEC ? 0 : PTE_NX);
 }
 
-int map_user_page(struct mm *mm, u64 va, u64 pa, u32 flags)
+void walk_vma(struct mm *mm, const struct vma *v, pte_fn fn, void *arg)
+{
+	walk_ptes(mm, MAX(v->start, v->lo), MIN(v->end, v->hi), fn, arg);
+}
+
+int map_user_page(struct mm *mm, struct vma *v, u64 va, u64 pa)
 {
 	u64 *pte = pte_walk(mm, va, true);
 	if (!pte) {
@@ -118,8 +123,15 @@ int map_user_page(struct mm *mm, u64 va, u64 pa, u32 flags)
 	}
 	if (*pte & PTE_P)
 		page_put(*pte & PTE_ADDR);
-	*pte = pa | pte_flags(flags);
+	*pte = pa | pte_flags(v->flags);
 	invlpg(va);
+	if (v->lo == v->hi) {
+		v->lo = va;
+		v->hi = va + PAGE_SIZE;
+	} else {
+		v->lo = MIN(v->lo, va);
+		v->hi = MAX(v->hi, va + PAGE_SIZE);
+	}
 	return 0;
 }
 
@@ -142,7 +154,7 @@ int vma_add(struct mm *mm, u64 start, u64 end, u32 flags)
 	if (mm->nvma == MAX_VMAS)
 		return -ENOMEM;
 	memmove(&mm->vma[i + 1], &mm->vma[i], (mm->nvma - i) * sizeof mm->vma[0]);
-	mm->vma[i] = (struct vma){ start, end, flags };
+	mm->vma[i] = (struct vma){ start, end, flags, 0, 0 };
 	mm->nvma++;
 	return 0;
 }
@@ -177,7 +189,7 @@ int vma_unmap(struct mm *mm, u64 start, u64 end)
 	for (int i = 0; i < mm->nvma;) {
 		struct vma *v = &mm->vma[i];
 		if (v->start >= start && v->end <= end) {
-			walk_ptes(mm, v->start, v->end, unmap_pte, NULL);
+			walk_vma(mm, v, unmap_pte, NULL);
 			memmove(v, v + 1, (mm->nvma - i - 1) * sizeof *v);
 			mm->nvma--;
 		} else {
@@ -210,7 +222,7 @@ int vma_protect(struct mm *mm, u64 start, u64 end, u32 flags)
 		if (v->start < start || v->end > end)
 			continue;
 		v->flags = (v->flags & (VM_GROWSDOWN | VM_SHARED)) | flags;
-		walk_ptes(mm, v->start, v->end, protect_pte, v);
+		walk_vma(mm, v, protect_pte, v);
 	}
 	return 0;
 }
@@ -242,7 +254,7 @@ int handle_mm_fault(struct mm *mm, u64 addr, bool write)
 	u64 pa = page_alloc(true);
 	if (!pa)
 		return -ENOMEM;
-	return map_user_page(mm, addr & PAGE_MASK, pa, v->flags);
+	return map_user_page(mm, v, addr & PAGE_MASK, pa);
 }
 
 int user_pa(struct mm *mm, u64 va, bool write, u64 *pa)
@@ -268,7 +280,7 @@ void mm_put(struct mm *mm)
 	if (--mm->users)
 		return;
 	for (int i = 0; i < mm->nvma; i++)
-		walk_ptes(mm, mm->vma[i].start, mm->vma[i].end, put_pte, NULL);
+		walk_vma(mm, &mm->vma[i], put_pte, NULL);
 	for (int i = 0; i < mm->ntables; i++)
 		page_put(mm->tables[i]);
 	page_put(mm->cr3);

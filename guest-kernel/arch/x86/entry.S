@@ -42,13 +42,16 @@ entry_SYSCALL_64:
 	movq $-ENOSYS, 80(%rsp)		/* pt_regs.ax until the call returns */
 	movq %rsp, %rdi
 	call do_syscall_64
-	/* fall through */
+	jmp restore_regs_and_iret
 
-/* The one way back to user mode (and out of kernel-mode traps): pop the
- * frame and iretq. ret_from_fork and exec arrive here too. */
+/* ret_to_user(regs): enter user mode with the frame at regs (exec of init). */
 	.globl ret_to_user
 ret_to_user:
 	movq %rdi, %rsp
+	/* fall through */
+
+/* The one way back to user mode (and out of kernel-mode traps): pop the
+ * frame and iretq. ret_from_fork arrives here too. */
 	.globl restore_regs_and_iret
 restore_regs_and_iret:
 	popq %r15

@@ -1,0 +1,83 @@
+/* Runs build/forklab as a child with given argv and stdin, captures stdout and
+ * stderr, and asserts on the result with messages that show the run's stderr. */
+#ifndef TESTS_FORKLAB_RUN_H
+#define TESTS_FORKLAB_RUN_H
+
+#include <criterion/criterion.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+
+/* Relative to the repo root, the tests' working directory (`make test`). */
+#define FR_FORKLAB "build/forklab"
+/* A run that lasts longer is killed and fails its test: a hung VM must not
+ * hang the suite. Generous, for the nested bed where the VM runs under TCG. */
+#define FR_GUARD_S 120
+
+struct fr_opts {
+	const void *in;   /* bytes on forklab's stdin, then EOF; NULL: EOF at once */
+	size_t in_len;
+	/* Runs in the child just before exec, e.g. to change its mount namespace.
+	 * On failure it prints why to stderr and returns -1; the run then ends
+	 * with status 126 before forklab starts, which the test's asserts show. */
+	int (*setup)(void *arg);
+	void *arg;
+};
+
+struct fr_result {
+	char cmd[1024];        /* the command line, for failure messages */
+	int status;            /* exit status, or 128+N if signal N killed forklab */
+	int signal;            /* N if forklab itself was killed by signal N (a bug), else 0 */
+	char *out, *err;       /* captured stdout and stderr, NUL-terminated */
+	size_t out_len, err_len;
+	double secs;           /* wall-clock time of the run */
+};
+
+/* argv without argv[0], NULL-terminated; opts may be NULL. The buffers are
+ * never freed: every Criterion test runs in a process of its own. */
+struct fr_result fr_run(const struct fr_opts *opts, const char *const *argv);
+
+#define FORKLAB(...) fr_run(NULL, (const char *const[]){ __VA_ARGS__, NULL })
+#define FORKLAB_WITH(opts, ...) fr_run(&(opts), (const char *const[]){ __VA_ARGS__, NULL })
+
+/* Each check returns NULL if it holds, else a message: what was checked, the
+ * expected and actual values, the command and its stderr. */
+char *fr_check_status(const struct fr_result *r, int want);
+char *fr_check_eq(const struct fr_result *r, const char *field, const char *got, size_t got_len,
+		  const void *want, size_t want_len);
+char *fr_check_contains(const struct fr_result *r, const char *field, const char *got,
+			size_t got_len, const char *needle, bool present);
+/* A line of got matches the POSIX extended regex re (^ and $ match at lines). */
+char *fr_check_match(const struct fr_result *r, const char *field, const char *got,
+		     const char *re);
+/* got is exactly n complete lines. */
+char *fr_check_lines(const struct fr_result *r, const char *field, const char *got,
+		     size_t got_len, int n);
+
+#define FR_CHECK(msg) do { char *fr_m_ = (msg); cr_assert(!fr_m_, "%s", fr_m_ ? fr_m_ : ""); } while (0)
+
+/* field is out or err: ASSERT_CONTAINS(r, err, "kernel panic"). */
+#define ASSERT_STATUS(r, want) FR_CHECK(fr_check_status(&(r), (want)))
+#define ASSERT_EQ(r, field, want) \
+	FR_CHECK(fr_check_eq(&(r), #r "." #field, (r).field, (r).field##_len, (want), strlen(want)))
+#define ASSERT_EQ_BYTES(r, field, want, len) \
+	FR_CHECK(fr_check_eq(&(r), #r "." #field, (r).field, (r).field##_len, (want), (len)))
+#define ASSERT_CONTAINS(r, field, needle) \
+	FR_CHECK(fr_check_contains(&(r), #r "." #field, (r).field, (r).field##_len, (needle), true))
+#define ASSERT_LACKS(r, field, needle) \
+	FR_CHECK(fr_check_contains(&(r), #r "." #field, (r).field, (r).field##_len, (needle), false))
+#define ASSERT_MATCHES(r, field, re) FR_CHECK(fr_check_match(&(r), #r "." #field, (r).field, (re)))
+#define ASSERT_LINES(r, field, n) \
+	FR_CHECK(fr_check_lines(&(r), #r "." #field, (r).field, (r).field##_len, (n)))
+
+/* Test files live in a directory made with mkdtemp under /tmp on first use,
+ * never in the repo (which the nested bed mounts read-only). fr_tmpfile writes
+ * len bytes to NAME there and returns its path; fr_tmp_cleanup, a test's
+ * .fini, removes the directory. */
+char *fr_tmpfile(const char *name, const void *data, size_t len);
+void fr_tmp_cleanup(void);
+
+/* The whole of a file such as build/kernel.elf; fails the test if unreadable. */
+void *fr_slurp(const char *path, size_t *len);
+
+#endif

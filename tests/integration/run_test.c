@@ -1,0 +1,177 @@
+/* Boot tests: each run boots the guest kernel in a VM of its own and checks the
+ * exact stdout, stderr and exit status that reach the host; and the CLI texts. */
+#include "common/forklab_run.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* The verdict's register line for a death in the kernel: kernel-half RIP and
+ * RSP, a page-aligned CR3, CPL 0. CR2 is given as a regex. */
+#define KERNEL_VERDICT(cr2) \
+	"^forklab: rip=0xffffffff8[0-9a-f]{7} rsp=0xffffffff8[0-9a-f]{7} cr2=" cr2 \
+	" cr3=0x[0-9a-f]*000 cpl=0 pid=(none|[0-9]+)$"
+
+Test(run, hello)
+{
+	struct fr_result r = FORKLAB("run", "hello");
+	ASSERT_STATUS(r, 0);
+	ASSERT_EQ(r, out, "hello from forklab\n");
+	ASSERT_EQ(r, err, "");
+}
+
+Test(run, smallest_memory)
+{
+	struct fr_result r = FORKLAB("run", "--mem", "16M", "hello");
+	ASSERT_STATUS(r, 0);
+	ASSERT_EQ(r, out, "hello from forklab\n");
+	ASSERT_EQ(r, err, "");
+}
+
+static void exit_status(const char *arg, int want)
+{
+	struct fr_result r = FORKLAB("run", "exit-status", arg);
+	ASSERT_STATUS(r, want);
+	ASSERT_EQ(r, out, "");
+	ASSERT_EQ(r, err, "");
+}
+
+Test(run, exit_status_0) { exit_status("0", 0); }
+Test(run, exit_status_1) { exit_status("1", 1); }
+Test(run, exit_status_255) { exit_status("255", 255); }
+
+Test(run, no_args_no_stdin)
+{
+	struct fr_result r = FORKLAB("run", "echo-args");
+	ASSERT_STATUS(r, 0);
+	ASSERT_EQ(r, out, "argc=1\n");
+	ASSERT_EQ(r, err, "");
+}
+
+/* Arguments with a space, an empty one and option look-alikes (forklab's own
+ * parsing stops at PROGRAM), then 64 KiB and a bit of stdin holding every byte
+ * value: many console reads, page-crossing copies, nothing translated. */
+Test(run, argv_and_stdin)
+{
+	static char in[64 * 1024 + 77];
+	for (size_t i = 0; i < sizeof in; i++)
+		in[i] = (char)(i * 7 + (i >> 8)); /* 7 is odd: each 256 bytes take every value */
+	static const char head[] = "argc=7\nargv[1]=a\nargv[2]=b c\nargv[3]=\nargv[4]=--mem\n"
+				   "argv[5]=-v\nargv[6]=tab\there\n";
+	static char want[sizeof head - 1 + sizeof in];
+	memcpy(want, head, sizeof head - 1);
+	memcpy(want + sizeof head - 1, in, sizeof in);
+
+	struct fr_opts o = { .in = in, .in_len = sizeof in };
+	struct fr_result r = FORKLAB_WITH(o, "run", "echo-args", "a", "b c", "", "--mem", "-v",
+					  "tab\there");
+	ASSERT_STATUS(r, 0);
+	ASSERT_EQ_BYTES(r, out, want, sizeof want);
+	ASSERT_EQ(r, err, "");
+}
+
+Test(run, stdout_and_stderr_apart)
+{
+	struct fr_result r = FORKLAB("run", "stdio-split");
+	ASSERT_STATUS(r, 0);
+	ASSERT_EQ(r, out, "out: first\nout: second\n");
+	ASSERT_EQ(r, err, "err: first\nerr: second\n");
+}
+
+Test(run, user_fault_kills_pid1)
+{
+	struct fr_result r = FORKLAB("run", "fault");
+	ASSERT_STATUS(r, 128 + 11);
+	ASSERT_EQ(r, out, "about to fault\n"); /* and no "still alive?" */
+	ASSERT_MATCHES(r, err, "^forklab: pid 1 killed by SIGSEGV at rip=0x[0-9a-f]+ addr=0$");
+	ASSERT_LINES(r, err, 1);
+}
+
+Test(run, kernel_panic)
+{
+	struct fr_result r = FORKLAB("run", "--append", "test.panic", "hello");
+	ASSERT_STATUS(r, 125);
+	ASSERT_EQ(r, out, "");
+	ASSERT_MATCHES(r, err, "^forklab: kernel panic: test\\.panic");
+	ASSERT_MATCHES(r, err, KERNEL_VERDICT("(0|0x[0-9a-f]+)"));
+	ASSERT_LINES(r, err, 2);
+}
+
+Test(run, kernel_page_fault)
+{
+	struct fr_result r = FORKLAB("run", "--append", "test.fault", "hello");
+	ASSERT_STATUS(r, 125);
+	ASSERT_EQ(r, out, "");
+	ASSERT_MATCHES(r, err, "^forklab: kernel panic: page fault in the kernel at address 0x0 ");
+	ASSERT_MATCHES(r, err, KERNEL_VERDICT("0"));
+	ASSERT_LINES(r, err, 2);
+}
+
+Test(run, timeout)
+{
+	struct fr_result r = FORKLAB("run", "--timeout", "1", "spin");
+	ASSERT_STATUS(r, 124);
+	ASSERT_EQ(r, out, "");
+	ASSERT_MATCHES(r, err, "^forklab: timeout: the guest ran for 1 s$");
+	ASSERT_MATCHES(r, err, "^forklab: rip=0x[0-9a-f]+ .* pid=1$");
+	/* The timer starts once the guest is booted: at least 1 s, and not much
+	 * more even when the VM itself runs under emulation. */
+	cr_assert(r.secs >= 0.95 && r.secs < 10, "--timeout 1 took %.2f s", r.secs);
+}
+
+/* The host kind is read independently of forklab's behavioural probe: PVM is
+ * a kernel module of its own. */
+Test(run, verbose)
+{
+	bool pvm = access("/sys/module/kvm_pvm", F_OK) == 0;
+	struct fr_result r = FORKLAB("run", "-v", "hello");
+	ASSERT_STATUS(r, 0);
+	ASSERT_EQ(r, out, "hello from forklab\n");
+	ASSERT_MATCHES(r, err, pvm ? "^forklab: host kind pvm \\(" : "^forklab: host kind kvm \\(");
+	ASSERT_MATCHES(r, err, "^forklab: create->first guest instruction [0-9.]+ ms \\(VM [0-9.]+ ms\\), "
+		       "boot->init's first instruction [0-9.]+ ms, run [0-9.]+ ms, exit [0-9.]+ ms$");
+}
+
+Test(cli, help)
+{
+	static const char *const forms[] = { "--help", "-h", "help" };
+	for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+		struct fr_result r = FORKLAB(forms[i]);
+		ASSERT_STATUS(r, 0);
+		ASSERT_MATCHES(r, out, "^  run \\[OPTIONS\\] PROGRAM \\[ARGS...\\] ");
+		ASSERT_MATCHES(r, out, "^  list ");
+		ASSERT_CONTAINS(r, out, "'forklab run --help' describes the run options");
+		ASSERT_EQ(r, err, "");
+	}
+}
+
+Test(cli, run_help)
+{
+	static const char *const forms[] = { "--help", "-h" };
+	static const char *const options[] = {
+		"^  --mem SIZE ", "^  --timeout SECS ", "^  --kernel PATH ", "^  --append ARGS ",
+		"^  -v, --verbose ", "^  -h, --help ",
+	};
+	for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+		struct fr_result r = FORKLAB("run", forms[i]);
+		ASSERT_STATUS(r, 0);
+		for (size_t j = 0; j < sizeof options / sizeof options[0]; j++)
+			ASSERT_MATCHES(r, out, options[j]);
+		ASSERT_EQ(r, err, "");
+	}
+}
+
+Test(cli, list)
+{
+	static const char *const used_here[] = {
+		"echo-args", "exit-status", "fault", "hello", "spin", "stdio-split",
+	};
+	struct fr_result r = FORKLAB("list");
+	ASSERT_STATUS(r, 0);
+	for (size_t i = 0; i < sizeof used_here / sizeof used_here[0]; i++) {
+		char re[64];
+		snprintf(re, sizeof re, "^%s$", used_here[i]);
+		ASSERT_MATCHES(r, out, re);
+	}
+	ASSERT_EQ(r, err, "");
+}
