@@ -14,6 +14,7 @@ struct fl_config {
 	uint64_t mem_size;
 	unsigned timeout_s;
 	bool verbose;
+	bool stats;             /* print the kernel's counters (struct fl_kstate) at exit */
 	const char *append;     /* extra kernel bootargs, or NULL */
 };
 

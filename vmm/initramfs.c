@@ -93,7 +93,7 @@ static int add_builtins(struct fl_cpio *c, const char *dir, const char *skip, ch
 int fl_initramfs_build(const struct fl_config *cfg, struct fl_cpio *c, char *init_path,
 		       char *err, size_t n)
 {
-	char path[4096], base[256];
+	char path[4096], base[200];
 	memset(c, 0, sizeof *c);
 	if (strchr(cfg->program, '/')) {
 		snprintf(path, sizeof path, "%s", cfg->program);

@@ -54,6 +54,20 @@ static void report_timings(const struct fl_session *s, double t_entry, double t_
 		s->t_exited ? t_end - s->t_exited : -1.0);
 }
 
+/* One line of key=value pairs, for people and for tests alike. */
+static void report_stats(const struct fl_session *s)
+{
+	struct fl_kstate k;
+	if (fl_read_kstate(s, &k) < 0) {
+		fprintf(stderr, "forklab: stats: the kernel's state is unreadable\n");
+		return;
+	}
+	fprintf(stderr, "forklab: stats: total_pages=%lu free_pages_at_init=%lu free_pages=%lu "
+		"forks=%lu ptes_copied=%lu pt_pages=%lu cow_copies=%lu cow_reuses=%lu switches=%lu\n",
+		k.total_pages, k.free_pages_at_init, k.free_pages, k.forks, k.ptes_copied, k.pt_pages,
+		k.cow_copies, k.cow_reuses, k.switches);
+}
+
 int fl_launch(const struct fl_config *c)
 {
 	struct fl_session s = { .cfg = c };
@@ -88,6 +102,8 @@ int fl_launch(const struct fl_config *c)
 	}
 	double t_entry = fl_now_ms();
 	fl_vcpu_loop(&s);
+	if (c->stats)
+		report_stats(&s);
 	timer_delete(timer);
 	timeout_run = NULL;
 	status = s.status;

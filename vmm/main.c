@@ -42,13 +42,16 @@ static const char run_usage[] =
 	"  --kernel PATH    boot this kernel ELF instead of the one built beside forklab\n"
 	"  --append ARGS    extra kernel boot arguments (test.panic, test.fault: see README)\n"
 	"  -v, --verbose    kernel messages, the host kind and boot timings on stderr\n"
+	"  --stats          the kernel's counters at exit on stderr: free pages (at\n"
+	"                   init's start and at exit), forks, PTEs copied, page-table\n"
+	"                   pages, COW copies and reuses, context switches\n"
 	"  -h, --help       show this text\n"
 	"\n"
 	"Exit status: the program's own; 128+N if signal N killed it; 2 when the input\n"
 	"or the host is bad (nothing ran); 124 when --timeout expired; 125 when the\n"
 	"guest kernel died (panic, triple fault, emulation failure, bad lab message).\n";
 
-static char exe_dir[PATH_MAX];
+static char exe_dir[PATH_MAX - 32]; /* room for the file names appended to it */
 
 static void find_exe_dir(void)
 {
@@ -105,6 +108,7 @@ static int cmd_run(int argc, char **argv)
 		{ "kernel", required_argument, 0, 'k' },
 		{ "append", required_argument, 0, 'a' },
 		{ "verbose", no_argument, 0, 'v' },
+		{ "stats", no_argument, 0, 's' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0 },
 	};
@@ -131,6 +135,7 @@ static int cmd_run(int argc, char **argv)
 		case 'k': c.kernel = optarg; break;
 		case 'a': c.append = optarg; break;
 		case 'v': c.verbose = true; break;
+		case 's': c.stats = true; break;
 		case 'h': fputs(run_usage, stdout); return 0;
 		default:
 			return bad("run: unknown or incomplete option '%s' (see 'forklab run --help')",

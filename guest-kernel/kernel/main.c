@@ -133,6 +133,7 @@ static void start_init(const struct boot_info *bi)
 	t->files->fd[2] = file_get(&console_err);
 	__asm__ volatile("fxsave64 %0" : "=m"(init_fxsave));
 	set_current(t);
+	fl_kstate.free_pages_at_init = fl_kstate.free_pages;
 	start_kthreads(bi->bootargs);
 	int r = kernel_execve(t, argv[0], argv, envp);
 	if (r < 0)

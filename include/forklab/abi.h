@@ -78,6 +78,8 @@ struct fl_kstate {
 	int64_t current_pid;   /* -1 before init runs */
 	uint64_t free_pages;   /* pages the allocator can still hand out */
 	uint64_t total_pages;
+	uint64_t free_pages_at_init; /* just before pid 1's exec: equal to free_pages
+	                                once every user task has exited, or pages leaked */
 	/* Work counters, cumulative since boot. */
 	uint64_t forks;        /* successful fork/vfork/clone */
 	uint64_t ptes_copied;  /* PTEs duplicated by copy-on-write fork */
