@@ -73,11 +73,14 @@ $(B)/tests/integration: $(INTEG_SRC) $(TEST_COMMON) $(B)/libforklab.a
 
 # ---- user-facing targets ----
 DEPS := build-essential make musl-tools libelf-dev libfdt-dev libcriterion-dev \
-        libcapstone-dev pkg-config qemu-system-x86 busybox-static cpio kmod
+        pkg-config qemu-system-x86 busybox-static cpio kmod xz-utils
+
+# Root runs apt-get itself; anyone else through sudo.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 deps:
-	apt-get update -q
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DEPS)
+	$(SUDO) apt-get update -q
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DEPS)
 
 run: all
 	$(B)/forklab run fork-demo

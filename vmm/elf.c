@@ -224,6 +224,21 @@ fail:
 	return -1;
 }
 
+/* Zeroes [p, p+n), writing only the pages that are not zero already: fresh
+ * guest RAM is, and writing a large .bss would make the host allocate and
+ * clear every page of it (~1 ms for the kernel's 1.4 MiB). */
+static void zero_fill(uint8_t *p, uint64_t n)
+{
+	static const uint8_t zero[4096];
+	while (n) {
+		uint64_t chunk = n < sizeof zero ? n : sizeof zero;
+		if (memcmp(p, zero, chunk))
+			memset(p, 0, chunk);
+		p += chunk;
+		n -= chunk;
+	}
+}
+
 int fl_kernel_load(const struct fl_kernel *k, void *guest_mem, uint64_t mem_size,
 		   uint64_t *end_paddr, char *err, size_t errlen)
 {
@@ -243,7 +258,7 @@ int fl_kernel_load(const struct fl_kernel *k, void *guest_mem, uint64_t mem_size
 		uint8_t *dst = (uint8_t *)guest_mem + s->paddr;
 
 		memcpy(dst, (const uint8_t *)k->file + s->offset, s->filesz);
-		memset(dst + s->filesz, 0, s->memsz - s->filesz);
+		zero_fill(dst + s->filesz, s->memsz - s->filesz);
 	}
 	*end_paddr = (end + PAGE_MASK) & ~PAGE_MASK;
 	return 0;

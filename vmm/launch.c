@@ -46,9 +46,9 @@ static void report_timings(const struct fl_session *s, double t_entry, double t_
 	fprintf(stderr, "forklab: host kind %s (%s), TSC %u kHz\n", fl_host_kind_name(s->vm.host_kind),
 		s->vm.host_kind == FL_HOST_PVM ? "kernel code emulated, syscalls enter through int3" :
 						 "hardware virtualization", s->vm.tsc_khz);
-	fprintf(stderr, "forklab: create->first guest instruction %.3f ms (VM %.3f ms), "
+	fprintf(stderr, "forklab: inputs %.3f ms, create->first guest instruction %.3f ms, "
 		"boot->init's first instruction %.3f ms, run %.3f ms, exit %.3f ms\n",
-		t_entry - s->t_start, s->t_created - s->t_start,
+		s->t_vm - s->t_start, t_entry - s->t_vm,
 		s->t_booted ? s->t_booted - t_entry : -1.0,
 		s->t_booted && s->t_exited ? s->t_exited - s->t_booted : -1.0,
 		s->t_exited ? t_end - s->t_exited : -1.0);
@@ -90,9 +90,9 @@ int fl_launch(const struct fl_config *c)
 			 c->kernel, FL_KSTATE_SYMBOL);
 		goto out_kernel;
 	}
+	s.t_vm = fl_now_ms();
 	if (fl_vm_create(&s.vm, c->mem_size, err, sizeof err) < 0)
 		goto out_kernel;
-	s.t_created = fl_now_ms();
 	s.kernel = &k;
 	if (fl_boot(&s.vm, c, &k, &initrd, init_path, err, sizeof err) < 0)
 		goto out_vm;

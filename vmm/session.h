@@ -15,7 +15,7 @@ struct fl_session {
 	const struct fl_kernel *kernel;
 	int done;
 	int status;              /* forklab's exit status once done */
-	double t_start, t_created, t_booted, t_exited; /* ms, CLOCK_MONOTONIC */
+	double t_start, t_vm, t_booted, t_exited; /* ms, CLOCK_MONOTONIC */
 };
 
 double fl_now_ms(void);

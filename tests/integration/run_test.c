@@ -128,7 +128,7 @@ Test(run, verbose)
 	ASSERT_STATUS(r, 0);
 	ASSERT_EQ(r, out, "hello from forklab\n");
 	ASSERT_MATCHES(r, err, pvm ? "^forklab: host kind pvm \\(" : "^forklab: host kind kvm \\(");
-	ASSERT_MATCHES(r, err, "^forklab: create->first guest instruction [0-9.]+ ms \\(VM [0-9.]+ ms\\), "
+	ASSERT_MATCHES(r, err, "^forklab: inputs [0-9.]+ ms, create->first guest instruction [0-9.]+ ms, "
 		       "boot->init's first instruction [0-9.]+ ms, run [0-9.]+ ms, exit [0-9.]+ ms$");
 }
 
