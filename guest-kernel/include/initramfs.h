@@ -12,7 +12,7 @@ struct ramfs_file {
 	u32 mode;
 };
 
-int initramfs_init(const void *archive, size_t len); /* 0, or -1 if malformed */
+void initramfs_init(const void *archive, size_t len);
 const struct ramfs_file *ramfs_lookup(const char *path);
 
 #endif

@@ -156,8 +156,7 @@ void start_kernel(u64 fdt_pa)
 	page_init(bi.mem_size, __pa(_kernel_end), bi.initrd_start);
 	host_init(bi.host_kind);
 	lapic_timer_init();
-	if (initramfs_init(__va(bi.initrd_start), bi.initrd_end - bi.initrd_start) < 0)
-		panic("initramfs is malformed");
+	initramfs_init(__va(bi.initrd_start), bi.initrd_end - bi.initrd_start);
 	boot_tests(bi.bootargs);
 	start_init(&bi);
 }
