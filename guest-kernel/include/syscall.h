@@ -49,6 +49,7 @@ long sys_getpid(void);
 long sys_uname(u64 buf);
 long sys_clock_gettime(u64 clk, u64 ts);
 long sys_nanosleep(u64 req, u64 rem);
+long sys_pause(void);
 long sys_arch_prctl(u64 code, u64 addr);
 long sys_set_tid_address(u64 tidptr);
 long sys_rt_sigaction(u64 sig, u64 act, u64 oact, u64 size);

@@ -53,6 +53,15 @@ long sys_nanosleep(u64 ureq, u64 urem)
 	return sleep_on(&sleepers, rdtsc() + ticks) ? 0 : -EINTR;
 }
 
+/* Sleeps until a signal: with handlers never run, only a fatal one ends it. */
+long sys_pause(void)
+{
+	static struct wait_queue never;
+	while (sleep_on(&never, 0))
+		;
+	return -EINTR;
+}
+
 long sys_arch_prctl(u64 code, u64 addr)
 {
 	switch (code) {

@@ -27,6 +27,7 @@ static const syscall_fn table[] = {
 	SYS(24, sys_sched_yield),
 	SYS(32, sys_dup),
 	SYS(33, sys_dup2),
+	SYS(34, sys_pause),
 	SYS(35, sys_nanosleep),
 	SYS(39, sys_getpid),
 	SYS(56, sys_clone),
