@@ -4,10 +4,14 @@
 # hosts' own /dev/kvm is PVM, which behaves differently (platform notes, sections 2 and 3).
 # L1 sees the host's / read-only over virtio-9p and runs CMD chrooted there, from the repo
 # root, so host binaries run unchanged. CMD's output goes to stdout; we exit with its status.
-# Usage: tools/nested/run-suite.sh [CMD [ARGS...]]. Env: NESTED_TIMEOUT (s, default 1800),
-# NESTED_CPU (max), NESTED_MEM (MiB, 2048), NESTED_SMP (2), NESTED_APPEND (L1 kernel args,
-# e.g. loglevel=7), NESTED_ICOUNT=1 (-icount shift=0: guest TSC counts instructions, for
-# deterministic cost measurement; slower). Cache: build/nested/. Exit 125: the bed failed.
+#
+# Usage: tools/nested/run-suite.sh [CMD [ARGS...]]    (exit 125: the bed itself failed)
+# Env: NESTED_TIMEOUT (s, 1800), NESTED_CPU (max), NESTED_MEM (MiB, 2048), NESTED_SMP (2),
+#      NESTED_APPEND (extra L1 kernel args, e.g. loglevel=7), NESTED_ICOUNT=1 (-icount
+#      shift=0, -smp 1: guest TSC = instructions executed, for deterministic costs; ~2.5x
+#      slower).
+# Cache: build/nested/ (L1 kernel, modules, base initramfs); the first run takes ~10 s more.
+# shellcheck disable=SC2054 # commas in arrays below are QEMU option syntax
 set -euo pipefail
 export PATH=$PATH:/usr/sbin:/sbin # depmod, modprobe for non-root users
 
@@ -126,12 +130,13 @@ mkdir "$RUN/root"
 # stdin is /dev/null so QEMU leaves the terminal alone; --foreground keeps QEMU in our
 # process group, so Ctrl-C reaches it. -cpu max: every feature TCG has, SVM with NPT
 # included, and none it lacks (EPYC works too but warns about 9 missing features).
-accel=(-accel tcg,thread=multi)
-[ "${NESTED_ICOUNT:-0}" = 0 ] || accel=(-accel tcg,thread=single -icount shift=0) # icount needs one TCG thread
+accel=(-accel tcg,thread=multi -smp "${NESTED_SMP:-2}")
+# icount needs single-threaded TCG; with it, L1 hangs bringing up a second CPU.
+[ "${NESTED_ICOUNT:-0}" = 0 ] || accel=(-accel tcg,thread=single -icount shift=0 -smp "${NESTED_SMP:-1}")
 set +e
 timeout --foreground -k 10 "$TIMEOUT" qemu-system-x86_64 \
     -machine pc "${accel[@]}" -cpu "${NESTED_CPU:-max}" \
-    -smp "${NESTED_SMP:-2}" -m "${NESTED_MEM:-2048}" \
+    -m "${NESTED_MEM:-2048}" \
     -display none -nodefaults -no-user-config -no-reboot \
     -serial stdio -serial "file:$RUN/status" \
     -device isa-debug-exit,iobase=0xf4,iosize=4 \
