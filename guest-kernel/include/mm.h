@@ -32,24 +32,32 @@ void vm_init(u64 mem_size);  /* direct map + kernel image, then switch CR3 */
 #define MAX_VMAS 64
 #define MAX_PT_PAGES 128
 
-struct vma {
+struct vma {         /* as abi.h struct fl_vma */
 	u64 start, end;  /* page aligned, [start, end) */
 	u32 flags;       /* VM_* */
+	u32 pad_;
 	/* Every page ever mapped in this VMA lies in [lo, hi): page-table walks
 	 * stay there (an 8 MiB stack with 3 pages used costs 3 PTEs, not 512). */
 	u64 lo, hi;
 };
+_Static_assert(sizeof(struct vma) == sizeof(struct fl_vma) &&
+	       offsetof(struct vma, lo) == offsetof(struct fl_vma, lo), "struct vma matches abi.h");
 
 struct mm {
+	/* The head the host reads (abi.h struct fl_mm_head). */
 	u64 *pml4;           /* kernel VA of the top-level table */
 	u64 cr3;
-	int nvma, ntables, users;
+	int nvma, ntables, users, pad_;
 	u64 brk_start, brk;
 	u64 mmap_top;        /* next mmap search starts below this */
-	/* The arrays stay last: mm_create clears only what precedes them. */
 	struct vma vma[MAX_VMAS]; /* sorted by start */
+	/* The kernel's own. mm_create clears only what precedes vma[]. */
 	u64 tables[MAX_PT_PAGES]; /* page-table pages below the PML4, freed with the mm */
 };
+_Static_assert(offsetof(struct mm, vma) == offsetof(struct fl_mm_head, vma) &&
+	       offsetof(struct mm, cr3) == offsetof(struct fl_mm_head, cr3) &&
+	       offsetof(struct mm, nvma) == offsetof(struct fl_mm_head, nvma) &&
+	       MAX_VMAS == FL_MAX_VMAS, "struct mm head matches abi.h");
 
 struct mm *mm_create(void);
 struct mm *dup_mm(struct mm *old);        /* copy-on-write copy (mm/cow.c) */

@@ -12,12 +12,9 @@
 #define NR_OPEN 32
 #define NSIG 65
 
-struct thread_struct {
-	u64 sp;      /* saved kernel stack pointer */
-	u64 ip;      /* where the task resumes in the kernel */
-	u64 sp0;     /* kernel stack top, loaded into TSS.rsp0 */
-	u64 fsbase;  /* user TLS */
-};
+/* The thread record (abi.h: struct fl_thread): saved kernel sp, the ip where
+ * the task resumes in the kernel, sp0 for TSS.rsp0, and the user's FS base. */
+#define thread_struct fl_thread
 
 struct k_sigaction {
 	u64 handler, flags, restorer, mask;
@@ -48,20 +45,25 @@ enum task_state {
 };
 
 struct task {
-	struct thread_struct thread;  /* first: switch_to uses fixed offsets */
+	/* The head the host reads (abi.h struct fl_task_head); thread first, for switch_to. */
+	struct thread_struct thread;
 	int pid, tgid;                /* tgid: the process id (== pid of the group leader) */
 	enum task_state state;
+	u8 trace_return;              /* an event at the next return to user mode */
+	bool kthread;
+	u16 pad_;
+	struct mm *mm;
+	u64 stack;                    /* lowest byte of the kernel stack */
+	/* The kernel's own. */
 	int exit_code;                /* Linux wait status, once a zombie */
 	int exit_signal;              /* sent to the parent at exit; 0 for threads */
 	int killed;                   /* pending fatal signal, acted on before user mode */
-	bool kthread;
 	struct task *parent;          /* a group leader */
 	struct task *group_leader;
-	int live_threads;             /* leader: threads of the group not yet exited */
-	int nr_children;              /* leader: children not yet reaped (scans skip if 0) */
-	struct mm *mm;
 	struct files_struct *files;
 	struct sighand *sighand;
+	int live_threads;             /* leader: threads of the group not yet exited */
+	int nr_children;              /* leader: children not yet reaped (scans skip if 0) */
 	u64 sigmask;
 	u64 set_child_tid, clear_child_tid;
 	struct completion *vfork_done; /* the vfork parent's, until exec or exit */
@@ -72,6 +74,17 @@ struct task {
 	char comm[16];
 	u8 fxsave[512] __attribute__((aligned(16))); /* user FPU/SSE state */
 };
+
+#define TASK_HEAD_IS(f) _Static_assert(offsetof(struct task, f) == offsetof(struct fl_task_head, f), #f)
+TASK_HEAD_IS(thread);
+TASK_HEAD_IS(pid);
+TASK_HEAD_IS(tgid);
+TASK_HEAD_IS(state);
+TASK_HEAD_IS(trace_return);
+TASK_HEAD_IS(kthread);
+TASK_HEAD_IS(mm);
+TASK_HEAD_IS(stack);
+_Static_assert(KSTACK_SIZE == FL_KSTACK_SIZE && TASK_RUNNING == 1 && TASK_ZOMBIE == 3, "abi.h");
 
 extern struct task *current;
 extern struct task tasks[MAX_TASKS];

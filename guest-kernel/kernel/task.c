@@ -18,7 +18,8 @@ struct task *task_alloc(void)
 		memset(t, 0, offsetof(struct task, fxsave));
 		t->pid = t->tgid = next_pid++;
 		t->state = TASK_RUNNING;
-		t->thread.sp0 = (u64)(kstacks[i] + KSTACK_SIZE);
+		t->stack = (u64)kstacks[i];
+		t->thread.sp0 = t->stack + KSTACK_SIZE;
 		return t;
 	}
 	return NULL;
@@ -36,4 +37,5 @@ void set_current(struct task *t)
 	arch_switch(current, t);
 	current = t;
 	fl_kstate.current_pid = t->pid;
+	fl_kstate.current = (u64)t;
 }

@@ -154,7 +154,7 @@ int vma_add(struct mm *mm, u64 start, u64 end, u32 flags)
 	if (mm->nvma == MAX_VMAS)
 		return -ENOMEM;
 	memmove(&mm->vma[i + 1], &mm->vma[i], (mm->nvma - i) * sizeof mm->vma[0]);
-	mm->vma[i] = (struct vma){ start, end, flags, 0, 0 };
+	mm->vma[i] = (struct vma){ .start = start, .end = end, .flags = flags };
 	mm->nvma++;
 	return 0;
 }

@@ -73,9 +73,50 @@ struct fl_lab_msg {
 	char text[FL_LAB_TEXT_MAX]; /* NUL-terminated within the buffer, or cut */
 };
 
+/* ---- Task and address-space layouts the host reads (kernel: task.h, mm.h) ---- */
+
+/* The thread record, as in the seeds: saved kernel sp, resume ip, and sp0,
+ * the kernel stack top loaded into TSS.rsp0 when the task runs. */
+struct fl_thread {
+	uint64_t sp, ip, sp0, fsbase;
+};
+
+/* The head of the kernel's struct task: these fields at these offsets (the
+ * kernel asserts it). */
+struct fl_task_head {
+	struct fl_thread thread;
+	int32_t pid, tgid;
+	int32_t state;        /* 1 running, 2 sleeping, 3 zombie, 4 dead */
+	uint8_t trace_return; /* emit an event at the next return to user mode */
+	uint8_t kthread;
+	uint16_t pad_;
+	uint64_t mm;          /* kernel VA of the struct mm, 0 for kernel threads */
+	uint64_t stack;       /* kernel VA of the kernel stack's lowest byte */
+};
+#define FL_KSTACK_SIZE 16384
+#define FL_TASK_TRACE_RETURN 44 /* offsetof(struct fl_task_head, trace_return), for entry.S */
+
+struct fl_vma {
+	uint64_t start, end;  /* [start, end), page aligned */
+	uint32_t flags;       /* 1 read, 2 write, 4 exec, 8 grows down, 16 shared */
+	uint32_t pad_;
+	uint64_t lo, hi;      /* every page ever mapped lies in [lo, hi) */
+};
+#define FL_MAX_VMAS 64
+
+/* The head of the kernel's struct mm (asserted likewise). */
+struct fl_mm_head {
+	uint64_t pml4;        /* kernel VA of the top-level page table */
+	uint64_t cr3;
+	int32_t nvma, ntables, users, pad_;
+	uint64_t brk_start, brk, mmap_top;
+	struct fl_vma vma[FL_MAX_VMAS]; /* sorted by start; nvma of them valid */
+};
+
 /* ---- Kernel state the host reads through the symbol "fl_kstate" ---- */
 struct fl_kstate {
 	int64_t current_pid;   /* -1 before init runs */
+	uint64_t current;      /* kernel VA of the running task, 0 before init */
 	uint64_t free_pages;   /* pages the allocator can still hand out */
 	uint64_t total_pages;
 	uint64_t free_pages_at_init; /* just before pid 1's exec: equal to free_pages
@@ -103,6 +144,8 @@ _Static_assert(offsetof(struct pt_regs, ax) == 80, "pt_regs.ax offset");
 _Static_assert(offsetof(struct pt_regs, orig_ax) == 120, "pt_regs.orig_ax offset");
 _Static_assert(offsetof(struct pt_regs, ip) == 128, "pt_regs.ip offset");
 _Static_assert(offsetof(struct pt_regs, sp) == 152, "pt_regs.sp offset");
+_Static_assert(offsetof(struct fl_task_head, trace_return) == FL_TASK_TRACE_RETURN, "trace flag");
+_Static_assert(offsetof(struct fl_mm_head, vma) == 56, "mm vma array");
 _Static_assert(offsetof(struct fl_lab_msg, arg) == 8, "lab msg args");
 _Static_assert(offsetof(struct fl_lab_msg, ret) == 40, "lab msg ret");
 _Static_assert(sizeof(struct fl_lab_msg) <= 512, "lab msg fits a small buffer");
