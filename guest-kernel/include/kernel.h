@@ -28,7 +28,9 @@ typedef int32_t s32;
 #define __pa(va) ((u64)(va) >= FL_KERNEL_VBASE ? (u64)(va) - FL_KERNEL_VBASE : \
 		  (u64)(va) - FL_PAGE_OFFSET)
 
-extern bool verbose;        /* bootarg "verbose": kernel messages to the serial console */
+extern bool verbose;
+/* Whether the space-separated boot arguments hold the word `name`. */
+bool bootarg(const char *args, const char *name);        /* bootarg "verbose": kernel messages to the serial console */
 extern struct fl_kstate fl_kstate;
 
 void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

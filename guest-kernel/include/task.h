@@ -115,11 +115,14 @@ void exit_to_user_mode(void);
 /* kernel/fork.c */
 long kernel_clone(u64 flags, u64 stack, u64 parent_tid, u64 child_tid, u64 tls);
 struct task *kernel_thread(int (*fn)(void *), void *arg);
+/* exec or exit of a vfork child: wake the parent sleeping in kernel_clone. */
+void release_vfork_parent(struct task *t);
 
 /* arch/x86/process.c and switch.S */
 int copy_thread(u64 flags, u64 stack, u64 tls, struct task *p);
 struct task *switch_to(struct task *prev, struct task *next); /* returns the task switched from */
 void ret_from_fork(void);
+void ret_from_fork_other(void);   /* the same path at another address: fault.thread_ip */
 void ret_from_kernel_thread(void);
 
 struct sighand *sighand_alloc(void);

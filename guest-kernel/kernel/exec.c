@@ -5,6 +5,7 @@
 #include "errno.h"
 #include "exec.h"
 #include "initramfs.h"
+#include "trace.h"
 
 struct elf64_ehdr {
 	u8 ident[16];
@@ -216,9 +217,7 @@ int kernel_execve(struct task *t, const char *path, const char *const *argv,
 	for (int sig = 1; sig < NSIG && t->sighand; sig++)
 		if (t->sighand->action[sig].handler > 1) /* caught: back to default */
 			t->sighand->action[sig] = (struct k_sigaction){ 0 };
-	if (t->vfork_done) { /* the vfork parent may run again: we have our own mm */
-		complete(t->vfork_done);
-		t->vfork_done = NULL;
-	}
+	trace_event(FL_EV_EXEC, t, (u64)mm, 0, 0, 0, 0, 0);
+	release_vfork_parent(t); /* it may run again: we have our own mm */
 	return 0;
 }

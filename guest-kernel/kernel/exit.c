@@ -8,6 +8,7 @@
 #include "lab.h"
 #include "syscall.h"
 #include "task.h"
+#include "trace.h"
 
 #define WNOHANG 1
 #define WEXITED 4
@@ -38,10 +39,7 @@ static void exit_mm(struct task *t)
 		if (copy_to_user(t->clear_child_tid, &zero, sizeof zero) == 0)
 			futex_wake(t->clear_child_tid, 1);
 	}
-	if (t->vfork_done) {
-		complete(t->vfork_done);
-		t->vfork_done = NULL;
-	}
+	release_vfork_parent(t);
 	if (t->mm) {
 		mm_switch(NULL); /* off the page tables we may be about to free */
 		mm_put(t->mm);
@@ -65,6 +63,7 @@ static void zombie(struct task *t)
 void do_exit(int status)
 {
 	struct task *t = current, *init = find_pid(1);
+	trace_event(FL_EV_EXIT, t, status, 0, 0, 0, 0, 0);
 	exit_mm(t);
 	if (t->files)
 		files_put(t->files);

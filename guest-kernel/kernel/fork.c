@@ -8,6 +8,7 @@
 #include "lab.h"
 #include "syscall.h"
 #include "task.h"
+#include "trace.h"
 
 #define CSIGNAL 0xff
 #define CLONE_VM 0x100
@@ -151,18 +152,35 @@ long kernel_clone(u64 flags, u64 stack, u64 parent_tid, u64 child_tid, u64 tls)
 		return err;
 	fl_kstate.forks++;
 	long pid = p->pid;
+	trace_event(FL_EV_CLONE, current, (u64)p, pid, flags, stack, tls,
+		    p->stack + KSTACK_SIZE - sizeof(struct pt_regs));
+	trace_return(current);
+	trace_return(p);
 	if (flags & CLONE_PARENT_SETTID) {
 		u32 tid = pid;
 		copy_to_user(parent_tid, &tid, sizeof tid);
 	}
 	struct completion vfork = { 0 };
-	if (flags & CLONE_VFORK)
+	bool vfork_wait = (flags & CLONE_VFORK) && !fault_on(FAULT_VFORK_NOWAIT);
+	if (vfork_wait)
 		p->vfork_done = &vfork;
 	p->state = TASK_SLEEPING;
 	wake_task(p);
-	if ((flags & CLONE_VFORK) && !wait_for_completion(&vfork))
-		p->vfork_done = NULL; /* we are being killed: the child must not touch our stack */
-	return pid;
+	if (vfork_wait) {
+		trace_event(FL_EV_VFORK_WAIT, current, (u64)p, 0, 0, 0, 0, 0);
+		if (!wait_for_completion(&vfork))
+			p->vfork_done = NULL; /* we are being killed: the child must not touch our stack */
+	}
+	return fault_on(FAULT_PARENT_RET) ? pid + 1 : pid;
+}
+
+void release_vfork_parent(struct task *t)
+{
+	if (!t->vfork_done)
+		return;
+	trace_event(FL_EV_VFORK_RELEASE, t, (u64)t->parent, 0, 0, 0, 0, 0);
+	complete(t->vfork_done);
+	t->vfork_done = NULL;
 }
 
 struct task *kernel_thread(int (*fn)(void *), void *arg)

@@ -13,6 +13,13 @@ s64 lab_call(u32 op, u64 a0, u64 a1, u64 a2, u64 a3)
 	return msg.ret;
 }
 
+void lab_event(const struct fl_event *ev)
+{
+	msg.op = FL_LAB_EVENT;
+	msg.event = *ev;
+	outl(FL_PORT_LAB, (u32)__pa(&msg));
+}
+
 void lab_panic(const struct fl_panic_frame *f, const char *text)
 {
 	msg.op = FL_LAB_PANIC;

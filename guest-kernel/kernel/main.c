@@ -8,6 +8,7 @@
 #include "initramfs.h"
 #include "lab.h"
 #include "task.h"
+#include "trace.h"
 
 unsigned long strtoul(const char *s, char **end, int base);
 
@@ -70,7 +71,7 @@ static void parse_fdt(const void *fdt, struct boot_info *bi)
 		tsc_khz = 1000000; /* the VMM could not tell; assume 1 GHz */
 }
 
-static bool bootarg(const char *args, const char *name)
+bool bootarg(const char *args, const char *name)
 {
 	size_t n = strlen(name);
 	for (const char *p = args; p && (p = strstr(p, name)); p += n)
@@ -150,6 +151,7 @@ void start_kernel(u64 fdt_pa)
 	cpu_init();
 	parse_fdt((const void *)(FL_KERNEL_VBASE + fdt_pa), &bi);
 	verbose = bootarg(bi.bootargs, "verbose");
+	trace_init(bi.bootargs);
 	printk("forklab: %lu MiB, host %s, TSC %lu kHz, bootargs \"%s\"\n", bi.mem_size >> 20,
 	       bi.host_kind, tsc_khz, bi.bootargs);
 	vm_init(bi.mem_size);

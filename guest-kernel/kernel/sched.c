@@ -2,6 +2,7 @@
  * sleeps. A timer tick that interrupted user mode preempts the task. */
 #include "arch.h"
 #include "task.h"
+#include "trace.h"
 
 u64 jiffies;
 static u64 next_deadline = ~0UL;   /* earliest timed sleep, so most ticks scan nothing */
@@ -53,6 +54,7 @@ void schedule(void)
 		return;
 	fl_kstate.switches++;
 	set_current(next);
+	trace_event(FL_EV_SCHED_IN, next, 0, 0, 0, 0, 0, 0);
 	finish_task_switch(switch_to(prev, next));
 }
 

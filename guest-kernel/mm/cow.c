@@ -4,6 +4,8 @@
 #include "arch.h"
 #include "errno.h"
 #include "mm.h"
+#include "task.h"
+#include "trace.h"
 
 struct cow_copy {
 	struct mm *dst;
@@ -25,7 +27,7 @@ static void copy_pte(struct mm *src, u64 va, u64 *pte, void *arg)
 			return;
 		}
 	}
-	if (c->cow)
+	if (c->cow && !fault_on(FAULT_COW_WRITABLE))
 		*pte &= ~PTE_W;
 	c->dpt[(va >> 12) & 511] = *pte;
 	page_get(*pte & PTE_ADDR);
@@ -65,6 +67,7 @@ int do_wp_page(struct mm *mm, u64 va, u64 *pte)
 		fl_kstate.cow_reuses++;
 		*pte |= PTE_W;
 		invlpg(va);
+		trace_event(FL_EV_COW, current, va, old, old, 0, 0, 0);
 		return 0;
 	}
 	u64 pa = page_alloc(false);
@@ -74,6 +77,7 @@ int do_wp_page(struct mm *mm, u64 va, u64 *pte)
 	fl_kstate.cow_copies++;
 	*pte = pa | pte_flags(v->flags);
 	invlpg(va);
+	trace_event(FL_EV_COW, current, va, old, pa, 0, 0, 0);
 	page_put(old);
 	return 0;
 }

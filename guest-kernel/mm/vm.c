@@ -12,6 +12,11 @@ u64 kernel_pml4[512] __attribute__((aligned(4096)));
 static u64 direct_pdpt[512] __attribute__((aligned(4096)));
 static u64 image_pdpt[512] __attribute__((aligned(4096)));
 static u64 direct_pd[DIRECT_PDS][512] __attribute__((aligned(4096)));
+/* FL_EVENT_MMIO_VA -> FL_EVENT_MMIO_GPA, uncached: the return-to-user event. */
+static u64 event_pd[512] __attribute__((aligned(4096)));
+static u64 event_pt[512] __attribute__((aligned(4096)));
+#define PTE_PWT 0x8UL
+#define PTE_PCD 0x10UL
 
 #define MAX_MMS 128
 static struct mm mm_pool[MAX_MMS];
@@ -24,6 +29,9 @@ void vm_init(u64 mem_size)
 	for (int i = 0; i < DIRECT_PDS; i++)
 		direct_pdpt[i] = __pa(direct_pd[i]) | PTE_P | PTE_W;
 	image_pdpt[510] = __pa(direct_pd[0]) | PTE_P | PTE_W;
+	event_pt[0] = FL_EVENT_MMIO_GPA | PTE_P | PTE_W | PTE_PCD | PTE_PWT | PTE_NX;
+	event_pd[0] = __pa(event_pt) | PTE_P | PTE_W;
+	image_pdpt[511] = __pa(event_pd) | PTE_P | PTE_W;
 	kernel_pml4[PML4_SLOT(FL_PAGE_OFFSET)] = __pa(direct_pdpt) | PTE_P | PTE_W;
 	kernel_pml4[511] = __pa(image_pdpt) | PTE_P | PTE_W;
 	write_cr3(__pa(kernel_pml4));

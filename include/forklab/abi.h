@@ -26,9 +26,21 @@
  * All guest memory the VMM did not write is zero (the kernel relies on it for
  * .bss and for never-used pages). */
 
+/* Kernel stacks, and the one struct fl_task_head offset entry.S needs. */
+#define FL_KSTACK_SIZE 16384
+#define FL_TASK_TRACE_RETURN 44 /* offsetof(struct fl_task_head, trace_return) */
+
 /* ---- I/O ports ---- */
 #define FL_PORT_SERIAL    0x3f8  /* 16550 subset: kernel log and panics */
 #define FL_PORT_LAB       0x510  /* outl of a struct fl_lab_msg physical address */
+
+/* ---- Events (bootarg "trace"): what the host verifies and tests hook ---- */
+
+/* A kernel store to this page is the return-to-user event: it comes after
+ * every user register is restored and just before iretq, so the host reads
+ * the task's real registers and, at the kernel RSP, the iret frame. */
+#define FL_EVENT_MMIO_GPA 0xfe000000UL
+#define FL_EVENT_MMIO_VA  0xffffffffc0000000UL
 
 /* ---- FDT properties under /chosen, besides bootargs and linux,initrd-* ---- */
 #define FL_FDT_HOST_KIND  "forklab,host-kind"  /* string: "kvm" or "pvm" */
@@ -55,6 +67,29 @@ enum fl_lab_op {
 	FL_LAB_ZERO,         /* arg0 = phys addr, arg1 = len: clear guest RAM (PVM fast path) */
 	FL_LAB_COPY,         /* arg0 = dst, arg1 = src phys addr, arg2 = len (PVM fast path) */
 	FL_LAB_BOOTED,       /* arg0 = TSC at kernel entry, arg1 = TSC at init's exec */
+	FL_LAB_EVENT,        /* event = a struct fl_event */
+};
+
+enum fl_event_kind {
+	FL_EV_CLONE = 1,     /* task: the parent; a0 child task, a1 child pid, a2 clone flags,
+	                        a3 the stack argument, a4 the tls argument, a5 the child's
+	                        frame: where copy_thread put its struct pt_regs */
+	FL_EV_RETURN,        /* (MMIO) task: current, at its first user instruction after a clone */
+	FL_EV_EXEC,          /* task: current, with its new mm */
+	FL_EV_EXIT,          /* task: current; a0 its wait status */
+	FL_EV_VFORK_WAIT,    /* task: the parent, about to sleep; a0 the child task */
+	FL_EV_VFORK_RELEASE, /* task: the child, releasing its parent; a0 the parent task */
+	FL_EV_SCHED_IN,      /* task: the one switched to */
+	FL_EV_COW,           /* task: current; a0 user VA, a1 the shared frame, a2 the writer's
+	                        frame now (== a1 when the last holder got it back, no copy) */
+	FL_EV_KINDS
+};
+
+struct fl_event {
+	uint32_t kind;
+	int32_t pid;          /* of task */
+	uint64_t task;        /* kernel VA of the task it is about */
+	uint64_t a[6];
 };
 
 struct fl_panic_frame {
@@ -69,6 +104,7 @@ struct fl_lab_msg {
 	uint32_t pad;
 	uint64_t arg[4];
 	int64_t ret;
+	struct fl_event event;
 	struct fl_panic_frame panic;
 	char text[FL_LAB_TEXT_MAX]; /* NUL-terminated within the buffer, or cut */
 };
@@ -93,8 +129,6 @@ struct fl_task_head {
 	uint64_t mm;          /* kernel VA of the struct mm, 0 for kernel threads */
 	uint64_t stack;       /* kernel VA of the kernel stack's lowest byte */
 };
-#define FL_KSTACK_SIZE 16384
-#define FL_TASK_TRACE_RETURN 44 /* offsetof(struct fl_task_head, trace_return), for entry.S */
 
 struct fl_vma {
 	uint64_t start, end;  /* [start, end), page aligned */
@@ -149,6 +183,8 @@ _Static_assert(offsetof(struct fl_mm_head, vma) == 56, "mm vma array");
 _Static_assert(offsetof(struct fl_lab_msg, arg) == 8, "lab msg args");
 _Static_assert(offsetof(struct fl_lab_msg, ret) == 40, "lab msg ret");
 _Static_assert(sizeof(struct fl_lab_msg) <= 512, "lab msg fits a small buffer");
+_Static_assert(sizeof(struct fl_event) == 64, "event record");
+_Static_assert(offsetof(struct fl_lab_msg, event) == 48, "lab msg event");
 
 #endif /* __ASSEMBLY__ */
 

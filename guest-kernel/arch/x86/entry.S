@@ -24,6 +24,26 @@
 	pushq %r15
 .endm
 
+/* Pop the general registers and orig_ax: RSP is left at the iret frame. */
+.macro POP_REGS
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %rbp
+	popq %rbx
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rax
+	popq %rcx
+	popq %rdx
+	popq %rsi
+	popq %rdi
+	addq $8, %rsp			/* orig_ax */
+.endm
+
 	.text
 /* Hardware KVM: `syscall` lands here in ring 0 with the user RSP still live.
  * Interrupts are off (FMASK), and stay off in the kernel. */
@@ -51,25 +71,28 @@ ret_to_user:
 	/* fall through */
 
 /* The one way back to user mode (and out of kernel-mode traps): pop the
- * frame and iretq. ret_from_fork arrives here too. */
+ * frame and iretq. ret_from_fork arrives here too. With tracing off, the
+ * only cost of the return-to-user event is the first test. */
 	.globl restore_regs_and_iret
 restore_regs_and_iret:
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %rbp
-	popq %rbx
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rax
-	popq %rcx
-	popq %rdx
-	popq %rsi
-	popq %rdi
-	addq $8, %rsp			/* orig_ax */
+	cmpb $0, trace_return_pending(%rip)
+	jne traced_return
+pop_and_iret:
+	POP_REGS
+	iretq
+
+/* Some task awaits its return-to-user event: if it is this one, and we are
+ * returning to user mode, signal the host after the registers are the user's. */
+traced_return:
+	testb $3, 136(%rsp)		/* pt_regs.cs */
+	jz pop_and_iret
+	movq current(%rip), %rax	/* any register may be used: all are popped below */
+	testb $1, FL_TASK_TRACE_RETURN(%rax)
+	jz pop_and_iret
+	movb $0, FL_TASK_TRACE_RETURN(%rax)
+	call trace_return_done
+	POP_REGS
+	movb $0, FL_EVENT_MMIO_VA	/* the event: a store, so no register is disturbed */
 	iretq
 
 /* Exceptions and interrupts: each stub leaves orig_ax (the error code, or -1)

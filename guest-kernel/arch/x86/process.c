@@ -4,6 +4,7 @@
 #include "arch.h"
 #include "errno.h"
 #include "task.h"
+#include "trace.h"
 
 #define CLONE_SETTLS 0x00080000
 
@@ -11,7 +12,7 @@ int copy_thread(u64 flags, u64 sp, u64 arg, struct task *p)
 {
 	struct pt_regs *childregs = task_pt_regs(p);
 	p->thread.sp = (u64)childregs;
-	p->thread.sp0 = (u64)(childregs + 1);
+	p->thread.sp0 = (u64)(childregs + 1) - (fault_on(FAULT_SP0) ? 16 : 0);
 	if (p->kthread) { /* sp is the function, arg its argument */
 		memset(childregs, 0, sizeof *childregs);
 		childregs->bx = sp;
@@ -23,10 +24,11 @@ int copy_thread(u64 flags, u64 sp, u64 arg, struct task *p)
 		return 0;
 	}
 	*childregs = *task_pt_regs(current);
-	childregs->ax = 0;
+	if (!fault_on(FAULT_CHILD_AX))
+		childregs->ax = 0;
 	if (sp)
 		childregs->sp = sp;
-	p->thread.ip = (u64)ret_from_fork;
+	p->thread.ip = (u64)(fault_on(FAULT_THREAD_IP) ? ret_from_fork_other : ret_from_fork);
 	p->thread.fsbase = current->thread.fsbase;
 	if (flags & CLONE_SETTLS) {
 		if (!access_ok(arg, 0))

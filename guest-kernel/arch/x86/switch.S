@@ -40,6 +40,14 @@ ret_from_fork:
 	call exit_to_user_mode
 	jmp restore_regs_and_iret
 
+/* ret_from_fork again, at an address of its own, for the fault.thread_ip
+ * bootarg: the child runs, but its thread.ip is not ret_from_fork. */
+	.globl ret_from_fork_other
+ret_from_fork_other:
+	call schedule_tail
+	call exit_to_user_mode
+	jmp restore_regs_and_iret
+
 /* A kernel thread: the function in pt_regs.bx, its argument in pt_regs.bp
  * (seed 001's copy_thread). Its return value is its exit code. */
 	.globl ret_from_kernel_thread
