@@ -37,8 +37,8 @@ int fl_boot(struct fl_vm *vm, const struct fl_config *c, const struct fl_kernel 
 	for (int i = 0; i < c->nargs; i++)
 		argv[1 + i] = c->args[i];
 	char bootargs[1024];
-	snprintf(bootargs, sizeof bootargs, "%s%s%s", c->verbose ? "verbose" : "",
-		 c->verbose && c->append ? " " : "", c->append ? c->append : "");
+	snprintf(bootargs, sizeof bootargs, "%s%s %s", c->verbose ? "verbose " : "",
+		 c->nhooks ? "trace" : "", c->append ? c->append : "");
 	struct fl_boot_info bi = {
 		.mem_size = vm->mem_size,
 		.initrd_start = istart, .initrd_end = istart + initrd->len,

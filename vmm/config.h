@@ -2,8 +2,20 @@
 #ifndef FL_CONFIG_H
 #define FL_CONFIG_H
 
+#include <forklab/abi.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+
+struct fl_session;
+/* Called for each event the traced kernel reports (abi.h enum fl_event_kind). */
+typedef void (*fl_event_fn)(struct fl_session *s, const struct fl_event *ev, void *arg);
+struct fl_hook {
+	uint32_t kind;      /* FL_EV_*, or 0 for every kind */
+	fl_event_fn fn;
+	void *arg;
+};
+#define FL_MAX_HOOKS 8
 
 struct fl_config {
 	const char *kernel;     /* kernel ELF path */
@@ -16,11 +28,16 @@ struct fl_config {
 	bool verbose;
 	bool stats;             /* print the kernel's counters (struct fl_kstate) at exit */
 	const char *append;     /* extra kernel bootargs, or NULL */
+	bool verify;            /* check every clone-family call from the host (verify.c) */
+	FILE *verify_json;      /* with verify: one JSON object per check, or NULL */
+	struct fl_hook hooks[FL_MAX_HOOKS]; /* any hook turns the kernel's tracing on */
+	int nhooks;
 };
 
 /* Exit statuses of forklab itself, beside the guest program's own. */
 enum {
 	FL_EXIT_USAGE = 2,      /* bad input or host: before the guest ran */
+	FL_EXIT_VERIFY = 122,   /* --verify: a check failed */
 	FL_EXIT_TIMEOUT = 124,  /* --timeout expired */
 	FL_EXIT_VERDICT = 125,  /* the guest kernel died: panic, triple fault, emulation failure */
 };

@@ -1,6 +1,7 @@
 /* The lab port: the guest kernel's requests to the host. The guest is
  * untrusted: only CPL0 writes count, every address and length is checked, and
  * a malformed message ends the run with a verdict, never a host fault. */
+#include "events.h"
 #include "session.h"
 
 #include <errno.h>
@@ -119,6 +120,9 @@ void fl_lab_io(struct fl_session *s, uint16_t port, int out, uint8_t *data, int 
 		break;
 	case FL_LAB_BOOTED:
 		s->t_booted = fl_now_ms();
+		break;
+	case FL_LAB_EVENT:
+		fl_event_dispatch(s, &m.event);
 		break;
 	default:
 		fl_verdict(s, FL_EXIT_VERDICT, NULL, "guest error: unknown lab message %u", m.op);

@@ -2,6 +2,7 @@
  * list` names the built-in ones. Bad input exits 2 with one line on stderr. */
 #include "config.h"
 #include "session.h"
+#include "verify.h"
 
 #include <forklab/abi.h>
 
@@ -41,6 +42,10 @@ static const char run_usage[] =
 	"  --timeout SECS   end the run after SECS seconds (default 30; 0: no limit)\n"
 	"  --kernel PATH    boot this kernel ELF instead of the one built beside forklab\n"
 	"  --append ARGS    extra kernel boot arguments (test.panic, test.fault: see README)\n"
+	"  --verify[=FILE]  check every fork, vfork and clone from the host: the child's\n"
+	"                   frame and thread record, both return values, shared memory,\n"
+	"                   the vfork wait; one line per check on stderr, JSON Lines to\n"
+	"                   FILE; exit 122 and \"verification failed\" if a check fails\n"
 	"  -v, --verbose    kernel messages, the host kind and boot timings on stderr\n"
 	"  --stats          the kernel's counters at exit on stderr: free pages (at\n"
 	"                   init's start and at exit), forks, PTEs copied, page-table\n"
@@ -48,8 +53,9 @@ static const char run_usage[] =
 	"  -h, --help       show this text\n"
 	"\n"
 	"Exit status: the program's own; 128+N if signal N killed it; 2 when the input\n"
-	"or the host is bad (nothing ran); 124 when --timeout expired; 125 when the\n"
-	"guest kernel died (panic, triple fault, emulation failure, bad lab message).\n";
+	"or the host is bad (nothing ran); 122 when --verify found a failed check; 124\n"
+	"when --timeout expired; 125 when the guest kernel died (panic, triple fault,\n"
+	"emulation failure, bad lab message).\n";
 
 static char exe_dir[PATH_MAX - 32]; /* room for the file names appended to it */
 
@@ -109,6 +115,7 @@ static int cmd_run(int argc, char **argv)
 		{ "append", required_argument, 0, 'a' },
 		{ "verbose", no_argument, 0, 'v' },
 		{ "stats", no_argument, 0, 's' },
+		{ "verify", optional_argument, 0, 'V' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0 },
 	};
@@ -136,6 +143,11 @@ static int cmd_run(int argc, char **argv)
 		case 'a': c.append = optarg; break;
 		case 'v': c.verbose = true; break;
 		case 's': c.stats = true; break;
+		case 'V':
+			c.verify = true;
+			if (optarg && !(c.verify_json = fopen(optarg, "w")))
+				return bad("--verify=%s: cannot create the file", optarg);
+			break;
 		case 'h': fputs(run_usage, stdout); return 0;
 		default:
 			return bad("run: unknown or incomplete option '%s' (see 'forklab run --help')",
@@ -148,7 +160,13 @@ static int cmd_run(int argc, char **argv)
 	c.args = argv + optind + 1;
 	c.nargs = argc - optind - 1;
 	c.mem_size &= ~0xfffUL;
-	return fl_launch(&c);
+	struct fl_verifier *v = c.verify ? fl_verify_attach(&c, c.verify_json) : NULL;
+	int status = fl_launch(&c);
+	if (v)
+		status = fl_verify_finish(v, status);
+	if (c.verify_json)
+		fclose(c.verify_json);
+	return status;
 }
 
 static int cmd_list(void)

@@ -8,6 +8,7 @@
 #include "vm.h"
 
 #include <forklab/abi.h>
+#include <stdbool.h>
 
 struct fl_session {
 	struct fl_vm vm;

@@ -1,5 +1,6 @@
 /* The vCPU loop: one switch on the exit reason, port I/O dispatched through a
  * table of devices. */
+#include "events.h"
 #include "session.h"
 
 #include <errno.h>
@@ -65,8 +66,7 @@ void fl_vcpu_loop(struct fl_session *s)
 				   (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
 			break;
 		case KVM_EXIT_MMIO:
-			fl_verdict(s, FL_EXIT_VERDICT, NULL, "guest touched unbacked physical address %#llx",
-				   (unsigned long long)run->mmio.phys_addr);
+			fl_event_mmio(s, run->mmio.phys_addr, run->mmio.is_write);
 			break;
 		case KVM_EXIT_HLT:
 			fl_verdict(s, FL_EXIT_VERDICT, NULL, "guest halted with interrupts off");

@@ -196,6 +196,8 @@ struct task *kernel_thread(int (*fn)(void *), void *arg)
 	p->exit_signal = SIGCHLD;
 	memcpy(p->comm, "kthread", 8);
 	copy_thread(0, (u64)fn, (u64)arg, p);
+	trace_event(FL_EV_CLONE, current, (u64)p, p->pid, FL_CLONE_KTHREAD, (u64)fn, (u64)arg,
+		    p->stack + KSTACK_SIZE - sizeof(struct pt_regs));
 	p->state = TASK_SLEEPING;
 	wake_task(p);
 	return p;

@@ -84,6 +84,7 @@ enum fl_event_kind {
 	                        frame now (== a1 when the last holder got it back, no copy) */
 	FL_EV_KINDS
 };
+#define FL_CLONE_KTHREAD (1ULL << 63) /* FL_EV_CLONE's flags for a kernel thread */
 
 struct fl_event {
 	uint32_t kind;
