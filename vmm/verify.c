@@ -3,10 +3,7 @@
  * their first user instruction, the memory they share, and the vfork wait.
  * Every value is read from guest memory or the vCPU, never from the kernel's
  * word. One line per check; JSON Lines with --verify=FILE. */
-#include "events.h"
-#include "inspect.h"
-#include "session.h"
-#include "verify.h"
+#include "forklab.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -276,12 +273,11 @@ static void on_event(struct fl_session *s, const struct fl_event *ev, void *arg)
 struct fl_verifier *fl_verify_attach(struct fl_config *c, FILE *json)
 {
 	struct fl_verifier *v = calloc(1, sizeof *v);
-	if (!v || c->nhooks == FL_MAX_HOOKS) {
+	if (!v || fl_hook_add(c, 0, on_event, v) < 0) {
 		free(v);
 		return NULL;
 	}
 	v->json = json;
-	c->hooks[c->nhooks++] = (struct fl_hook){ 0, on_event, v };
 	return v;
 }
 

@@ -1,0 +1,166 @@
+/* Host-side verification: the C API's hooks seen from a test, forklab run
+ * --verify on the programs of the seeds, and each fault-injection bootarg
+ * failing exactly its own check. */
+#include "common/fl_assert.h"
+#include "forklab.h"
+#include "common/forklab_run.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- the C API: a story per test ---- */
+
+struct seen {
+	struct fl_event clone;           /* the first clone-family event */
+	struct fl_user_frame parent, child;
+	int returns;
+};
+
+static void on_clone(struct fl_session *s, const struct fl_event *ev, void *arg)
+{
+	struct seen *seen = arg;
+	if (!seen->clone.kind)
+		seen->clone = *ev;
+}
+
+static void on_return(struct fl_session *s, const struct fl_event *ev, void *arg)
+{
+	struct seen *seen = arg;
+	struct fl_user_frame f;
+	cr_assert_eq(fl_user_frame(s, ev, &f), 0, "reading the first user frame");
+	if (ev->task == seen->clone.task && !seen->parent.task)
+		seen->parent = f;
+	else if (ev->task == seen->clone.a[0] && !seen->child.task)
+		seen->child = f;
+	seen->returns++;
+}
+
+static int run_with_hooks(const char *program, struct seen *seen)
+{
+	struct fl_config c;
+	fl_config_init(&c, "build", program);
+	fl_hook_add(&c, FL_EV_CLONE, on_clone, seen);
+	fl_hook_add(&c, FL_EV_RETURN, on_return, seen);
+	return fl_launch(&c);
+}
+
+Test(api, fork_demo_first_user_instructions)
+{
+	struct seen seen = { 0 };
+	TEST_ASSERT_EQ(run_with_hooks("fork-demo", &seen), 0);
+	TEST_ASSERT_EQ(seen.clone.kind, FL_EV_CLONE);
+	TEST_ASSERT_EQ(seen.returns, 2);
+	/* The parent gets the child's pid, the child 0; both resume after syscall. */
+	TEST_ASSERT_EQ(seen.parent.regs.rax, seen.clone.a[1]);
+	TEST_ASSERT_EQ(seen.child.regs.rax, 0);
+	TEST_ASSERT_EQ(seen.child.iret.ip, seen.parent.iret.ip);
+	TEST_ASSERT_EQ(seen.child.iret.sp, seen.parent.iret.sp);
+	TEST_ASSERT_EQ(seen.child.iret.cs, FL_USER_CS);
+	TEST_ASSERT_EQ(seen.child.regs.rbx, seen.parent.regs.rbx);
+	TEST_ASSERT_EQ(seen.child.regs.r12, seen.parent.regs.r12);
+}
+
+Test(api, clone_stack_runs_on_its_stack_with_its_tls)
+{
+	struct seen seen = { 0 };
+	TEST_ASSERT_EQ(run_with_hooks("clone-stack", &seen), 0);
+	TEST_ASSERT_EQ(seen.child.iret.sp, seen.clone.a[3]);  /* the stack argument */
+	TEST_ASSERT_EQ(seen.child.fs_base, seen.clone.a[4]);  /* the tls argument */
+	TEST_ASSERT_NE(seen.child.iret.sp, seen.parent.iret.sp);
+	TEST_ASSERT_EQ(seen.child.regs.rax, 0);
+}
+
+/* ---- forklab run --verify ---- */
+
+static int count(const char *text, const char *needle)
+{
+	int n = 0;
+	for (const char *p = text; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+/* Runs --verify=JSON on a program and checks: all pass, one JSON line per check. */
+static void verify_passes(const char *program, const char *append, int status)
+{
+	char dir[] = "/tmp/fl-verify-XXXXXX", json[64], opt[96];
+	cr_assert(mkdtemp(dir), "mkdtemp");
+	snprintf(json, sizeof json, "%s/checks.jsonl", dir);
+	snprintf(opt, sizeof opt, "--verify=%s", json);
+	struct fr_result r = append ? FORKLAB("run", "--timeout", "120", opt, "--append", append, program)
+				    : FORKLAB("run", "--timeout", "120", opt, program);
+	ASSERT_STATUS(r, status);
+	ASSERT_LACKS(r, err, " FAIL ");
+	ASSERT_LACKS(r, err, "verification failed");
+	ASSERT_MATCHES(r, err, "^verify: [1-9][0-9]* clone-family calls, [0-9]+ checks: [0-9]+ passed, 0 failed$");
+	size_t len;
+	char *lines = fr_slurp(json, &len);
+	cr_assert(lines, "no JSON file");
+	int passes = count(r.err, " PASS ");
+	cr_assert_gt(passes, 30, "too few checks: %d", passes);
+	cr_assert_eq(count(lines, "\"verdict\":\"pass\"}\n"), passes, "JSON lines vs PASS lines");
+	cr_assert_eq(count(lines, "\n"), passes, "one JSON object per check");
+	free(lines);
+	unlink(json);
+	rmdir(dir);
+}
+
+Test(verify, fork_demo) { verify_passes("fork-demo", NULL, 0); }
+Test(verify, vfork_demo) { verify_passes("vfork-demo", NULL, 0); }
+Test(verify, clone_stack) { verify_passes("clone-stack", NULL, 0); }
+Test(verify, pthreads) { verify_passes("pthreads", NULL, 0); }
+Test(verify, posix_spawn) { verify_passes("posix-spawn", NULL, 0); }
+Test(verify, vfork_magic_keeps_its_status) { verify_passes("vfork-magic", NULL, 139); }
+
+/* ---- each injected fault fails its check, and only that ---- */
+
+static void fault_fails(const char *fault, const char *program, const char *const *checks)
+{
+	struct fr_result r = FORKLAB("run", "--timeout", "60", "--verify", "--append", fault, program);
+	ASSERT_STATUS(r, FL_EXIT_VERIFY);
+	int expected = 0;
+	for (; checks[expected]; expected++) {
+		char line[96];
+		snprintf(line, sizeof line, " FAIL %s ", checks[expected]);
+		ASSERT_CONTAINS(r, err, line);
+	}
+	cr_assert_eq(count(r.err, " FAIL "), expected, "%s: %d failed checks, expected %d:\n%s",
+		     fault, count(r.err, " FAIL "), expected, r.err);
+	size_t n = strlen(r.err);
+	cr_assert(n > 20 && !strcmp(r.err + n - 20, "verification failed\n"),
+		  "'verification failed' must come last");
+}
+
+Test(fault, child_ax)
+{
+	/* Both checks read the child's ax: in its frame and in RAX when it runs. */
+	fault_fails("fault.child_ax", "fork-demo", (const char *[]){ "frame.ax", "child.rax", NULL });
+}
+
+Test(fault, thread_ip)
+{
+	fault_fails("fault.thread_ip", "fork-demo", (const char *[]){ "thread.ip", NULL });
+}
+
+Test(fault, sp0)
+{
+	fault_fails("fault.sp0", "fork-demo", (const char *[]){ "thread.sp0", NULL });
+}
+
+Test(fault, parent_ret)
+{
+	fault_fails("fault.parent_ret", "fork-demo", (const char *[]){ "parent.rax", NULL });
+}
+
+Test(fault, vfork_nowait)
+{
+	fault_fails("fault.vfork_nowait", "vfork-demo", (const char *[]){ "vfork.parent_waited", NULL });
+}
+
+Test(fault, cow_writable)
+{
+	fault_fails("fault.cow_writable", "fork-demo", (const char *[]){ "mm.cow_shared", NULL });
+}
