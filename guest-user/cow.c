@@ -22,11 +22,14 @@ int main(void)
 	strcpy(shared, "before fork");
 	pid_t pid = fork();
 	if (pid == 0) {
-		memset(heap, 'c', PAGES * 4096);
+		volatile char *h = heap; /* every write must happen: each is a COW fault */
+		for (int i = 0; i < PAGES * 4096; i += 4096)
+			h[i] = 'c';
+		h[PAGES * 4096 - 1] = 'c';
 		strcpy(stack_buf, "child stack");
 		strcpy(data_page, "child data");
 		strcpy(shared, "written by the child");
-		int ok = heap[0] == 'c' && heap[PAGES * 4096 - 1] == 'c';
+		int ok = h[0] == 'c' && h[PAGES * 4096 - 1] == 'c';
 		_exit(ok ? 0 : 1);
 	}
 	int status;

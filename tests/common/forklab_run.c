@@ -21,9 +21,6 @@
 #define MAX_ARGS 64
 #define SHOW_MAX 4000  /* bytes of a stream shown in a failure message */
 
-static char *explain(const struct fr_result *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
 struct buf {
 	char *p;
 	size_t len, cap;
@@ -80,6 +77,7 @@ struct fr_result fr_run(const struct fr_opts *opts, const char *const *argv)
 	static const struct fr_opts defaults;
 	const struct fr_opts *o = opts ? opts : &defaults;
 	struct fr_result r = { 0 };
+	unsigned guard_s = o->guard_s ? o->guard_s : FR_GUARD_S;
 	const char *av[MAX_ARGS + 2] = { FR_FORKLAB };
 	int n = 0;
 	while (argv[n]) {
@@ -128,7 +126,7 @@ struct fr_result fr_run(const struct fr_opts *opts, const char *const *argv)
 	}
 	/* Until both streams are at EOF and the process has exited. */
 	while (p[1].fd >= 0 || p[2].fd >= 0 || p[3].fd >= 0) {
-		double left = t0 + FR_GUARD_S - now_s();
+		double left = t0 + guard_s - now_s();
 		if (left <= 0 && !killed) {
 			kill(pid, SIGKILL);
 			killed = true;
@@ -180,8 +178,8 @@ struct fr_result fr_run(const struct fr_opts *opts, const char *const *argv)
 		r.status = WEXITSTATUS(ws);
 	}
 	if (killed)
-		cr_assert_fail("%s", explain(&r, "forklab ran over %d s and was killed: a hung VM?",
-					     FR_GUARD_S));
+		cr_assert_fail("%s", fr_explain(&r, "forklab ran over %u s and was killed: a hung VM?",
+						guard_s));
 	return r;
 }
 
@@ -205,7 +203,7 @@ static void put_quoted(FILE *f, const char *s, size_t len, size_t from, size_t m
 }
 
 /* The message: what failed, then the command and its stderr, indented. */
-static char *explain(const struct fr_result *r, const char *fmt, ...)
+char *fr_explain(const struct fr_result *r, const char *fmt, ...)
 {
 	char *msg;
 	size_t size;
@@ -245,11 +243,11 @@ static char *quote_actual(const struct fr_result *r, const char *got, size_t got
 char *fr_check_status(const struct fr_result *r, int want)
 {
 	if (r->signal)
-		return explain(r, "exit status: expected %d, but forklab itself was killed by "
-			       "signal %d: a bug in forklab", want, r->signal);
+		return fr_explain(r, "exit status: expected %d, but forklab itself was killed by "
+				  "signal %d: a bug in forklab", want, r->signal);
 	if (r->status == want)
 		return NULL;
-	return explain(r, "exit status: expected %d, got %d", want, r->status);
+	return fr_explain(r, "exit status: expected %d, got %d", want, r->status);
 }
 
 char *fr_check_eq(const struct fr_result *r, const char *field, const char *got, size_t got_len,
@@ -269,8 +267,8 @@ char *fr_check_eq(const struct fr_result *r, const char *field, const char *got,
 	put_quoted(fg, got, got_len, from, 200);
 	fclose(fe);
 	fclose(fg);
-	return explain(r, "%s: differs from byte %zu on\n  expected (%zu bytes): %s\n"
-		       "  actual   (%zu bytes): %s", field, d, want_len, e, got_len, g);
+	return fr_explain(r, "%s: differs from byte %zu on\n  expected (%zu bytes): %s\n"
+			  "  actual   (%zu bytes): %s", field, d, want_len, e, got_len, g);
 }
 
 char *fr_check_contains(const struct fr_result *r, const char *field, const char *got,
@@ -278,9 +276,9 @@ char *fr_check_contains(const struct fr_result *r, const char *field, const char
 {
 	if (!!memmem(got, got_len, needle, strlen(needle)) == present)
 		return NULL;
-	return explain(r, "%s: expected %s \"%s\"\n  actual (%zu bytes): %s", field,
-		       present ? "to contain" : "not to contain", needle, got_len,
-		       quote_actual(r, got, got_len));
+	return fr_explain(r, "%s: expected %s \"%s\"\n  actual (%zu bytes): %s", field,
+			  present ? "to contain" : "not to contain", needle, got_len,
+			  quote_actual(r, got, got_len));
 }
 
 char *fr_check_match(const struct fr_result *r, const char *field, const char *got,
@@ -289,13 +287,13 @@ char *fr_check_match(const struct fr_result *r, const char *field, const char *g
 	regex_t rx;
 	int rc = regcomp(&rx, re, REG_EXTENDED | REG_NEWLINE | REG_NOSUB);
 	if (rc)
-		return explain(r, "bad regex in the test: %s", re);
+		return fr_explain(r, "bad regex in the test: %s", re);
 	rc = regexec(&rx, got, 0, NULL, 0);
 	regfree(&rx);
 	if (!rc)
 		return NULL;
-	return explain(r, "%s: expected a line matching /%s/\n  actual: %s", field, re,
-		       quote_actual(r, got, strlen(got)));
+	return fr_explain(r, "%s: expected a line matching /%s/\n  actual: %s", field, re,
+			  quote_actual(r, got, strlen(got)));
 }
 
 char *fr_check_lines(const struct fr_result *r, const char *field, const char *got,
@@ -306,8 +304,8 @@ char *fr_check_lines(const struct fr_result *r, const char *field, const char *g
 		lines += got[i] == '\n';
 	if (lines == n && (got_len == 0 || got[got_len - 1] == '\n'))
 		return NULL;
-	return explain(r, "%s: expected exactly %d complete line(s), got %zu bytes with %d newline(s)",
-		       field, n, got_len, lines);
+	return fr_explain(r, "%s: expected exactly %d complete line(s), got %zu bytes with %d newline(s)",
+			  field, n, got_len, lines);
 }
 
 static char tmp_dir[32];

@@ -22,6 +22,9 @@ struct fr_opts {
 	 * with status 126 before forklab starts, which the test's asserts show. */
 	int (*setup)(void *arg);
 	void *arg;
+	/* Seconds before the run is killed and fails its test; 0: FR_GUARD_S. Make
+	 * it longer than the run's --timeout, so that forklab's own report shows. */
+	unsigned guard_s;
 };
 
 struct fr_result {
@@ -53,6 +56,10 @@ char *fr_check_match(const struct fr_result *r, const char *field, const char *g
 /* got is exactly n complete lines. */
 char *fr_check_lines(const struct fr_result *r, const char *field, const char *got,
 		     size_t got_len, int n);
+
+/* The message for a check of the test's own: fmt's text, then the command,
+ * its status and its stderr. FR_CHECK(ok ? NULL : fr_explain(&r, "...", ...)). */
+char *fr_explain(const struct fr_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define FR_CHECK(msg) do { char *fr_m_ = (msg); cr_assert(!fr_m_, "%s", fr_m_ ? fr_m_ : ""); } while (0)
 
