@@ -22,8 +22,8 @@ int fl_gva_to_gpa(const struct fl_vm *vm, uint64_t cr3, uint64_t va, uint64_t *g
 		if (!p)
 			return -1;
 		memcpy(&e, p, 8);
-		if (!(e & FL_PTE_P))
-			return -1;
+		if (!(e & FL_PTE_P) || (shift == 39 && (e & PS)))
+			return -1; /* PS is reserved in a PML4 entry: the CPU faults */
 		r &= e | FL_PTE_NX;
 		r |= e & FL_PTE_NX;
 		bool leaf = shift == 12 || ((e & PS) && (shift == 30 || shift == 21));
@@ -71,6 +71,10 @@ int fl_read_gva(const struct fl_vm *vm, uint64_t cr3, uint64_t va, void *buf, si
 
 int fl_write_gva(const struct fl_vm *vm, uint64_t cr3, uint64_t va, const void *buf, size_t len)
 {
+	/* All or nothing: check that every page is mapped before writing any. */
+	for (uint64_t a = va & ~4095ULL, gpa; a < va + len; a += 4096)
+		if (fl_gva_to_gpa(vm, cr3, a, &gpa, NULL, NULL) < 0)
+			return -1;
 	return copy_gva(vm, cr3, va, (void *)buf, len, 1);
 }
 

@@ -24,7 +24,8 @@ struct fl_session;
 int fl_gva_to_gpa(const struct fl_vm *vm, uint64_t cr3, uint64_t va, uint64_t *gpa,
 		  uint64_t *rights, uint64_t *pte);
 
-/* Copies across page boundaries; -1 if any byte is not mapped. */
+/* Copies across page boundaries; -1 if any byte is not mapped (and then a
+ * write has written nothing). */
 int fl_read_gva(const struct fl_vm *vm, uint64_t cr3, uint64_t va, void *buf, size_t len);
 int fl_write_gva(const struct fl_vm *vm, uint64_t cr3, uint64_t va, const void *buf, size_t len);
 
