@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,27 +12,18 @@
 
 #include "forklab/abi.h"
 #include "elf.h"
+#include "error.h"
 
 #define PAGE_MASK 0xfffUL
 #define MIB (1UL << 20)
 
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static Elf *open_memory(const void *data, size_t len, char *err, size_t errlen)
 {
 	Elf *e;
 
 	if (len == 0) {
-		fail(err, errlen, "empty file");
+		fl_fail(err, errlen, "empty file");
 		return NULL;
 	}
 	elf_version(EV_CURRENT);
@@ -41,9 +31,9 @@ static Elf *open_memory(const void *data, size_t len, char *err, size_t errlen)
 	 * (tests/unit/elf_test.c checks this against a read-only mapping). */
 	e = elf_memory((char *)data, len);
 	if (!e && len < sizeof(Elf64_Ehdr))
-		fail(err, errlen, "truncated ELF header");
+		fl_fail(err, errlen, "truncated ELF header");
 	else if (!e)
-		fail(err, errlen, "corrupt ELF file (%s)", elf_errmsg(-1));
+		fl_fail(err, errlen, "corrupt ELF file (%s)", elf_errmsg(-1));
 	return e;
 }
 
@@ -57,27 +47,27 @@ static int check_header(Elf *e, size_t len, GElf_Ehdr *eh, size_t *phnum,
 	const char *ident;
 
 	if (elf_kind(e) != ELF_K_ELF)
-		return fail(err, errlen, "not an ELF file");
+		return fl_fail(err, errlen, "not an ELF file");
 	ident = elf_getident(e, NULL);
 	if (!ident || ident[EI_CLASS] != ELFCLASS64)
-		return fail(err, errlen, "not a 64-bit ELF file");
+		return fl_fail(err, errlen, "not a 64-bit ELF file");
 	if (ident[EI_DATA] != ELFDATA2LSB)
-		return fail(err, errlen, "not a little-endian ELF file");
+		return fl_fail(err, errlen, "not a little-endian ELF file");
 	if (!gelf_getehdr(e, eh))
-		return fail(err, errlen, "bad ELF header (%s)", elf_errmsg(-1));
+		return fl_fail(err, errlen, "bad ELF header (%s)", elf_errmsg(-1));
 	if (eh->e_machine != EM_X86_64)
-		return fail(err, errlen, "not an x86-64 ELF file");
+		return fl_fail(err, errlen, "not an x86-64 ELF file");
 	if (eh->e_phnum == 0)
-		return fail(err, errlen, "no loadable segments");
+		return fl_fail(err, errlen, "no loadable segments");
 	/* PN_XNUM moves the count into section 0; no image of ours needs that many. */
 	if (eh->e_phnum == PN_XNUM)
-		return fail(err, errlen, "too many program headers");
+		return fl_fail(err, errlen, "too many program headers");
 	if (eh->e_phentsize != sizeof(Elf64_Phdr))
-		return fail(err, errlen, "program header entries are %u bytes, not %zu",
+		return fl_fail(err, errlen, "program header entries are %u bytes, not %zu",
 			    eh->e_phentsize, sizeof(Elf64_Phdr));
 	*phnum = eh->e_phnum;
 	if (eh->e_phoff > len || *phnum > (len - eh->e_phoff) / sizeof(Elf64_Phdr))
-		return fail(err, errlen, "program headers extend past the end of the file");
+		return fl_fail(err, errlen, "program headers extend past the end of the file");
 	return 0;
 }
 
@@ -87,15 +77,15 @@ static int check_header(Elf *e, size_t len, GElf_Ehdr *eh, size_t *phnum,
 static int get_segment(Elf *e, size_t i, size_t len, GElf_Phdr *ph, char *err, size_t errlen)
 {
 	if (!gelf_getphdr(e, (int)i, ph))
-		return fail(err, errlen, "bad program header %zu (%s)", i, elf_errmsg(-1));
+		return fl_fail(err, errlen, "bad program header %zu (%s)", i, elf_errmsg(-1));
 	if (ph->p_offset > len || ph->p_filesz > len - ph->p_offset)
-		return fail(err, errlen, "segment %zu extends past the end of the file", i);
+		return fl_fail(err, errlen, "segment %zu extends past the end of the file", i);
 	if (ph->p_type != PT_LOAD)
 		return 0;
 	if (ph->p_filesz > ph->p_memsz)
-		return fail(err, errlen, "segment %zu has more file bytes than memory bytes", i);
+		return fl_fail(err, errlen, "segment %zu has more file bytes than memory bytes", i);
 	if (ph->p_memsz > UINT64_MAX - ph->p_vaddr)
-		return fail(err, errlen, "segment %zu wraps around the address space", i);
+		return fl_fail(err, errlen, "segment %zu wraps around the address space", i);
 	return 0;
 }
 
@@ -110,22 +100,22 @@ static int check_kernel(struct fl_kernel *k, char *err, size_t errlen)
 	if (check_header(k->elf, k->file_len, &eh, &phnum, err, errlen) < 0)
 		return -1;
 	if (eh.e_type != ET_EXEC)
-		return fail(err, errlen, "not an executable (ET_EXEC) ELF file");
+		return fl_fail(err, errlen, "not an executable (ET_EXEC) ELF file");
 	for (i = 0; i < phnum; i++) {
 		if (get_segment(k->elf, i, k->file_len, &ph, err, errlen) < 0)
 			return -1;
 		if (ph.p_type != PT_LOAD)
 			continue;
 		if (k->nseg == sizeof(k->seg) / sizeof(k->seg[0]))
-			return fail(err, errlen, "more than %zu loadable segments", k->nseg);
+			return fl_fail(err, errlen, "more than %zu loadable segments", k->nseg);
 		if (ph.p_paddr < FL_KERNEL_PADDR)
-			return fail(err, errlen, "segment %zu loads at physical 0x%" PRIx64
+			return fl_fail(err, errlen, "segment %zu loads at physical 0x%" PRIx64
 				    ", below 0x%lx", i, ph.p_paddr, FL_KERNEL_PADDR);
 		if (ph.p_memsz > UINT64_MAX - ph.p_paddr)
-			return fail(err, errlen, "segment %zu wraps around physical memory", i);
+			return fl_fail(err, errlen, "segment %zu wraps around physical memory", i);
 		/* The boot page tables map the kernel half as FL_KERNEL_VBASE + physical. */
 		if (ph.p_vaddr != ph.p_paddr + FL_KERNEL_VBASE)
-			return fail(err, errlen, "segment %zu is linked at 0x%" PRIx64 ", not at 0x%lx +"
+			return fl_fail(err, errlen, "segment %zu is linked at 0x%" PRIx64 ", not at 0x%lx +"
 				    " its physical address: not a forklab kernel", i, ph.p_vaddr,
 				    FL_KERNEL_VBASE);
 		k->seg[k->nseg++] = (struct fl_elf_seg){
@@ -134,7 +124,7 @@ static int check_kernel(struct fl_kernel *k, char *err, size_t errlen)
 		};
 	}
 	if (k->nseg == 0)
-		return fail(err, errlen, "no loadable segments");
+		return fl_fail(err, errlen, "no loadable segments");
 
 	k->entry = eh.e_entry;
 	for (i = 0; i < k->nseg; i++) {
@@ -144,19 +134,19 @@ static int check_kernel(struct fl_kernel *k, char *err, size_t errlen)
 			break;
 	}
 	if (i == k->nseg)
-		return fail(err, errlen, "entry point 0x%" PRIx64 " is not in an executable segment",
+		return fl_fail(err, errlen, "entry point 0x%" PRIx64 " is not in an executable segment",
 			    k->entry);
 
 	/* Sections matter to the host: its symbols are how it reads the kernel. */
 	if (eh.e_shoff && (eh.e_shoff > k->file_len ||
 			   eh.e_shnum > (k->file_len - eh.e_shoff) / sizeof(Elf64_Shdr)))
-		return fail(err, errlen, "section headers extend past the end of the file");
+		return fl_fail(err, errlen, "section headers extend past the end of the file");
 	while ((scn = elf_nextscn(k->elf, scn))) {
 		if (!gelf_getshdr(scn, &sh))
-			return fail(err, errlen, "bad section header (%s)", elf_errmsg(-1));
+			return fl_fail(err, errlen, "bad section header (%s)", elf_errmsg(-1));
 		if (sh.sh_type != SHT_NOBITS &&
 		    (sh.sh_offset > k->file_len || sh.sh_size > k->file_len - sh.sh_offset))
-			return fail(err, errlen, "section %zu extends past the end of the file",
+			return fl_fail(err, errlen, "section %zu extends past the end of the file",
 				    elf_ndxscn(scn));
 		if (sh.sh_type == SHT_SYMTAB && !k->symtab)
 			k->symtab = scn;
@@ -174,22 +164,22 @@ static int read_file(const char *path, struct fl_kernel *k, char *err, size_t er
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return fail(err, errlen, "%s", strerror(errno));
+		return fl_fail(err, errlen, "%s", strerror(errno));
 	if (fstat(fd, &st) < 0) {
-		fail(err, errlen, "%s", strerror(errno));
+		fl_fail(err, errlen, "%s", strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		fail(err, errlen, "not a regular file");
+		fl_fail(err, errlen, "not a regular file");
 		goto out;
 	}
 	if (st.st_size == 0) {
-		fail(err, errlen, "empty file");
+		fl_fail(err, errlen, "empty file");
 		goto out;
 	}
 	k->file = malloc(st.st_size);
 	if (!k->file) {
-		fail(err, errlen, "%s", strerror(errno));
+		fl_fail(err, errlen, "%s", strerror(errno));
 		goto out;
 	}
 	while (k->file_len < (size_t)st.st_size) {
@@ -197,7 +187,7 @@ static int read_file(const char *path, struct fl_kernel *k, char *err, size_t er
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			fail(err, errlen, "%s", strerror(errno));
+			fl_fail(err, errlen, "%s", strerror(errno));
 			goto out;
 		}
 		if (n == 0)
@@ -250,7 +240,7 @@ int fl_kernel_load(const struct fl_kernel *k, void *guest_mem, uint64_t mem_size
 		if (k->seg[i].paddr + k->seg[i].memsz > end)
 			end = k->seg[i].paddr + k->seg[i].memsz;
 	if (end > mem_size)
-		return fail(err, errlen, "kernel needs %" PRIu64 " MiB of memory, have %" PRIu64 " MiB",
+		return fl_fail(err, errlen, "kernel needs %" PRIu64 " MiB of memory, have %" PRIu64 " MiB",
 			    end / MIB + (end % MIB != 0), mem_size / MIB);
 
 	for (i = 0; i < k->nseg; i++) {
@@ -306,21 +296,21 @@ static int check_program(Elf *e, size_t len, char *err, size_t errlen)
 	if (check_header(e, len, &eh, &phnum, err, errlen) < 0)
 		return -1;
 	if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN)
-		return fail(err, errlen, "not an executable ELF file");
+		return fl_fail(err, errlen, "not an executable ELF file");
 	for (i = 0; i < phnum; i++) {
 		if (get_segment(e, i, len, &ph, err, errlen) < 0)
 			return -1;
 		if (ph.p_type == PT_INTERP)
-			return fail(err, errlen, "dynamically linked: forklab runs static programs");
+			return fl_fail(err, errlen, "dynamically linked: forklab runs static programs");
 		if (ph.p_type != PT_LOAD)
 			continue;
 		if (ph.p_vaddr + ph.p_memsz > FL_USER_TOP)
-			return fail(err, errlen, "segment %zu ends above user space (0x%lx)",
+			return fl_fail(err, errlen, "segment %zu ends above user space (0x%lx)",
 				    i, FL_USER_TOP);
 		nload++;
 	}
 	if (nload == 0)
-		return fail(err, errlen, "no loadable segments");
+		return fl_fail(err, errlen, "no loadable segments");
 	return 0;
 }
 

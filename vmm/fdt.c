@@ -1,24 +1,14 @@
 /* The boot device tree, written front to back with libfdt's sequential-write
  * API: / (2 address and 2 size cells), /memory@0 and /chosen. */
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <libfdt.h>
 
 #include "forklab/abi.h"
+#include "error.h"
 #include "fdt.h"
 
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* argv as an FDT string list: each argument with its NUL, back to back, so
  * arguments holding spaces arrive intact. */
@@ -83,11 +73,11 @@ int fl_fdt_build(void *buf, size_t cap, const struct fl_boot_info *bi, char *err
 	int r;
 
 	if (bi->init_argc == 0)
-		return fail(err, errlen, "no init program");
+		return fl_fail(err, errlen, "no init program");
 	r = put_tree(buf, size, bi);
 	if (r == -FDT_ERR_NOSPACE)
-		return fail(err, errlen, "boot device tree does not fit in %zu bytes", cap);
+		return fl_fail(err, errlen, "boot device tree does not fit in %zu bytes", cap);
 	if (r < 0)
-		return fail(err, errlen, "boot device tree: %s", fdt_strerror(r));
+		return fl_fail(err, errlen, "boot device tree: %s", fdt_strerror(r));
 	return 0;
 }

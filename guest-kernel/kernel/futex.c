@@ -5,6 +5,7 @@
 #include "arch.h"
 #include "errno.h"
 #include "futex.h"
+#include "ktime.h"
 #include "syscall.h"
 #include "task.h"
 
@@ -58,12 +59,6 @@ long futex_wake(u64 uaddr, int n)
 	return r < 0 ? r : wake_key(key, n, 0, 0);
 }
 
-struct timespec {
-	s64 sec, nsec;
-};
-
-extern u64 boot_tsc;
-
 long sys_futex(u64 uaddr, u64 op, u64 val, u64 utimeout, u64 uaddr2, u64 val3)
 {
 	u64 key, key2;
@@ -77,12 +72,10 @@ long sys_futex(u64 uaddr, u64 op, u64 val, u64 utimeout, u64 uaddr2, u64 val3)
 		u32 cur;
 		u64 deadline = 0;
 		if (utimeout) {
-			struct timespec ts;
-			if (copy_from_user(&ts, utimeout, sizeof ts) < 0)
-				return -EFAULT;
-			if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= 1000000000)
-				return -EINVAL;
-			u64 ticks = ts.sec * tsc_khz * 1000 + ts.nsec * tsc_khz / 1000000;
+			u64 ticks;
+			long err = timespec_to_tsc(utimeout, &ticks);
+			if (err < 0)
+				return err;
 			/* WAIT takes a relative timeout; WAIT_BITSET an absolute one. */
 			deadline = cmd == FUTEX_WAIT ? rdtsc() + ticks : boot_tsc + ticks;
 		}

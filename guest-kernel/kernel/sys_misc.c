@@ -1,6 +1,7 @@
 /* Small system calls: identity, time, TLS, and signal bookkeeping. */
 #include "arch.h"
 #include "errno.h"
+#include "ktime.h"
 #include "syscall.h"
 #include "task.h"
 
@@ -11,9 +12,6 @@
 #define SIGKILL 9
 #define SIGSTOP 19
 
-struct timespec {
-	s64 sec, nsec;
-};
 
 long sys_uname(u64 buf)
 {
@@ -23,13 +21,11 @@ long sys_uname(u64 buf)
 	return copy_to_user(buf, fields, sizeof fields) < 0 ? -EFAULT : 0;
 }
 
-static u64 tsc_to_ns(u64 tsc)
+u64 tsc_to_ns(u64 tsc)
 {
 	/* tsc_khz ticks per ms; split to avoid overflow for long uptimes. */
 	return tsc / tsc_khz * 1000000 + tsc % tsc_khz * 1000000 / tsc_khz;
 }
-
-extern u64 boot_tsc;
 
 long sys_clock_gettime(u64 clk, u64 uts)
 {
@@ -41,14 +37,23 @@ long sys_clock_gettime(u64 clk, u64 uts)
 	return copy_to_user(uts, &ts, sizeof ts) < 0 ? -EFAULT : 0;
 }
 
+long timespec_to_tsc(u64 uts, u64 *ticks)
+{
+	struct timespec ts;
+	if (copy_from_user(&ts, uts, sizeof ts) < 0)
+		return -EFAULT;
+	if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= 1000000000)
+		return -EINVAL;
+	*ticks = ts.sec * tsc_khz * 1000 + ts.nsec * tsc_khz / 1000000;
+	return 0;
+}
+
 long sys_nanosleep(u64 ureq, u64 urem)
 {
-	struct timespec req;
-	if (copy_from_user(&req, ureq, sizeof req) < 0)
-		return -EFAULT;
-	if (req.sec < 0 || req.nsec < 0 || req.nsec >= 1000000000)
-		return -EINVAL;
-	u64 ticks = req.sec * tsc_khz * 1000 + req.nsec * tsc_khz / 1000000;
+	u64 ticks;
+	long r = timespec_to_tsc(ureq, &ticks);
+	if (r < 0)
+		return r;
 	static struct wait_queue sleepers;
 	return sleep_on(&sleepers, rdtsc() + ticks) ? 0 : -EINTR;
 }

@@ -1,0 +1,16 @@
+/* Time: the TSC is the clock, counted from boot; timespecs from user space. */
+#ifndef K_KTIME_H
+#define K_KTIME_H
+
+#include "kernel.h"
+
+struct timespec {
+	s64 sec, nsec;
+};
+
+extern u64 boot_tsc, tsc_khz;
+u64 tsc_to_ns(u64 ticks);
+/* Reads and checks a user timespec; *ticks is its length in TSC ticks. */
+long timespec_to_tsc(u64 uts, u64 *ticks);
+
+#endif
