@@ -73,6 +73,71 @@ Test(api, clone_stack_runs_on_its_stack_with_its_tls)
 	TEST_ASSERT_EQ(seen.child.regs.rax, 0);
 }
 
+/* Every clone of a program, through the C API: facts 3 to 5 asserted here
+ * from the hooks, and 1, 2 and 4 by the built-in verifier attached as a hook. */
+#define MAX_CLONES 8
+struct story {
+	struct { struct fl_event clone; struct fl_user_frame parent, child; int released_at; } c[MAX_CLONES];
+	int n, tick;
+};
+
+static void story_event(struct fl_session *s, const struct fl_event *ev, void *arg)
+{
+	struct story *st = arg;
+	st->tick++;
+	/* Newest first: a task slot, hence its address, is reused by later children. */
+	for (int i = st->n - 1; i >= 0; i--) {
+		if (ev->kind == FL_EV_VFORK_RELEASE && ev->task == st->c[i].clone.a[0]) {
+			st->c[i].released_at = st->tick;
+			return;
+		}
+		if (ev->kind != FL_EV_RETURN)
+			continue;
+		struct fl_user_frame *f = ev->task == st->c[i].clone.task && !st->c[i].parent.task ?
+			&st->c[i].parent : ev->task == st->c[i].clone.a[0] && !st->c[i].child.task ?
+			&st->c[i].child : NULL;
+		if (f) {
+			cr_assert_eq(fl_user_frame(s, ev, f), 0);
+			f->pid = st->tick; /* when it happened, for the vfork order */
+			return;
+		}
+	}
+	if (ev->kind == FL_EV_CLONE && st->n < MAX_CLONES)
+		st->c[st->n++].clone = *ev;
+}
+
+static void story(const char *program, int clones)
+{
+	struct story st = { 0 };
+	struct fl_config c;
+	fl_config_init(&c, "build", program);
+	fl_hook_add(&c, 0, story_event, &st);
+	struct fl_verifier *v = fl_verify_attach(&c, NULL);
+	cr_assert(v, "fl_verify_attach");
+	TEST_ASSERT_EQ(fl_verify_finish(v, fl_launch(&c)), 0);
+	TEST_ASSERT_EQ(st.n, clones);
+	for (int i = 0; i < st.n; i++) {
+		const struct fl_event *cl = &st.c[i].clone;
+		const struct fl_user_frame *p = &st.c[i].parent, *ch = &st.c[i].child;
+		cr_assert(p->task && ch->task, "clone %d: both tasks reached user mode", i);
+		TEST_ASSERT_EQ(p->regs.rax, cl->a[1]);      /* the parent gets the child's pid */
+		TEST_ASSERT_EQ(ch->regs.rax, 0);            /* the child gets 0 */
+		TEST_ASSERT_EQ(ch->iret.ip, p->iret.ip);    /* both resume after syscall */
+		TEST_ASSERT_EQ(ch->iret.sp, cl->a[3] ? cl->a[3] : p->iret.sp);
+		if (cl->a[2] & 0x80000)                     /* CLONE_SETTLS */
+			TEST_ASSERT_EQ(ch->fs_base, cl->a[4]);
+		if (cl->a[2] & 0x4000)                      /* CLONE_VFORK: parent after release */
+			cr_assert(st.c[i].released_at && st.c[i].released_at < p->pid,
+				  "clone %d: vfork parent ran before the child let go", i);
+	}
+}
+
+Test(api, story_fork_demo) { story("fork-demo", 1); }
+Test(api, story_vfork_demo) { story("vfork-demo", 1); }
+Test(api, story_clone_stack) { story("clone-stack", 1); }
+Test(api, story_pthreads) { story("pthreads", 4); }
+Test(api, story_posix_spawn) { story("posix-spawn", 2); }
+
 /* ---- forklab run --verify ---- */
 
 static int count(const char *text, const char *needle)
