@@ -85,6 +85,10 @@ static void boot_tests(const char *args)
 {
 	if (bootarg(args, "test.panic"))
 		panic("test.panic: panic requested on the command line");
+	if (bootarg(args, "test.triple")) { /* no IDT: #UD, then #GP, #DF, shutdown */
+		struct { u16 limit; u64 base; } __attribute__((packed)) none = { 0, 0 };
+		__asm__ volatile("lidt %0; ud2" ::"m"(none));
+	}
 	if (bootarg(args, "test.fault")) {
 		volatile u64 *p = NULL;
 		__asm__ volatile("" : "+r"(p)); /* hide the NULL from the compiler */

@@ -317,6 +317,18 @@ Test(process, fork_storm)
 
 /* Children that sleep in pause() pile up until the task table is full: then
  * fork fails with EAGAIN, and every child is killed and reaped. */
+Test(process, fork_bomb_out_of_memory)
+{
+	/* 24 MiB of RAM and 1 MiB of shared memory per child: memory runs out
+	 * before the task limit, and fork or the child's mmap says ENOMEM. */
+	struct fr_result r = BOOT(120, "--mem", "24M", "fork-bomb", "1024");
+	ASSERT_STATUS(r, 0);
+	ASSERT_MATCHES(r, out, "^stopped after [0-9]+ children: Out of memory$");
+	ASSERT_MATCHES(r, out, "^reaped [0-9]+ killed children$");
+	ASSERT_NO_REPORTS(r);
+	assert_no_leak(&r);
+}
+
 Test(process, fork_bomb)
 {
 	struct fr_result r = BOOT(120, "fork-bomb");

@@ -107,6 +107,17 @@ Test(run, kernel_page_fault)
 	ASSERT_LINES(r, err, 2);
 }
 
+Test(run, triple_fault)
+{
+	/* test.triple loads an empty IDT and executes ud2: #UD, #GP, #DF, shutdown. */
+	struct fr_result r = FORKLAB("run", "--append", "test.triple", "hello");
+	ASSERT_STATUS(r, 125);
+	ASSERT_EQ(r, out, "");
+	ASSERT_MATCHES(r, err, "^forklab: triple fault \\(KVM_EXIT_SHUTDOWN\\)$");
+	ASSERT_MATCHES(r, err, KERNEL_VERDICT("(0|0x[0-9a-f]+)"));
+	ASSERT_LINES(r, err, 2);
+}
+
 Test(run, timeout)
 {
 	struct fr_result r = FORKLAB("run", "--timeout", "1", "spin");

@@ -138,6 +138,28 @@ Test(api, story_clone_stack) { story("clone-stack", 1); }
 Test(api, story_pthreads) { story("pthreads", 4); }
 Test(api, story_posix_spawn) { story("posix-spawn", 2); }
 
+/* Every kind of event reaches a hook, as often as posix-spawn makes it. */
+static void count_kind(struct fl_session *s, const struct fl_event *ev, void *arg)
+{
+	((int *)arg)[ev->kind]++;
+}
+
+Test(api, every_event_kind)
+{
+	int n[FL_EV_KINDS] = { 0 };
+	struct fl_config c;
+	fl_config_init(&c, "build", "posix-spawn");
+	fl_hook_add(&c, 0, count_kind, n);
+	TEST_ASSERT_EQ(fl_launch(&c), 0);
+	TEST_ASSERT_EQ(n[FL_EV_CLONE], 2);          /* two posix_spawn calls */
+	TEST_ASSERT_EQ(n[FL_EV_RETURN], 4);         /* parent and child, twice */
+	TEST_ASSERT_EQ(n[FL_EV_VFORK_WAIT], 2);
+	TEST_ASSERT_EQ(n[FL_EV_VFORK_RELEASE], 2);  /* one exec, one failed exec's exit */
+	TEST_ASSERT_EQ(n[FL_EV_EXEC], 2);           /* init, then /bin/hello */
+	TEST_ASSERT_EQ(n[FL_EV_EXIT], 3);           /* both children and init */
+	cr_assert_geq(n[FL_EV_SCHED_IN], 4, "schedule-in events: %d", n[FL_EV_SCHED_IN]);
+}
+
 /* ---- forklab run --verify ---- */
 
 static int count(const char *text, const char *needle)
