@@ -54,9 +54,14 @@ void fl_vcpu_loop(struct fl_session *s)
 		case KVM_EXIT_IO:
 			port_io(s);
 			break;
-		case KVM_EXIT_SHUTDOWN:
-			fl_verdict(s, FL_EXIT_VERDICT, NULL, "triple fault (KVM_EXIT_SHUTDOWN)");
+		case KVM_EXIT_SHUTDOWN: {
+			/* Hardware KVM (SVM) resets the vCPU on shutdown; PVM keeps its state. */
+			struct kvm_sregs sr;
+			bool reset = ioctl(s->vm.vcpu_fd, KVM_GET_SREGS, &sr) == 0 && !(sr.cr0 & 1);
+			fl_verdict(s, FL_EXIT_VERDICT, NULL, "triple fault (KVM_EXIT_SHUTDOWN)%s",
+				   reset ? " - the vCPU was reset: its registers before are lost" : "");
 			break;
+		}
 		case KVM_EXIT_INTERNAL_ERROR:
 			fl_verdict(s, FL_EXIT_VERDICT, NULL, "emulation failure (KVM_EXIT_INTERNAL_ERROR, suberror %u)",
 				   run->internal.suberror);
