@@ -82,6 +82,6 @@ extern char entry_SYSCALL_64[], pvm_trampoline[];
 /* Where the PVM trampoline appears in every address space: a PML4 slot of
  * its own, so one set of page tables serves all processes. */
 #define PVM_TRAMPOLINE_VA 0x00007f0000000000UL
-#define PVM_TRAMPOLINE_PML4_SLOT 254
+#define PVM_TRAMPOLINE_PML4_SLOT 254 /* mm.h: RESERVED_START */
 
 #endif

@@ -97,6 +97,18 @@ static inline bool access_ok(u64 addr, u64 len)
 {
 	return addr <= FL_USER_TOP && len <= FL_USER_TOP - addr;
 }
+
+/* Where user mappings may go: user space below FL_USER_TOP, above the first
+ * 64 KiB, and outside the PML4 slot whose tables every address space shares
+ * (the PVM trampoline's, reserved on every host). */
+#define MMAP_MIN_ADDR 0x10000UL
+#define RESERVED_START (254UL << 39)
+#define RESERVED_END (255UL << 39)
+static inline bool user_range_ok(u64 addr, u64 len)
+{
+	return addr >= MMAP_MIN_ADDR && access_ok(addr, len) &&
+	       (addr + len <= RESERVED_START || addr >= RESERVED_END);
+}
 long copy_from_user(void *dst, u64 usrc, size_t n);
 long copy_to_user(u64 udst, const void *src, size_t n);
 

@@ -57,6 +57,9 @@ static int check_elf(const struct ramfs_file *f, const struct elf64_ehdr *eh)
 		    ph[i].vaddr > FL_USER_TOP - DYN_BASE - ph[i].memsz ||
 		    (ph[i].vaddr - ph[i].offset) % PAGE_SIZE)
 			return -ENOEXEC;
+		u64 bias = eh->type == ET_DYN ? DYN_BASE : 0, start = (ph[i].vaddr + bias) & PAGE_MASK;
+		if (!user_range_ok(start, PAGE_UP(ph[i].vaddr + bias + ph[i].memsz) - start))
+			return -ENOEXEC; /* the first 64 KiB, or the shared slot */
 	}
 	return 0;
 }

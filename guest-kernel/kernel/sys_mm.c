@@ -10,22 +10,12 @@
 #define MAP_PRIVATE 0x02
 #define MAP_FIXED 0x10
 #define MAP_ANONYMOUS 0x20
-#define MMAP_MIN_ADDR 0x10000UL
-/* The PVM trampoline's PML4 slot is no place for user mappings on any host. */
-#define RESERVED_START (PVM_TRAMPOLINE_PML4_SLOT * (1UL << 39))
-#define RESERVED_END (RESERVED_START + (1UL << 39))
-
-static bool range_ok(u64 addr, u64 len)
-{
-	return addr >= MMAP_MIN_ADDR && access_ok(addr, len) &&
-	       (addr + len <= RESERVED_START || addr >= RESERVED_END);
-}
 
 long sys_brk(u64 addr)
 {
 	struct mm *mm = current->mm;
 	u64 old = PAGE_UP(mm->brk), new = PAGE_UP(addr);
-	if (addr < mm->brk_start || !range_ok(mm->brk_start, new - mm->brk_start))
+	if (addr < mm->brk_start || !user_range_ok(mm->brk_start, new - mm->brk_start))
 		return mm->brk;
 	if (new > old) {
 		struct vma *heap = old > mm->brk_start ? vma_find(mm, old - 1) : NULL;
@@ -53,7 +43,7 @@ long sys_mmap(u64 addr, u64 len, u64 prot, u64 flags, u64 fd, u64 off)
 		return -EINVAL; /* anonymous memory only: there are no files to map */
 	len = PAGE_UP(len);
 	if (flags & MAP_FIXED) {
-		if (!range_ok(addr, len))
+		if (!user_range_ok(addr, len))
 			return -ENOMEM;
 		if (vma_unmap(mm, addr, addr + len) < 0)
 			return -ENOMEM;

@@ -317,6 +317,19 @@ Test(process, fork_storm)
 
 /* Children that sleep in pause() pile up until the task table is full: then
  * fork fails with EAGAIN, and every child is killed and reaped. */
+Test(process, hostile_program)
+{
+	/* Each attack dies of SIGSEGV in a child; the kernel (and the parent) go on. */
+	struct fr_result r = BOOT(60, "hostile");
+	ASSERT_STATUS(r, 0);
+	ASSERT_EQ(r, out, "return to a non-canonical address: killed\n"
+		  "read kernel memory: killed\n"
+		  "jump into the kernel: killed\n"
+		  "cli; hlt: killed\n"
+		  "the kernel is still here\n");
+	assert_no_leak(&r);
+}
+
 Test(process, fork_bomb_out_of_memory)
 {
 	/* 24 MiB of RAM and 1 MiB of shared memory per child: memory runs out

@@ -5,6 +5,7 @@
 #include "arch.h"
 #include "lab.h"
 #include "mm.h"
+#include "task.h"
 
 #define MSR_STAR 0xc0000081
 #define MSR_LSTAR 0xc0000082
@@ -46,6 +47,10 @@ bool host_syscall_from_trap(struct pt_regs *regs, int vector)
 	if (host_kind != HOST_PVM || vector != 3 || (regs->cs & 3) != 3 ||
 	    regs->ip != PVM_TRAMPOLINE_VA + 1)
 		return false;
+	/* A program may jump here itself with any RCX. The iretq back would
+	 * fault in the kernel on a non-canonical RIP: make it a user fault. */
+	if (regs->cx >= FL_USER_TOP)
+		force_sig_fault(11, regs->cx, regs);
 	regs->orig_ax = regs->ax;
 	regs->ax = -38; /* -ENOSYS until the call returns */
 	regs->ip = regs->cx;
