@@ -88,6 +88,11 @@ void fl_lab_io(struct fl_session *s, uint16_t port, int out, uint8_t *data, int 
 	}
 	uint32_t pa;
 	memcpy(&pa, data, 4);
+	fl_lab_message(s, pa);
+}
+
+void fl_lab_message(struct fl_session *s, uint32_t pa)
+{
 	struct fl_lab_msg *gm = fl_gpa(&s->vm, pa, sizeof *gm), m;
 	if (!gm) {
 		fl_verdict(s, FL_EXIT_VERDICT, NULL, "guest error: lab message at bad address %#x", pa);

@@ -34,6 +34,9 @@ int fl_read_kstate(const struct fl_session *s, struct fl_kstate *out);
 /* Port I/O exits. Return 0 if handled (or deliberately ignored). */
 void fl_serial_io(struct fl_session *s, uint16_t port, int out, uint8_t *data, int size);
 void fl_lab_io(struct fl_session *s, uint16_t port, int out, uint8_t *data, int size);
+/* The lab message at guest-physical pa, once the port write is known to come
+ * from CPL0: decoded, bounds-checked, acted on, its ret written back. */
+void fl_lab_message(struct fl_session *s, uint32_t pa);
 
 /* The vCPU loop, one switch on the exit reason. */
 void fl_vcpu_loop(struct fl_session *s);

@@ -144,8 +144,16 @@ static void check_cow(struct fl_verifier *v, struct fl_session *s, struct clone_
 	      !strstr(a, "missing"), e, a);
 }
 
+/* Far beyond what MAX_TASKS allows a real run; a guest past it floods us. */
+#define MAX_CLONE_RECORDS 65536
+
 static void on_clone(struct fl_session *s, const struct fl_event *ev, struct fl_verifier *v)
 {
+	if (v->nrec == MAX_CLONE_RECORDS) {
+		fl_verdict(s, FL_EXIT_VERDICT, NULL, "guest error: more than %d clone events",
+			   MAX_CLONE_RECORDS);
+		return;
+	}
 	if (v->nrec == v->cap) {
 		int cap = v->cap ? v->cap * 2 : 64;
 		struct clone_rec *n = realloc(v->rec, cap * sizeof *n);
