@@ -41,11 +41,13 @@ static int arm_timeout(struct fl_session *s, timer_t *t)
 	       timer_settime(*t, 0, &its, NULL) < 0 ? -1 : 0;
 }
 
-static void report_timings(const struct fl_session *s, double t_entry, double t_end)
+/* After the VM is gone: its host kind and TSC rate are passed in. */
+static void report_timings(const struct fl_session *s, enum fl_host_kind kind, uint32_t tsc_khz,
+			   double t_entry, double t_end)
 {
-	fprintf(stderr, "forklab: host kind %s (%s), TSC %u kHz\n", fl_host_kind_name(s->vm.host_kind),
-		s->vm.host_kind == FL_HOST_PVM ? "kernel code emulated, syscalls enter through int3" :
-						 "hardware virtualization", s->vm.tsc_khz);
+	fprintf(stderr, "forklab: host kind %s (%s), TSC %u kHz\n", fl_host_kind_name(kind),
+		kind == FL_HOST_PVM ? "kernel code emulated, syscalls enter through int3" :
+				      "hardware virtualization", tsc_khz);
 	fprintf(stderr, "forklab: inputs %.3f ms, create->first guest instruction %.3f ms, "
 		"boot->init's first instruction %.3f ms, run %.3f ms, exit %.3f ms\n",
 		s->t_vm - s->t_start, t_entry - s->t_vm,
@@ -107,12 +109,11 @@ int fl_launch(const struct fl_config *c)
 	timer_delete(timer);
 	timeout_run = NULL;
 	status = s.status;
-	struct fl_vm kept = s.vm;
+	enum fl_host_kind kind = s.vm.host_kind;
+	uint32_t tsc_khz = s.vm.tsc_khz;
 	fl_vm_destroy(&s.vm);
-	if (c->verbose) {
-		s.vm = kept; /* for the host kind and TSC rate only: its fds are closed */
-		report_timings(&s, t_entry, fl_now_ms());
-	}
+	if (c->verbose)
+		report_timings(&s, kind, tsc_khz, t_entry, fl_now_ms());
 	goto out_kernel;
 out_vm:
 	fl_vm_destroy(&s.vm);

@@ -1,5 +1,6 @@
 /* The forklab command line: `forklab run` boots a guest program, `forklab
- * list` names the built-in ones. Bad input exits 2 with one line on stderr. */
+ * list` names the built-in ones. Bad input exits 2 with one line on stderr
+ * (no arguments at all: the usage text). */
 #include "config.h"
 #include "session.h"
 #include "verify.h"

@@ -29,6 +29,4 @@ void schedule(void);
 void sched_tick(bool from_user);   /* timer interrupt */
 void wake_task(struct task *t);
 
-extern u64 jiffies;
-
 #endif

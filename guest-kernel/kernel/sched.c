@@ -4,7 +4,6 @@
 #include "task.h"
 #include "trace.h"
 
-u64 jiffies;
 static u64 next_deadline = ~0UL;   /* earliest timed sleep, so most ticks scan nothing */
 static struct task *rq_head, *rq_tail;  /* runnable tasks other than current */
 static struct task *run_next[MAX_TASKS]; /* run-queue links, by task index */
@@ -70,7 +69,6 @@ void schedule_tail(struct task *last)
 
 void sched_tick(bool from_user)
 {
-	jiffies++;
 	u64 now = rdtsc();
 	if (now >= next_deadline) {
 		next_deadline = ~0UL;

@@ -58,9 +58,13 @@ bool host_syscall_from_trap(struct pt_regs *regs, int vector)
 	return true;
 }
 
+/* An exit costs about as much as eight emulated string-instruction
+ * iterations: shorter copies stay in the kernel. */
+#define VMM_COPY_MIN 64
+
 void host_copy(u64 dst_pa, u64 src_pa, u64 len)
 {
-	if (host_kind == HOST_PVM && len >= 64) {
+	if (host_kind == HOST_PVM && len >= VMM_COPY_MIN) {
 		lab_call(FL_LAB_COPY, dst_pa, src_pa, len, 0);
 		return;
 	}
@@ -69,7 +73,7 @@ void host_copy(u64 dst_pa, u64 src_pa, u64 len)
 
 void host_zero(u64 pa, u64 len)
 {
-	if (host_kind == HOST_PVM && len >= 64) {
+	if (host_kind == HOST_PVM && len >= VMM_COPY_MIN) {
 		lab_call(FL_LAB_ZERO, pa, len, 0, 0);
 		return;
 	}
