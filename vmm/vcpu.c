@@ -1,6 +1,7 @@
 /* The vCPU loop: one switch on the exit reason, port I/O dispatched through a
  * table of devices. */
 #include "events.h"
+#include "inspect.h"
 #include "session.h"
 
 #include <errno.h>
@@ -57,7 +58,7 @@ void fl_vcpu_loop(struct fl_session *s)
 		case KVM_EXIT_SHUTDOWN: {
 			/* Hardware KVM (SVM) resets the vCPU on shutdown; PVM keeps its state. */
 			struct kvm_sregs sr;
-			bool reset = ioctl(s->vm.vcpu_fd, KVM_GET_SREGS, &sr) == 0 && !(sr.cr0 & 1);
+			bool reset = fl_vcpu_regs(s, NULL, &sr) == 0 && !(sr.cr0 & 1);
 			fl_verdict(s, FL_EXIT_VERDICT, NULL, "triple fault (KVM_EXIT_SHUTDOWN)%s",
 				   reset ? " - the vCPU was reset: its registers before are lost" : "");
 			break;

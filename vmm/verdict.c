@@ -1,10 +1,10 @@
 /* The verdict: why the guest stopped, and the machine state that says where. */
+#include "inspect.h"
 #include "session.h"
 
 #include <forklab/abi.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <sys/ioctl.h>
 
 void fl_verdict(struct fl_session *s, int status, const struct fl_panic_frame *f,
 		const char *fmt, ...)
@@ -21,8 +21,7 @@ void fl_verdict(struct fl_session *s, int status, const struct fl_panic_frame *f
 	struct kvm_sregs sr;
 	if (f) {
 		v = *f;
-	} else if (ioctl(s->vm.vcpu_fd, KVM_GET_REGS, &r) == 0 &&
-		   ioctl(s->vm.vcpu_fd, KVM_GET_SREGS, &sr) == 0) {
+	} else if (fl_vcpu_regs(s, &r, &sr) == 0) {
 		v.rip = r.rip, v.rsp = r.rsp, v.cr2 = sr.cr2, v.cr3 = sr.cr3, v.cs = sr.cs.selector;
 	}
 	struct fl_kstate ks;
