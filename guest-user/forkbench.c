@@ -2,7 +2,9 @@
  * fork, vfork, clone(CLONE_VM) and posix_spawn of a small program, each
  * N times (argv[1], default 200), as min/median TSC ticks and microseconds.
  * "create" is the call until it returns in the parent; "cycle" adds the
- * child's exit and the parent's wait. */
+ * child's exit and the parent's wait. "COW write fault" is the parent's first
+ * store to a page it shares with a live child: one fault and one page copy.
+ * Under QEMU's -icount shift=0 a tick is one instruction. */
 #define _GNU_SOURCE
 #include <sched.h>
 #include <signal.h>
@@ -16,6 +18,7 @@
 
 extern char **environ;
 static char stack[16384] __attribute__((aligned(16)));
+static volatile char cow_page[4096] __attribute__((aligned(4096)));
 static double ns_per_tick;
 
 static uint64_t rdtsc(void)
@@ -76,6 +79,27 @@ int main(int argc, char **argv)
 	}
 	report("fork create", create, n);
 	report("fork+exit+wait", cycle, n);
+
+	for (int i = 0; i < n; i++) {
+		int go[2];
+		char c;
+		cow_page[0] = 1; /* ours alone again: a present, written page */
+		if (pipe(go))
+			return 2;
+		pid_t pid = fork();
+		if (!pid) { /* keep the page shared until the parent has written */
+			read(go[0], &c, 1);
+			_exit(0);
+		}
+		uint64_t t0 = rdtsc();
+		cow_page[0] = 2;
+		create[i] = rdtsc() - t0;
+		write(go[1], "x", 1);
+		waitpid(pid, &status, 0);
+		close(go[0]);
+		close(go[1]);
+	}
+	report("COW write fault", create, n);
 
 	for (int i = 0; i < n; i++) {
 		uint64_t t0 = rdtsc();
