@@ -16,8 +16,9 @@ VMM_LIB_OBJ := $(VMM_LIB_SRC:%.c=$(B)/%.o)
 K_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter -ffreestanding \
             -fno-pic -fno-pie -mcmodel=kernel -mno-red-zone -mgeneral-regs-only \
             -fno-stack-protector -fno-asynchronous-unwind-tables -fno-builtin -mpreferred-stack-boundary=3 \
-            -Iinclude -Iguest-kernel/include -MMD -MP
-K_SRC    := $(shell find guest-kernel -name '*.c' -o -name '*.S' | sort)
+            -Iinclude -Iguest-kernel/include -I$(B)/gen -MMD -MP
+# asm-offsets.c is compiled to assembly only, for build/gen/asm-offsets.h.
+K_SRC    := $(shell find guest-kernel \( -name '*.c' -o -name '*.S' \) ! -name asm-offsets.c | sort)
 K_OBJ    := $(patsubst %,$(B)/%.o,$(K_SRC))
 # Debian's libfdt.a: PIC, no SSE; see guest-kernel/lib/fdt_glue.c for why it links here.
 LIBFDT_A := /usr/lib/x86_64-linux-gnu/libfdt.a
@@ -51,7 +52,15 @@ $(B)/guest-kernel/%.c.o: guest-kernel/%.c
 	@mkdir -p $(@D)
 	$(CC) $(K_CFLAGS) -c $< -o $@
 
-$(B)/guest-kernel/%.S.o: guest-kernel/%.S
+# Offsets for the .S files, from the C structs (guest-kernel/arch/x86/asm-offsets.c).
+$(B)/gen/asm-offsets.h: guest-kernel/arch/x86/asm-offsets.c
+	@mkdir -p $(@D)
+	$(CC) $(K_CFLAGS) -MT $@ -S -o $(@D)/asm-offsets.s $<
+	{ echo '/* Generated from $< by the Makefile: do not edit. */'; \
+	  sed -n 's/.*->\([A-Z_0-9]*\) \([0-9]*\).*/#define \1 \2/p' $(@D)/asm-offsets.s; } >$@.tmp
+	mv $@.tmp $@
+
+$(B)/guest-kernel/%.S.o: guest-kernel/%.S $(B)/gen/asm-offsets.h
 	@mkdir -p $(@D)
 	$(CC) $(K_CFLAGS) -D__ASSEMBLY__ -c $< -o $@
 

@@ -182,7 +182,7 @@ static void on_clone(struct fl_session *s, const struct fl_event *ev, struct fl_
 	/* Fact 2: the faked scene switch_to will find. */
 	check_eq(v, r, "clone", "frame.address", ct.stack_hi - sizeof(struct pt_regs), r->frame);
 	check_eq(v, r, "clone", "thread.ip",
-		 fl_symbol(s, kthread ? "ret_from_kernel_thread" : "ret_from_fork"), ct.head.thread.ip);
+		 fl_symbol(s, "ret_from_fork"), ct.head.thread.ip);
 	check_eq(v, r, "clone", "thread.sp", r->frame, ct.head.thread.sp);
 	check_eq(v, r, "clone", "thread.sp0", ct.stack_hi, ct.head.thread.sp0);
 	if (kthread) {
@@ -224,7 +224,7 @@ static void on_return(struct fl_session *s, const struct fl_event *ev, struct fl
 			check_eq(v, r, "return", "child.rax", 0, regs.rax);
 			check_eq(v, r, "return", "child.rip", r->pregs.ip, f.ip);
 			check_eq(v, r, "return", "child.rsp", r->stack ? r->stack : r->pregs.sp, f.sp);
-			if (fl_read_kva(s, fl_symbol(s, "tss") + TSS_RSP0, &rsp0, 8) < 0)
+			if (fl_read_kva(s, fl_symbol(s, "cpu_tss") + TSS_RSP0, &rsp0, 8) < 0)
 				fail_read(v, r, "return", "tss.rsp0");
 			else
 				check_eq(v, r, "return", "tss.rsp0", r->cthread.sp0, rsp0);

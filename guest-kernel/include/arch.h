@@ -5,9 +5,9 @@
 
 #include "kernel.h"
 
+struct task;
+
 #define X86_EFLAGS_IF 0x200UL
-#define MSR_FS_BASE 0xc0000100
-#define MSR_GS_BASE 0xc0000101
 
 static inline u64 rdtsc(void)
 {
@@ -56,10 +56,28 @@ static inline u8 inb(u16 port)
 	return v;
 }
 
+/* The hardware TSS (cpu.c). sp0 is the running task's kernel stack top, for
+ * traps from user mode and for entry_SYSCALL_64; sp2 is entry_SYSCALL_64's
+ * scratch slot for the user RSP, as on Linux. */
+struct tss_struct {
+	u32 reserved0;
+	u64 sp0, sp1, sp2;
+	u64 reserved1;
+	u64 ist[7];
+	u64 reserved2;
+	u16 reserved3, iomap_base;
+} __attribute__((packed));
+extern struct tss_struct cpu_tss;
+
 void cpu_init(void);                 /* GDT, TSS, IDT */
-void cpu_set_kernel_stack(u64 sp0);  /* TSS.rsp0 and the syscall entry's stack */
 void lapic_timer_init(void);
 void lapic_eoi(void);
+
+/* process.c */
+int copy_thread(u64 flags, u64 sp, u64 arg, struct task *p);
+/* The arch half of a switch, on next's stack: FPU state, TSS.sp0, FS base,
+ * current. Returns prev. */
+struct task *__switch_to(struct task *prev, struct task *next);
 
 /* ---- the host seam (arch/x86/host.c) ---- */
 enum host_kind { HOST_KVM, HOST_PVM };
@@ -74,6 +92,9 @@ void host_zero(u64 pa, u64 len);
 bool host_syscall_from_trap(struct pt_regs *regs, int vector);
 
 /* entry.S */
+/* Switches stacks and calls __switch_to; returns, in next, the task it came from. */
+struct task *switch_to(struct task *prev, struct task *next);
+void ret_from_fork(void);            /* thread.ip of every new task */
 void ret_to_user(struct pt_regs *regs) __attribute__((noreturn)); /* rsp = regs; iretq */
 long copy_user(void *dst, const void *src, size_t n); /* 0, or -EFAULT on a fault */
 extern char copy_user_start[], copy_user_end[], copy_user_fault[];

@@ -3,6 +3,7 @@
 #define K_KERNEL_H
 
 #include <forklab/abi.h>
+#include <forklab/linux.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>

@@ -3,7 +3,7 @@
 #ifndef K_MM_H
 #define K_MM_H
 
-#include "kernel.h"
+#include "arch.h"
 
 #define PTE_P   0x1UL
 #define PTE_W   0x2UL
@@ -62,7 +62,11 @@ _Static_assert(offsetof(struct mm, vma) == offsetof(struct fl_mm_head, vma) &&
 struct mm *mm_create(void);
 struct mm *dup_mm(struct mm *old);        /* copy-on-write copy (mm/cow.c) */
 void mm_put(struct mm *mm);               /* frees pages and tables with the last user */
-void mm_switch(struct mm *mm);
+/* Loads mm's page tables (the kernel's alone for NULL). */
+static inline void mm_switch(struct mm *mm)
+{
+	write_cr3(mm ? mm->cr3 : __pa(kernel_pml4));
+}
 struct vma *vma_find(struct mm *mm, u64 addr);
 int vma_add(struct mm *mm, u64 start, u64 end, u32 flags); /* -ENOMEM if full/overlap */
 int vma_unmap(struct mm *mm, u64 start, u64 end);           /* unmaps pages too */

@@ -10,7 +10,6 @@
 #define KSTACK_SIZE 16384
 #define MAX_TASKS 64        /* the per-system task limit: fork beyond it is -EAGAIN */
 #define NR_OPEN 32
-#define NSIG 65
 
 /* The thread record (abi.h: struct fl_thread): saved kernel sp, the ip where
  * the task resumes in the kernel, sp0 for TSS.rsp0, and the user's FS base. */
@@ -29,8 +28,8 @@ struct files_struct {
 	u32 cloexec;             /* bit per fd */
 };
 
-/* Signal dispositions, shared by CLONE_SIGHAND. Handlers are recorded; only
- * default actions (and SIG_IGN) take effect. */
+/* Signal dispositions, shared by CLONE_SIGHAND (kernel/signal.c). Handlers
+ * are recorded; only default actions (and SIG_IGN) take effect. */
 struct sighand {
 	int refs;
 	struct k_sigaction action[NSIG];
@@ -55,9 +54,11 @@ struct task {
 	struct mm *mm;
 	u64 stack;                    /* lowest byte of the kernel stack */
 	/* The kernel's own. */
-	int exit_code;                /* Linux wait status, once a zombie */
+	int exit_code;                /* Linux wait status: of a zombie, or to exit with once fatal_sig */
 	int exit_signal;              /* sent to the parent at exit; 0 for threads */
-	int killed;                   /* pending fatal signal, acted on before user mode */
+	int fatal_sig;                /* the signal that is killing this task (SIGKILL for a group
+	                                 exit): sleeps end, and it exits with exit_code before
+	                                 returning to user mode */
 	struct task *parent;          /* a group leader */
 	struct task *group_leader;
 	struct files_struct *files;
@@ -100,34 +101,40 @@ static inline bool thread_group_leader(struct task *t)
 	return t->pid == t->tgid;
 }
 
-struct task *task_alloc(void);
-void task_free(struct task *t);
-void set_current(struct task *t);
+/* Only switch_to (through __switch_to) and the boot path change current. */
+static inline void set_current(struct task *t)
+{
+	current = t;
+	fl_kstate.current_pid = t->pid;
+	fl_kstate.current = (u64)t;
+}
 
 /* kernel/exit.c */
 void do_exit(int wait_status) __attribute__((noreturn));
 void do_group_exit(int wait_status) __attribute__((noreturn));
+
+/* kernel/signal.c */
 /* A user fault: report it to the host and kill the task with `sig`. */
 void force_sig_fault(int sig, u64 addr, struct pt_regs *regs) __attribute__((noreturn));
+/* Delivers sig to a thread group (its leader), as its disposition says. */
+void send_sig(struct task *leader, int sig);
+/* Ends t before it next returns to user mode, exiting with wait_status. */
+void kill_task(struct task *t, int sig, int wait_status);
 /* Acts on a pending fatal signal before returning to user mode. */
 void exit_to_user_mode(void);
+struct sighand *sighand_dup(struct sighand *old); /* old NULL: all default; NULL if none free */
+void sighand_put(struct sighand *s);
 
-/* kernel/fork.c */
+/* kernel/fork.c: the task table, and process creation */
+struct task *task_alloc(void);
+void task_free(struct task *t);
+struct task *find_pid(int pid);
 long kernel_clone(u64 flags, u64 stack, u64 parent_tid, u64 child_tid, u64 tls);
 struct task *kernel_thread(int (*fn)(void *), void *arg);
 /* exec or exit of a vfork child: wake the parent sleeping in kernel_clone. */
 void release_vfork_parent(struct task *t);
 
-/* arch/x86/process.c and switch.S */
-int copy_thread(u64 flags, u64 stack, u64 tls, struct task *p);
-struct task *switch_to(struct task *prev, struct task *next); /* returns the task switched from */
-void ret_from_fork(void);
-void ret_from_fork_other(void);   /* the same path at another address: fault.thread_ip */
-void ret_from_kernel_thread(void);
-
-struct sighand *sighand_alloc(void);
-
-/* kernel/files.c */
+/* kernel/file.c */
 struct files_struct *files_alloc(void);
 struct files_struct *files_dup(struct files_struct *f);
 void files_put(struct files_struct *f);

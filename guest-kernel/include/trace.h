@@ -13,7 +13,7 @@ extern u8 trace_return_pending;
 
 enum fault {
 	FAULT_CHILD_AX,      /* fault.child_ax: the child's pt_regs.ax is not zeroed */
-	FAULT_THREAD_IP,     /* fault.thread_ip: the child starts at ret_from_fork_other */
+	FAULT_THREAD_IP,     /* fault.thread_ip: the child's thread.ip is a jump to ret_from_fork */
 	FAULT_SP0,           /* fault.sp0: thread.sp0 is 16 bytes below the frame's end */
 	FAULT_PARENT_RET,    /* fault.parent_ret: the parent gets pid + 1 */
 	FAULT_VFORK_NOWAIT,  /* fault.vfork_nowait: the vfork parent does not wait */
@@ -27,6 +27,8 @@ static inline bool fault_on(enum fault f)
 
 void trace_init(const char *bootargs);
 void trace_event(u32 kind, struct task *t, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5);
-void trace_return(struct task *t);   /* an event at t's next return to user mode */
+/* After copy_thread: the clone event, return events for both tasks, and the
+ * fault.* bootargs that break the child (the others are tested where they act). */
+void trace_clone(struct task *child, u64 flags, u64 stack, u64 tls);
 
 #endif

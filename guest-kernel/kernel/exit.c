@@ -1,4 +1,4 @@
-/* Exit, wait and kill. An exiting task releases its mm (waking a vfork
+/* Exit and wait. An exiting task releases its mm (waking a vfork
  * parent), files and signal table, hands its children to pid 1, and becomes
  * a zombie for its parent's wait4/waitid, or, as a thread, goes away. */
 #include "arch.h"
@@ -10,26 +10,6 @@
 #include "task.h"
 #include "trace.h"
 
-#define WNOHANG 1
-#define WEXITED 4
-#define WNOWAIT 0x01000000
-#define P_ALL 0
-#define P_PID 1
-#define SIGCHLD 17
-#define SIGCONT 18
-#define SIGURG 23
-#define SIGWINCH 28
-#define SIG_IGN 1
-#define CLD_EXITED 1
-#define CLD_KILLED 2
-
-static struct task *find_pid(int pid)
-{
-	for (int i = 0; i < MAX_TASKS; i++)
-		if (tasks[i].state != TASK_UNUSED && tasks[i].state != TASK_DEAD && tasks[i].pid == pid)
-			return &tasks[i];
-	return NULL;
-}
 
 /* The parts of exit that touch user memory or wake a vfork parent. */
 static void exit_mm(struct task *t)
@@ -68,7 +48,7 @@ void do_exit(int status)
 	if (t->files)
 		files_put(t->files);
 	if (t->sighand)
-		t->sighand->refs--;
+		sighand_put(t->sighand);
 	t->files = NULL;
 	t->sighand = NULL;
 	struct task *leader = t->group_leader;
@@ -106,10 +86,8 @@ void do_group_exit(int status)
 	for (int i = 0; i < MAX_TASKS && current->group_leader->live_threads > 1; i++) {
 		struct task *t = &tasks[i];
 		if (t != current && t->tgid == current->tgid && t->state != TASK_UNUSED &&
-		    t->state != TASK_DEAD && t->state != TASK_ZOMBIE) {
-			t->killed = status | 0x10000; /* a group exit, not a signal */
-			wake_task(t);
-		}
+		    t->state != TASK_DEAD && t->state != TASK_ZOMBIE)
+			kill_task(t, SIGKILL, status);
 	}
 	do_exit(status);
 }
@@ -117,23 +95,6 @@ void do_group_exit(int status)
 void kthread_exit(int code)
 {
 	do_exit((code & 0xff) << 8);
-}
-
-void force_sig_fault(int sig, u64 addr, struct pt_regs *regs)
-{
-	lab_call(FL_LAB_KILLED, current->pid, sig, regs->ip, addr);
-	do_group_exit(sig);
-}
-
-/* Before any return to user mode: act on a pending kill. */
-void exit_to_user_mode(void)
-{
-	int k = current->killed;
-	if (!k)
-		return;
-	if (k & 0x10000)
-		do_exit(k & 0xffff);
-	do_group_exit(k);
 }
 
 long sys_exit(u64 code)
@@ -223,61 +184,4 @@ long sys_waitid(u64 idtype, u64 id, u64 uinfo, u64 options)
 		si.status = status & 0x7f ? status & 0x7f : (status >> 8) & 0xff;
 	}
 	return uinfo && copy_to_user(uinfo, &si, sizeof si) < 0 ? -EFAULT : 0;
-}
-
-/* Delivers sig with its default action: terminate, or nothing for the
- * signals whose default is to be ignored. Handlers are recorded by
- * rt_sigaction but never run; SIG_IGN is honoured. */
-static void send_sig(struct task *leader, int sig)
-{
-	if (sig == 0 || sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH)
-		return;
-	if (sig != 9 && leader->sighand && leader->sighand->action[sig].handler == SIG_IGN)
-		return;
-	for (int i = 0; i < MAX_TASKS; i++) {
-		struct task *t = &tasks[i];
-		if (t->tgid != leader->tgid || t->state == TASK_UNUSED || t->state == TASK_DEAD ||
-		    t->state == TASK_ZOMBIE || t->killed)
-			continue;
-		t->killed = sig;
-		wake_task(t);
-	}
-}
-
-long sys_kill(u64 upid, u64 sig)
-{
-	long pid = (int)upid;
-	if (sig >= NSIG)
-		return -EINVAL;
-	if (pid > 0) {
-		struct task *t = find_pid(pid);
-		if (!t || t->kthread || t->state == TASK_ZOMBIE)
-			return -ESRCH;
-		send_sig(t->group_leader, sig);
-		return 0;
-	}
-	if (pid == 0 || pid == -(long)current->tgid) {
-		send_sig(current->group_leader, sig);
-		return 0;
-	}
-	if (pid != -1)
-		return -ESRCH; /* process groups other than our own are not modelled */
-	for (int i = 0; i < MAX_TASKS; i++) {
-		struct task *t = &tasks[i];
-		if (thread_group_leader(t) && t->state != TASK_UNUSED && t->pid != 1 && !t->kthread &&
-		    t->tgid != current->tgid)
-			send_sig(t, sig);
-	}
-	return 0;
-}
-
-long sys_tgkill(u64 tgid, u64 tid, u64 sig)
-{
-	struct task *t = find_pid(tid);
-	if (!t || t->tgid != (int)tgid)
-		return -ESRCH;
-	if (sig >= NSIG)
-		return -EINVAL;
-	send_sig(t->group_leader, sig);
-	return 0;
 }

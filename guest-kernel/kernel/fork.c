@@ -1,7 +1,7 @@
-/* fork, vfork and clone, as Linux structures them: kernel_clone ->
- * copy_process -> dup_task, copy_mm, copy_files, copy_sighand, copy_thread.
- * The child is made runnable; the parent returns its pid (and, for vfork,
- * first sleeps until the child execs or exits). */
+/* The task table, and fork, vfork and clone as Linux structures them:
+ * kernel_clone -> copy_process -> dup_task, copy_mm, copy_files,
+ * copy_sighand, copy_thread. The child is made runnable; the parent returns
+ * its pid (and, for vfork, first sleeps until the child execs or exits). */
 #include "arch.h"
 #include "errno.h"
 #include "file.h"
@@ -10,45 +10,45 @@
 #include "task.h"
 #include "trace.h"
 
-#define CSIGNAL 0xff
-#define CLONE_VM 0x100
-#define CLONE_FS 0x200
-#define CLONE_FILES 0x400
-#define CLONE_SIGHAND 0x800
-#define CLONE_VFORK 0x4000
-#define CLONE_PARENT 0x8000
-#define CLONE_THREAD 0x10000
-#define CLONE_SYSVSEM 0x40000
-#define CLONE_SETTLS 0x80000
-#define CLONE_PARENT_SETTID 0x100000
-#define CLONE_CHILD_CLEARTID 0x200000
-#define CLONE_DETACHED 0x400000
-#define CLONE_CHILD_SETTID 0x1000000
 #define CLONE_SUPPORTED (CSIGNAL | CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | \
 	CLONE_VFORK | CLONE_PARENT | CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS | \
 	CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_DETACHED | CLONE_CHILD_SETTID)
-#define SIGCHLD 17
 
-static struct sighand sighand_pool[MAX_TASKS];
+struct task tasks[MAX_TASKS];
+static u8 kstacks[MAX_TASKS][KSTACK_SIZE] __attribute__((aligned(16)));
+static int next_pid = 1;
+struct task *current;
+int nr_user_tasks;
 
-static struct sighand *sighand_dup(struct sighand *old)
+/* Tasks and their kernel stacks are static arrays: nothing to allocate or
+ * clear, and a fixed, documented limit (MAX_TASKS). */
+struct task *task_alloc(void)
 {
-	for (int i = 0; i < MAX_TASKS; i++)
-		if (!sighand_pool[i].refs) {
-			struct sighand *s = &sighand_pool[i];
-			if (old)
-				*s = *old;
-			else
-				memset(s, 0, sizeof *s);
-			s->refs = 1;
-			return s;
-		}
+	for (int i = 0; i < MAX_TASKS; i++) {
+		struct task *t = &tasks[i];
+		if (t->state != TASK_UNUSED)
+			continue;
+		memset(t, 0, offsetof(struct task, fxsave));
+		t->pid = t->tgid = next_pid++;
+		t->state = TASK_RUNNING;
+		t->stack = (u64)kstacks[i];
+		t->thread.sp0 = t->stack + KSTACK_SIZE;
+		return t;
+	}
 	return NULL;
 }
 
-struct sighand *sighand_alloc(void)
+void task_free(struct task *t)
 {
-	return sighand_dup(NULL);
+	t->state = TASK_UNUSED;
+}
+
+struct task *find_pid(int pid)
+{
+	for (int i = 0; i < MAX_TASKS; i++)
+		if (tasks[i].state != TASK_UNUSED && tasks[i].state != TASK_DEAD && tasks[i].pid == pid)
+			return &tasks[i];
+	return NULL;
 }
 
 static struct task *dup_task(struct task *parent)
@@ -101,7 +101,7 @@ static void undo_copy(struct task *p)
 	if (p->files)
 		files_put(p->files);
 	if (p->sighand)
-		p->sighand->refs--;
+		sighand_put(p->sighand);
 	task_free(p);
 }
 
@@ -152,10 +152,7 @@ long kernel_clone(u64 flags, u64 stack, u64 parent_tid, u64 child_tid, u64 tls)
 		return err;
 	fl_kstate.forks++;
 	long pid = p->pid;
-	trace_event(FL_EV_CLONE, current, (u64)p, pid, flags, stack, tls,
-		    p->stack + KSTACK_SIZE - sizeof(struct pt_regs));
-	trace_return(current);
-	trace_return(p);
+	trace_clone(p, flags, stack, tls);
 	if (flags & CLONE_PARENT_SETTID) {
 		u32 tid = pid;
 		copy_to_user(parent_tid, &tid, sizeof tid);
@@ -196,8 +193,7 @@ struct task *kernel_thread(int (*fn)(void *), void *arg)
 	p->exit_signal = SIGCHLD;
 	memcpy(p->comm, "kthread", 8);
 	copy_thread(0, (u64)fn, (u64)arg, p);
-	trace_event(FL_EV_CLONE, current, (u64)p, p->pid, FL_CLONE_KTHREAD, (u64)fn, (u64)arg,
-		    p->stack + KSTACK_SIZE - sizeof(struct pt_regs));
+	trace_clone(p, FL_CLONE_KTHREAD, (u64)fn, (u64)arg);
 	p->state = TASK_SLEEPING;
 	wake_task(p);
 	return p;

@@ -101,7 +101,7 @@ static void boot_tests(const char *args)
 static int kthread_report(void *arg)
 {
 	char line[96];
-	int n = snprintf(line, sizeof line, "kthread %ld: pid %d started at ret_from_kernel_thread\n",
+	int n = snprintf(line, sizeof line, "kthread %ld: pid %d started at ret_from_fork\n",
 			 (long)arg, current->pid);
 	lab_call(FL_LAB_WRITE, 1, __pa(line), n, 0);
 	return (long)arg;
@@ -132,12 +132,13 @@ static void start_init(const struct boot_info *bi)
 	t->live_threads = 1;
 	nr_user_tasks = 1;
 	t->files = files_alloc();
-	t->sighand = sighand_alloc();
+	t->sighand = sighand_dup(NULL);
 	t->files->fd[0] = file_get(&console_in);
 	t->files->fd[1] = file_get(&console_out);
 	t->files->fd[2] = file_get(&console_err);
 	__asm__ volatile("fxsave64 %0" : "=m"(init_fxsave));
 	set_current(t);
+	cpu_tss.sp0 = t->thread.sp0;
 	fl_kstate.free_pages_at_init = fl_kstate.free_pages;
 	start_kthreads(bi->bootargs);
 	int r = kernel_execve(t, argv[0], argv, envp);

@@ -8,7 +8,6 @@
 #include "task.h"
 
 #define O_CLOEXEC 02000000
-#define SIGPIPE 13
 #define MAX_PIPES 32
 
 struct pipe {
@@ -56,7 +55,7 @@ static long pipe_write(struct file *f, u64 ubuf, u64 n)
 	u64 done = 0;
 	while (done < n) {
 		if (!p->readers) {
-			current->killed = current->killed ? current->killed : SIGPIPE;
+			send_sig(current->group_leader, SIGPIPE);
 			return done ? (long)done : -EPIPE;
 		}
 		if (p->head - p->tail == PAGE_SIZE) {

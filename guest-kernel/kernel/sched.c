@@ -35,11 +35,25 @@ void wake_task(struct task *t)
 	rq_push(t);
 }
 
-/* Frees a task that exited on its own stack, now that we are off it. */
+/* In the task switched to, on its own stack: frees a task that exited on
+ * its stack, now that we are off it. */
 static void finish_task_switch(struct task *last)
 {
-	if (last && last->state == TASK_DEAD)
+	if (last->state == TASK_DEAD)
 		task_free(last);
+	trace_event(FL_EV_SCHED_IN, current, 0, 0, 0, 0, 0, 0);
+}
+
+/* As Linux: the address space first, then switch_to (entry.S) swaps the
+ * kernel stacks and calls __switch_to (process.c) for the rest of the CPU
+ * state. It returns in next, possibly much later, in whichever task
+ * switches back to us. */
+static void context_switch(struct task *prev, struct task *next)
+{
+	if (prev->mm != next->mm)
+		mm_switch(next->mm);
+	fl_kstate.switches++;
+	finish_task_switch(switch_to(prev, next));
 }
 
 void schedule(void)
@@ -49,15 +63,11 @@ void schedule(void)
 		rq_push(prev);
 	while (!(next = rq_pop()))
 		__asm__ volatile("sti; hlt; cli" ::: "memory"); /* idle: the tick wakes sleepers */
-	if (next == prev)
-		return;
-	fl_kstate.switches++;
-	set_current(next);
-	trace_event(FL_EV_SCHED_IN, next, 0, 0, 0, 0, 0, 0);
-	finish_task_switch(switch_to(prev, next));
+	if (next != prev)
+		context_switch(prev, next);
 }
 
-/* Called by ret_from_fork in the new task, with the task it switched from. */
+/* A new task's first C code (ret_from_fork), with the task it switched from. */
 void schedule_tail(struct task *last)
 {
 	finish_task_switch(last);
@@ -89,7 +99,7 @@ void sched_tick(bool from_user)
 bool sleep_on(struct wait_queue *wq, u64 deadline)
 {
 	struct task *t = current;
-	if (t->killed)
+	if (t->fatal_sig)
 		return false;
 	t->state = TASK_SLEEPING;
 	t->waiting_on = wq;
@@ -106,7 +116,7 @@ bool sleep_on(struct wait_queue *wq, u64 deadline)
 			break;
 		}
 	t->waiting_on = NULL;
-	return !t->killed;
+	return !t->fatal_sig;
 }
 
 void wake_up(struct wait_queue *wq)

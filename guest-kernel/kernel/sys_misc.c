@@ -9,8 +9,6 @@
 #define ARCH_GET_FS 0x1003
 #define CLOCK_REALTIME 0
 #define CLOCK_MONOTONIC 1
-#define SIGKILL 9
-#define SIGSTOP 19
 
 
 long sys_uname(u64 buf)
@@ -86,36 +84,4 @@ long sys_set_tid_address(u64 tidptr)
 {
 	current->clear_child_tid = tidptr;
 	return current->pid;
-}
-
-long sys_rt_sigaction(u64 sig, u64 uact, u64 uoact, u64 size)
-{
-	if (sig < 1 || sig >= NSIG || size != 8)
-		return -EINVAL;
-	struct k_sigaction *ka = &current->sighand->action[sig], new;
-	if (uact && (sig == SIGKILL || sig == SIGSTOP))
-		return -EINVAL;
-	if (uact && copy_from_user(&new, uact, sizeof new) < 0)
-		return -EFAULT;
-	if (uoact && copy_to_user(uoact, ka, sizeof *ka) < 0)
-		return -EFAULT;
-	if (uact)
-		*ka = new;
-	return 0;
-}
-
-long sys_rt_sigprocmask(u64 how, u64 uset, u64 uoset, u64 size)
-{
-	u64 set, *mask = &current->sigmask;
-	if (size != 8 || how > 2)
-		return -EINVAL;
-	if (uoset && copy_to_user(uoset, mask, 8) < 0)
-		return -EFAULT;
-	if (!uset)
-		return 0;
-	if (copy_from_user(&set, uset, 8) < 0)
-		return -EFAULT;
-	set &= ~((1UL << (SIGKILL - 1)) | (1UL << (SIGSTOP - 1)));
-	*mask = how == 0 ? *mask | set : how == 1 ? *mask & ~set : set;
-	return 0;
 }

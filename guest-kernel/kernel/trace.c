@@ -1,7 +1,7 @@
 /* Events to the host, one exit each, only with the bootarg "trace": clone,
  * exec, exit, vfork wait and release, schedule-in, COW faults, and (entry.S)
  * the first return to user mode after a clone. Also the fault-injection
- * bootargs. */
+ * bootargs: every fact they break on a new child is broken here. */
 #include "arch.h"
 #include "lab.h"
 #include "task.h"
@@ -35,12 +35,42 @@ void trace_event(u32 kind, struct task *t, u64 a0, u64 a1, u64 a2, u64 a3, u64 a
 	lab_event(&ev);
 }
 
-void trace_return(struct task *t)
+static void trace_return(struct task *t)
 {
-	if (!tracing)
-		return;
 	t->trace_return = 1;
 	trace_return_pending = 1;
+}
+
+/* fault.thread_ip: a new task's thread.ip that is not ret_from_fork but
+ * leads there, so the child runs and only the thread.ip check fails. */
+__attribute__((naked)) static void fault_ret_from_fork(void)
+{
+	__asm__("jmp ret_from_fork");
+}
+
+/* The injected faults that change the child copy_thread made. */
+static void fault_inject_child(struct task *p)
+{
+	if (fault_on(FAULT_CHILD_AX) && !p->kthread)
+		task_pt_regs(p)->ax = task_pt_regs(current)->ax;
+	if (fault_on(FAULT_THREAD_IP) && !p->kthread)
+		p->thread.ip = (u64)fault_ret_from_fork;
+	if (fault_on(FAULT_SP0))
+		p->thread.sp0 -= 16;
+}
+
+void trace_clone(struct task *p, u64 flags, u64 stack, u64 tls)
+{
+	if (unlikely(faults))
+		fault_inject_child(p);
+	if (!tracing)
+		return;
+	trace_event(FL_EV_CLONE, current, (u64)p, p->pid, flags, stack, tls,
+		    p->stack + KSTACK_SIZE - sizeof(struct pt_regs));
+	if (!p->kthread) {
+		trace_return(current);
+		trace_return(p);
+	}
 }
 
 /* Called by entry.S as it clears current's flag: is any other still waiting? */

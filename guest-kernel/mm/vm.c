@@ -58,11 +58,6 @@ struct mm *mm_create(void)
 	return mm;
 }
 
-void mm_switch(struct mm *mm)
-{
-	write_cr3(mm ? mm->cr3 : __pa(kernel_pml4));
-}
-
 u64 *pt_lookup(struct mm *mm, u64 va, bool alloc, u64 *span)
 {
 	u64 *table = mm->pml4;

@@ -26,9 +26,8 @@
  * All guest memory the VMM did not write is zero (the kernel relies on it for
  * .bss and for never-used pages). */
 
-/* Kernel stacks, and the one struct fl_task_head offset entry.S needs. */
+/* Kernel stacks. */
 #define FL_KSTACK_SIZE 16384
-#define FL_TASK_TRACE_RETURN 44 /* offsetof(struct fl_task_head, trace_return) */
 
 /* ---- I/O ports ---- */
 #define FL_PORT_SERIAL    0x3f8  /* 16550 subset: kernel log and panics */
@@ -179,7 +178,6 @@ _Static_assert(offsetof(struct pt_regs, ax) == 80, "pt_regs.ax offset");
 _Static_assert(offsetof(struct pt_regs, orig_ax) == 120, "pt_regs.orig_ax offset");
 _Static_assert(offsetof(struct pt_regs, ip) == 128, "pt_regs.ip offset");
 _Static_assert(offsetof(struct pt_regs, sp) == 152, "pt_regs.sp offset");
-_Static_assert(offsetof(struct fl_task_head, trace_return) == FL_TASK_TRACE_RETURN, "trace flag");
 _Static_assert(offsetof(struct fl_mm_head, vma) == 56, "mm vma array");
 _Static_assert(offsetof(struct fl_lab_msg, arg) == 8, "lab msg args");
 _Static_assert(offsetof(struct fl_lab_msg, ret) == 40, "lab msg ret");

@@ -241,7 +241,7 @@ Test(process, kthread)
 	int pids[4] = { 0 };
 	for (int i = 1; i <= 3; i++) {
 		char re[128], *at;
-		snprintf(re, sizeof re, "^kthread %d: pid [0-9]+ started at ret_from_kernel_thread$", i);
+		snprintf(re, sizeof re, "^kthread %d: pid [0-9]+ started at ret_from_fork$", i);
 		ASSERT_MATCHES(r, out, re);
 		snprintf(re, sizeof re, "kthread %d: pid ", i);
 		at = strstr(r.out, re);

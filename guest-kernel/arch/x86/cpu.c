@@ -2,15 +2,6 @@
  * task's kernel stack top, and an IDT of interrupt gates (IF off in the kernel). */
 #include "arch.h"
 
-struct tss {
-	u32 reserved0;
-	u64 rsp0, rsp1, rsp2;
-	u64 reserved1;
-	u64 ist[7];
-	u64 reserved2;
-	u16 reserved3, iomap_base;
-} __attribute__((packed));
-
 struct idt_gate {
 	u16 off_lo, sel;
 	u8 ist, type_attr;
@@ -18,7 +9,7 @@ struct idt_gate {
 	u32 off_hi, zero;
 } __attribute__((packed));
 
-static struct tss tss __attribute__((aligned(16)));
+struct tss_struct cpu_tss __attribute__((aligned(16)));
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 /* Null, unused, kernel CS (0x10), kernel DS (0x18), user32 CS (0x23),
  * user DS (0x2b), user CS (0x33), unused, TSS (0x40, two slots). */
@@ -26,9 +17,6 @@ static u64 gdt[10] __attribute__((aligned(16))) = {
 	[2] = 0x00af9b000000ffffUL, [3] = 0x00cf93000000ffffUL, [4] = 0x00cffb000000ffffUL,
 	[5] = 0x00cff3000000ffffUL, [6] = 0x00affb000000ffffUL,
 };
-
-/* Read by entry_SYSCALL_64: the stack to switch to, and a slot for the user's. */
-u64 cpu_sp0, cpu_user_sp;
 
 extern char trap_0[], trap_1[], trap_2[], trap_3[], trap_4[], trap_5[], trap_6[], trap_7[],
 	trap_8[], trap_9[], trap_10[], trap_11[], trap_12[], trap_13[], trap_14[], trap_15[],
@@ -43,18 +31,12 @@ static void set_gate(int vec, void *fn, int dpl)
 	};
 }
 
-void cpu_set_kernel_stack(u64 sp0)
-{
-	tss.rsp0 = sp0;
-	cpu_sp0 = sp0;
-}
-
 void cpu_init(void)
 {
-	u64 t = (u64)&tss;
-	gdt[8] = (sizeof tss - 1) | ((t & 0xffffff) << 16) | (0x89UL << 40) | ((t >> 24 & 0xff) << 56);
+	u64 t = (u64)&cpu_tss;
+	gdt[8] = (sizeof cpu_tss - 1) | ((t & 0xffffff) << 16) | (0x89UL << 40) | ((t >> 24 & 0xff) << 56);
 	gdt[9] = t >> 32;
-	tss.iomap_base = sizeof tss; /* no I/O bitmap: user port I/O faults (on hardware) */
+	cpu_tss.iomap_base = sizeof cpu_tss; /* no I/O bitmap: user port I/O faults (on hardware) */
 	struct { u16 limit; u64 base; } __attribute__((packed)) gp = { sizeof gdt - 1, (u64)gdt },
 		ip = { sizeof idt - 1, (u64)idt };
 	__asm__ volatile("lgdt %0\n\t"

@@ -1,7 +1,9 @@
-/* User/kernel boundary: the syscall entry, exception and interrupt stubs, and
- * the one exit path to user mode. Every entry saves the user registers as a
- * struct pt_regs (abi.h) at the top of the task's kernel stack. */
+/* User/kernel boundary and task switch: the syscall entry, exception and
+ * interrupt stubs, switch_to, ret_from_fork, and the one exit path to user
+ * mode. Every entry saves the user registers as a struct pt_regs (abi.h) at
+ * the top of the task's kernel stack. Offsets come from asm-offsets.c. */
 #include <forklab/abi.h>
+#include <asm-offsets.h>
 
 #define ENOSYS 38
 #define EFAULT 14
@@ -49,20 +51,67 @@
  * Interrupts are off (FMASK), and stay off in the kernel. */
 	.globl entry_SYSCALL_64
 entry_SYSCALL_64:
-	movq %rsp, cpu_user_sp(%rip)
-	movq cpu_sp0(%rip), %rsp
+	movq %rsp, cpu_tss+TSS_SP2(%rip)	/* scratch, as Linux uses it */
+	movq cpu_tss+TSS_SP0(%rip), %rsp
 	pushq $FL_USER_DS		/* pt_regs.ss */
-	pushq cpu_user_sp(%rip)		/* pt_regs.sp */
+	pushq cpu_tss+TSS_SP2(%rip)	/* pt_regs.sp */
 	pushq %r11			/* pt_regs.flags */
 	pushq $FL_USER_CS		/* pt_regs.cs */
 	pushq %rcx			/* pt_regs.ip */
 	pushq %rax			/* pt_regs.orig_ax */
 	pushq %rdi
 	PUSH_REGS_AFTER_DI
-	movq $-ENOSYS, 80(%rsp)		/* pt_regs.ax until the call returns */
+	movq $-ENOSYS, PT_AX(%rsp)	/* pt_regs.ax until the call returns */
 	movq %rsp, %rdi
 	call do_syscall_64
 	jmp restore_regs_and_iret
+
+/* struct task *switch_to(prev, next), called by context_switch (sched.c):
+ * saves prev's callee-saved registers on its stack, its kernel sp and resume
+ * ip in its thread record, moves to next's stack, and tail-calls
+ * __switch_to(prev, next) (process.c), which returns prev to next's
+ * thread.ip: label 1 for a task that switched away here, ret_from_fork for
+ * a new one. */
+	.globl switch_to
+switch_to:
+	pushq %rbp
+	pushq %rbx
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	movq %rsp, TASK_THREAD_SP(%rdi)
+	leaq 1f(%rip), %rax
+	movq %rax, TASK_THREAD_IP(%rdi)
+	movq TASK_THREAD_SP(%rsi), %rsp
+	pushq TASK_THREAD_IP(%rsi)
+	jmp __switch_to
+1:	popq %r15			/* RAX: the task we came from */
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %rbx
+	popq %rbp
+	ret
+
+/* Every new task's first instructions (copy_thread's thread.ip): RAX is the
+ * task switched from, RSP the task's pt_regs. A forked child's frame is its
+ * parent's with ax = 0, so it leaves through the normal exit to user mode. A
+ * kernel thread's frame is a kernel one, with its function in bx and the
+ * argument in bp (seed 001); the function's return value is its exit code. */
+	.globl ret_from_fork
+ret_from_fork:
+	movq %rax, %rdi
+	call schedule_tail
+	testb $3, PT_CS(%rsp)
+	jz 1f
+	call exit_to_user_mode
+	jmp restore_regs_and_iret
+1:	movq PT_BP(%rsp), %rdi
+	call *PT_BX(%rsp)
+	movl %eax, %edi
+	call kthread_exit
+	ud2
 
 /* ret_to_user(regs): enter user mode with the frame at regs (exec of init). */
 	.globl ret_to_user
@@ -71,8 +120,8 @@ ret_to_user:
 	/* fall through */
 
 /* The one way back to user mode (and out of kernel-mode traps): pop the
- * frame and iretq. ret_from_fork arrives here too. With tracing off, the
- * only cost of the return-to-user event is the first test. */
+ * frame and iretq. With tracing off, the only cost of the return-to-user
+ * event is the first test. */
 	.globl restore_regs_and_iret
 restore_regs_and_iret:
 	cmpb $0, trace_return_pending(%rip)
@@ -84,12 +133,12 @@ pop_and_iret:
 /* Some task awaits its return-to-user event: if it is this one, and we are
  * returning to user mode, signal the host after the registers are the user's. */
 traced_return:
-	testb $3, 136(%rsp)		/* pt_regs.cs */
+	testb $3, PT_CS(%rsp)
 	jz pop_and_iret
 	movq current(%rip), %rax	/* any register may be used: all are popped below */
-	testb $1, FL_TASK_TRACE_RETURN(%rax)
+	testb $1, TASK_TRACE_RETURN(%rax)
 	jz pop_and_iret
-	movb $0, FL_TASK_TRACE_RETURN(%rax)
+	movb $0, TASK_TRACE_RETURN(%rax)
 	call trace_return_done
 	POP_REGS
 	movb $0, FL_EVENT_MMIO_VA	/* the event: a store, so no register is disturbed */

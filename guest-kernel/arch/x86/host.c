@@ -7,9 +7,6 @@
 #include "mm.h"
 #include "task.h"
 
-#define MSR_STAR 0xc0000081
-#define MSR_LSTAR 0xc0000082
-#define MSR_FMASK 0xc0000084
 /* FMASK: IF off in the kernel, DF clear for C, TF and AC off. */
 #define SYSCALL_FMASK (X86_EFLAGS_IF | 0x400UL | 0x100UL | 0x40000UL)
 /* Flags a user may set through the trampoline's R11: the arithmetic flags,
@@ -27,7 +24,7 @@ void host_init(const char *kind)
 {
 	host_kind = kind && !strcmp(kind, "pvm") ? HOST_PVM : HOST_KVM;
 	wrmsr(MSR_STAR, ((u64)FL_USER32_CS << 48) | ((u64)FL_KERNEL_CS << 32));
-	wrmsr(MSR_FMASK, SYSCALL_FMASK);
+	wrmsr(MSR_SYSCALL_MASK, SYSCALL_FMASK);
 	if (host_kind == HOST_KVM) {
 		wrmsr(MSR_LSTAR, (u64)entry_SYSCALL_64);
 		return;

@@ -6,11 +6,6 @@
 #include "syscall.h"
 #include "task.h"
 
-#define SIGILL 4
-#define SIGTRAP 5
-#define SIGBUS 7
-#define SIGFPE 8
-#define SIGSEGV 11
 
 static const struct { const char *name; u8 sig; } vectors[22] = {
 	{ "divide error", SIGFPE }, { "debug", SIGTRAP }, { "NMI", 0 }, { "breakpoint", SIGTRAP },
