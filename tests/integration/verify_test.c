@@ -2,7 +2,7 @@
  * --verify on the programs of the seeds, and each fault-injection bootarg
  * failing exactly its own check. */
 #include "common/fl_assert.h"
-#include "forklab.h"
+#include "observe/forklab.h"
 #include "common/forklab_run.h"
 
 #include <criterion/criterion.h>

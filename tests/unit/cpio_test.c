@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cpio.h"                              /* vmm's builder, via -Ivmm */
+#include "boot/cpio.h"                              /* vmm's builder, via -Ivmm */
 #include "../../guest-kernel/include/cpio.h"   /* the guest's parser */
 
 #define HDR_LEN 110

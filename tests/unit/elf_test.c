@@ -1,6 +1,7 @@
 /* vmm/elf.c: kernel images (validation, loading, symbols) and user program
  * checks, on small ELF images built here and on a kernel linked by cc. */
 #include <criterion/criterion.h>
+#include <elf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "forklab/abi.h"
-#include "elf.h"
+#include <forklab/abi.h>
+#include "boot/elf.h"
 
 #define KPADDR FL_KERNEL_PADDR
 #define KVADDR (FL_KERNEL_VBASE + FL_KERNEL_PADDR)

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <libfdt.h>
 
-#include "forklab/abi.h"
-#include "fdt.h"
+#include <forklab/abi.h>
+#include "boot/fdt.h"
 
 static const char *const argv4[] = { "/bin/fork-demo", "two words", "", "--flag=a b" };
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "inspect.h"
+#include "observe/inspect.h"
 
 #define MEM_SIZE (8ULL << 20)
 #define SZ_4K 0x1000ULL

@@ -1,8 +1,8 @@
 /* The lab port's message decoding, without KVM: exit statuses, and a hostile
  * guest's messages (bad addresses, lengths, kinds, unterminated text) ending
  * in a verdict or an error code, never a host fault. */
-#include "config.h"
-#include "session.h"
+#include "run/config.h"
+#include "run/session.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>

@@ -2,7 +2,7 @@
 #ifndef FL_VERIFY_H
 #define FL_VERIFY_H
 
-#include "config.h"
+#include "run/config.h"
 
 #include <stdio.h>
 

@@ -2,9 +2,9 @@
  * (the built-in verifier, tests). The return-to-user event is not a message
  * but a kernel store to FL_EVENT_MMIO_GPA, made just before iretq with the
  * user registers already restored. */
-#include "events.h"
-#include "inspect.h"
-#include "session.h"
+#include "observe/events.h"
+#include "observe/inspect.h"
+#include "run/session.h"
 
 #include <string.h>
 

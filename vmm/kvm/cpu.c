@@ -1,6 +1,6 @@
 /* Direct 64-bit entry. The segment caches are set as if the Linux-layout GDT
  * (include/forklab/abi.h selectors) were already loaded. */
-#include "cpu.h"
+#include "kvm/cpu.h"
 
 #include <errno.h>
 #include <forklab/abi.h>

@@ -1,8 +1,8 @@
 /* The lab port: the guest kernel's requests to the host. The guest is
  * untrusted: only CPL0 writes count, every address and length is checked, and
  * a malformed message ends the run with a verdict, never a host fault. */
-#include "events.h"
-#include "session.h"
+#include "observe/events.h"
+#include "run/session.h"
 
 #include <errno.h>
 #include <forklab/abi.h>

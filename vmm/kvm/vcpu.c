@@ -1,8 +1,8 @@
 /* The vCPU loop: one switch on the exit reason, port I/O dispatched through a
  * table of devices. */
-#include "events.h"
-#include "inspect.h"
-#include "session.h"
+#include "observe/events.h"
+#include "observe/inspect.h"
+#include "run/session.h"
 
 #include <errno.h>
 #include <forklab/abi.h>

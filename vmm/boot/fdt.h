@@ -1,10 +1,5 @@
 /* Builds the flattened device tree the guest kernel boots with: RAM, the
  * initramfs, kernel options and the forklab,* properties of abi.h. */
-/* -Ivmm makes this header shadow libfdt's <fdt.h> (which <libfdt.h> includes),
- * so pull that one in first, outside our guard, with the types it expects. */
-#include <libfdt_env.h>
-#include_next <fdt.h>
-
 #ifndef FORKLAB_VMM_FDT_H
 #define FORKLAB_VMM_FDT_H
 

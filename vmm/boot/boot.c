@@ -1,8 +1,8 @@
 /* Guest-physical layout (abi.h): boot page tables and FDT low, the kernel at
  * FL_KERNEL_PADDR, the initramfs at the top of RAM; the rest is the kernel's. */
-#include "boot.h"
-#include "cpu.h"
-#include "fdt.h"
+#include "boot/boot.h"
+#include "kvm/cpu.h"
+#include "boot/fdt.h"
 
 #include <forklab/abi.h>
 #include <stdio.h>

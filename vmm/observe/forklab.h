@@ -10,11 +10,11 @@
 #ifndef FORKLAB_H
 #define FORKLAB_H
 
-#include "config.h"
-#include "events.h"
-#include "inspect.h"
-#include "session.h"
-#include "verify.h"
+#include "run/config.h"
+#include "observe/events.h"
+#include "observe/inspect.h"
+#include "run/session.h"
+#include "observe/verify.h"
 
 /* Defaults as `forklab run PROGRAM` has them, with the kernel and the built-in
  * programs under build_dir (build/kernel.elf, build/guest/). */

@@ -1,7 +1,7 @@
 /* The host-kind probe: a two-instruction user program whose syscall target
  * reports its privilege level with an `out`. One exit, ~30 us. */
-#include "hostkind.h"
-#include "cpu.h"
+#include "kvm/hostkind.h"
+#include "kvm/cpu.h"
 
 #include <errno.h>
 #include <stdio.h>

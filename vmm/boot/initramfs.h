@@ -2,8 +2,8 @@
 #ifndef FL_INITRAMFS_H
 #define FL_INITRAMFS_H
 
-#include "config.h"
-#include "cpio.h"
+#include "run/config.h"
+#include "boot/cpio.h"
 
 #include <stddef.h>
 

@@ -3,7 +3,7 @@
 #ifndef FL_CPU_H
 #define FL_CPU_H
 
-#include "vm.h"
+#include "kvm/vm.h"
 
 struct fl_cpu_entry {
 	int cpl;              /* 0: kernel segments; 3: user segments */

@@ -1,8 +1,8 @@
 /* Packs guest programs as /bin/NAME. The program to run comes first (the
  * kernel finds it fastest there); a host path given on the command line is
  * packed under its basename, shadowing a built-in of the same name. */
-#include "initramfs.h"
-#include "elf.h"
+#include "boot/initramfs.h"
+#include "boot/elf.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,10 +1,5 @@
 /* ELF checks and loading with libelf: the guest kernel image (open, load into
  * guest RAM, symbol lookup) and the static user programs packed for the guest. */
-
-/* -Ivmm makes this header shadow the system <elf.h> (which <libelf.h> and <gelf.h>
- * include), so pull the system one in first, outside our guard. */
-#include_next <elf.h>
-
 #ifndef FORKLAB_VMM_ELF_H
 #define FORKLAB_VMM_ELF_H
 
@@ -17,8 +12,8 @@ struct fl_kernel {
 	uint64_t entry;                          /* virtual entry point */
 	size_t nseg; struct fl_elf_seg seg[16];  /* PT_LOAD segments */
 	void *file; size_t file_len;             /* the whole file, read into memory */
-	/* libelf's Elf and Elf_Scn, named by tag: <libelf.h> may be midway through
-	 * including this header when these lines are read. */
+	/* libelf's Elf and Elf_Scn, named by tag so that users of this header
+	 * need not include <libelf.h>. */
 	struct Elf *elf;                         /* over file, for symbol lookup */
 	struct Elf_Scn *symtab;                  /* NULL if the image is stripped */
 };

@@ -4,7 +4,7 @@
 #ifndef FL_INSPECT_H
 #define FL_INSPECT_H
 
-#include "vm.h"
+#include "kvm/vm.h"
 
 #include <forklab/abi.h>
 #include <linux/kvm.h>

@@ -2,7 +2,7 @@
 #ifndef FL_EVENTS_H
 #define FL_EVENTS_H
 
-#include "config.h"
+#include "run/config.h"
 
 #include <forklab/abi.h>
 

@@ -3,9 +3,9 @@
 #ifndef FL_SESSION_H
 #define FL_SESSION_H
 
-#include "config.h"
-#include "elf.h"
-#include "vm.h"
+#include "run/config.h"
+#include "boot/elf.h"
+#include "kvm/vm.h"
 
 #include <forklab/abi.h>
 #include <stdbool.h>

@@ -1,8 +1,8 @@
 /* One run from configuration to exit status: build the initramfs, open the
  * kernel, create the VM, boot, run the vCPU under a timeout, report. */
-#include "boot.h"
-#include "initramfs.h"
-#include "session.h"
+#include "boot/boot.h"
+#include "boot/initramfs.h"
+#include "run/session.h"
 
 #include <forklab/abi.h>
 

@@ -1,7 +1,7 @@
 /* The inspection API (inspect.h): page walks, guest memory, kernel symbols
  * and the kernel's task and mm records, all bounds-checked. */
-#include "inspect.h"
-#include "session.h"
+#include "observe/inspect.h"
+#include "run/session.h"
 
 #include <stdbool.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* Creating the VM through the KVM API: capability checks, guest RAM at
  * physical 0, the in-kernel irqchip (LAPIC timer), one vCPU with host CPUID. */
-#include "vm.h"
-#include "hostkind.h"
+#include "kvm/vm.h"
+#include "kvm/hostkind.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -2,7 +2,7 @@
 #ifndef FL_HOSTKIND_H
 #define FL_HOSTKIND_H
 
-#include "vm.h"
+#include "kvm/vm.h"
 
 /* Runs one user-mode `syscall` in the fresh VM: on hardware KVM it lands at
  * LSTAR in ring 0, on a PVM host it stays in ring 3 (see platform.md). */

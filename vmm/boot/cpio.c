@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cpio.h"
+#include "boot/cpio.h"
 
 #define HDR_LEN 110
 

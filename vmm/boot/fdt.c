@@ -5,9 +5,9 @@
 #include <string.h>
 #include <libfdt.h>
 
-#include "forklab/abi.h"
+#include <forklab/abi.h>
 #include "error.h"
-#include "fdt.h"
+#include "boot/fdt.h"
 
 
 /* argv as an FDT string list: each argument with its NUL, back to back, so

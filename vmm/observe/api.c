@@ -1,6 +1,6 @@
 /* The conveniences of forklab.h that are not the CLI's: configuration
  * defaults, hook registration, and the frame at a first user instruction. */
-#include "forklab.h"
+#include "observe/forklab.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * their first user instruction, the memory they share, and the vfork wait.
  * Every value is read from guest memory or the vCPU, never from the kernel's
  * word. One line per check; JSON Lines with --verify=FILE. */
-#include "forklab.h"
+#include "observe/forklab.h"
 
 #include <inttypes.h>
 #include <stdarg.h>

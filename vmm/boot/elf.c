@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "forklab/abi.h"
-#include "elf.h"
+#include <forklab/abi.h>
+#include "boot/elf.h"
 #include "error.h"
 
 #define PAGE_MASK 0xfffUL
