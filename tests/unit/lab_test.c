@@ -1,6 +1,7 @@
 /* The lab port's message decoding, without KVM: exit statuses, and a hostile
  * guest's messages (bad addresses, lengths, kinds, unterminated text) ending
  * in a verdict or an error code, never a host fault. */
+#include "devices/lab.h"
 #include "run/config.h"
 #include "run/session.h"
 

@@ -1,6 +1,7 @@
 /* Guest-physical layout (abi.h): boot page tables and FDT low, the kernel at
  * FL_KERNEL_PADDR, the initramfs at the top of RAM; the rest is the kernel's. */
 #include "boot/boot.h"
+#include "error.h"
 #include "kvm/cpu.h"
 #include "boot/fdt.h"
 
@@ -22,17 +23,15 @@ int fl_boot(struct fl_vm *vm, const struct fl_config *c, const struct fl_kernel 
 	uint64_t istart = (vm->mem_size - initrd->len) & ~0xfffUL;
 	if (initrd->len > vm->mem_size || istart < kend + MIN_FREE) {
 		uint64_t need = (kend + MIN_FREE + initrd->len + (1 << 20) - 1) >> 20;
-		snprintf(err, n, "--mem %luM is too small for the kernel and program: need at least %luM",
-			 (unsigned long)(vm->mem_size >> 20), (unsigned long)need);
+		fl_fail(err, n, "--mem %luM is too small for the kernel and program: need at least %luM",
+			(unsigned long)(vm->mem_size >> 20), (unsigned long)need);
 		return -1;
 	}
 	memcpy(vm->mem + istart, initrd->buf, initrd->len);
 
 	const char *argv[1 + 256];
-	if (c->nargs > 256) {
-		snprintf(err, n, "too many program arguments (at most 256)");
-		return -1;
-	}
+	if (c->nargs > 256)
+		return fl_fail(err, n, "too many program arguments (at most 256)");
 	argv[0] = init_path;
 	for (int i = 0; i < c->nargs; i++)
 		argv[1 + i] = c->args[i];

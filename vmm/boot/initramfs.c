@@ -2,6 +2,7 @@
  * kernel finds it fastest there); a host path given on the command line is
  * packed under its basename, shadowing a built-in of the same name. */
 #include "boot/initramfs.h"
+#include "error.h"
 #include "boot/elf.h"
 
 #include <dirent.h>
@@ -19,23 +20,23 @@ static int read_file(const char *path, void **data, size_t *len, char *err, size
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		snprintf(err, n, "%s: %s", path, strerror(errno));
+		fl_fail(err, n, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, n, "%s: not a regular file", path);
+		fl_fail(err, n, "%s: not a regular file", path);
 		goto fail;
 	}
 	*len = st.st_size;
 	*data = malloc(*len ? *len : 1);
 	if (!*data) {
-		snprintf(err, n, "%s: out of memory", path);
+		fl_fail(err, n, "%s: out of memory", path);
 		goto fail;
 	}
 	for (size_t off = 0; off < *len;) {
 		ssize_t r = read(fd, (char *)*data + off, *len - off);
 		if (r <= 0) {
-			snprintf(err, n, "%s: %s", path, r ? strerror(errno) : "file shrank while reading");
+			fl_fail(err, n, "%s: %s", path, r ? strerror(errno) : "file shrank while reading");
 			free(*data);
 			goto fail;
 		}
@@ -59,7 +60,7 @@ static int add_program(struct fl_cpio *c, const char *path, const char *name, in
 	if (read_file(path, &data, &len, err, n) < 0)
 		return -1;
 	if (check && fl_program_check(data, len, why, sizeof why) < 0) {
-		snprintf(err, n, "%s: %s", path, why);
+		fl_fail(err, n, "%s: %s", path, why);
 		free(data);
 		return -1;
 	}
@@ -67,17 +68,15 @@ static int add_program(struct fl_cpio *c, const char *path, const char *name, in
 	int r = fl_cpio_add(c, gpath, data, len, S_IFREG | 0755);
 	free(data);
 	if (r < 0)
-		snprintf(err, n, "initramfs: cannot add %s", path);
+		fl_fail(err, n, "initramfs: cannot add %s", path);
 	return r;
 }
 
 static int add_builtins(struct fl_cpio *c, const char *dir, const char *skip, char *err, size_t n)
 {
 	DIR *d = opendir(dir);
-	if (!d) {
-		snprintf(err, n, "guest programs directory %s: %s", dir, strerror(errno));
-		return -1;
-	}
+	if (!d)
+		return fl_fail(err, n, "guest programs directory %s: %s", dir, strerror(errno));
 	struct dirent *e;
 	int r = 0;
 	while (r == 0 && (e = readdir(d))) {
@@ -104,17 +103,15 @@ int fl_initramfs_build(const struct fl_config *cfg, struct fl_cpio *c, char *ini
 	} else {
 		snprintf(path, sizeof path, "%s/%s", cfg->guest_dir, cfg->program);
 		snprintf(base, sizeof base, "%s", cfg->program);
-		if (access(path, F_OK) < 0) {
-			snprintf(err, n, "unknown program '%s': not a built-in (see 'forklab list') "
-				 "and not a path", cfg->program);
-			return -1;
-		}
+		if (access(path, F_OK) < 0)
+			return fl_fail(err, n, "unknown program '%s': not a built-in (see 'forklab list') "
+				       "and not a path", cfg->program);
 	}
 	/* The program first: the kernel indexes the archive lazily, from the start. */
 	if (add_program(c, path, base, 1, err, n) < 0 ||
 	    add_builtins(c, cfg->guest_dir, base, err, n) < 0 || fl_cpio_finish(c) < 0) {
 		if (!*err)
-			snprintf(err, n, "initramfs: out of memory");
+			fl_fail(err, n, "initramfs: out of memory");
 		fl_cpio_free(c);
 		return -1;
 	}

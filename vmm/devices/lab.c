@@ -1,8 +1,9 @@
 /* The lab port: the guest kernel's requests to the host. The guest is
  * untrusted: only CPL0 writes count, every address and length is checked, and
  * a malformed message ends the run with a verdict, never a host fault. */
+#include "devices/lab.h"
 #include "observe/events.h"
-#include "run/session.h"
+#include "run/verdict.h"
 
 #include <errno.h>
 #include <forklab/abi.h>
@@ -14,7 +15,7 @@
 static int64_t lab_write(struct fl_session *s, const struct fl_lab_msg *m)
 {
 	int fd = (int)m->arg[0];
-	const uint8_t *p = fl_gpa(&s->vm, m->arg[1], m->arg[2]);
+	const uint8_t *p = fl_gpa_to_hva(&s->vm, m->arg[1], m->arg[2]);
 	if (fd != 1 && fd != 2)
 		return -EBADF;
 	if (!p)
@@ -32,7 +33,7 @@ static int64_t lab_write(struct fl_session *s, const struct fl_lab_msg *m)
 
 static int64_t lab_read(struct fl_session *s, const struct fl_lab_msg *m)
 {
-	uint8_t *p = fl_gpa(&s->vm, m->arg[1], m->arg[2]);
+	uint8_t *p = fl_gpa_to_hva(&s->vm, m->arg[1], m->arg[2]);
 	if (m->arg[0] != 0)
 		return -EBADF;
 	if (!p)
@@ -46,8 +47,8 @@ static int64_t lab_read(struct fl_session *s, const struct fl_lab_msg *m)
 static void mem_op(struct fl_session *s, const struct fl_lab_msg *m)
 {
 	uint64_t len = m->op == FL_LAB_ZERO ? m->arg[1] : m->arg[2];
-	uint8_t *dst = fl_gpa(&s->vm, m->arg[0], len);
-	uint8_t *src = m->op == FL_LAB_COPY ? fl_gpa(&s->vm, m->arg[1], len) : NULL;
+	uint8_t *dst = fl_gpa_to_hva(&s->vm, m->arg[0], len);
+	uint8_t *src = m->op == FL_LAB_COPY ? fl_gpa_to_hva(&s->vm, m->arg[1], len) : NULL;
 	if (!dst || (m->op == FL_LAB_COPY && !src)) {
 		fl_verdict(s, FL_EXIT_VERDICT, NULL, "guest error: memory operation outside RAM "
 			   "(dst %#llx, len %#llx)", (unsigned long long)m->arg[0], (unsigned long long)len);
@@ -93,7 +94,7 @@ void fl_lab_io(struct fl_session *s, uint16_t port, int out, uint8_t *data, int 
 
 void fl_lab_message(struct fl_session *s, uint32_t pa)
 {
-	struct fl_lab_msg *gm = fl_gpa(&s->vm, pa, sizeof *gm), m;
+	struct fl_lab_msg *gm = fl_gpa_to_hva(&s->vm, pa, sizeof *gm), m;
 	if (!gm) {
 		fl_verdict(s, FL_EXIT_VERDICT, NULL, "guest error: lab message at bad address %#x", pa);
 		return;

@@ -1,6 +1,6 @@
 /* A 16550 subset at FL_PORT_SERIAL: the transmitter for kernel messages, a
  * line status register that is always ready, and no receiver. */
-#include "run/session.h"
+#include "devices/serial.h"
 
 #include <forklab/abi.h>
 #include <stdio.h>

@@ -1,6 +1,7 @@
 /* Direct 64-bit entry. The segment caches are set as if the Linux-layout GDT
  * (include/forklab/abi.h selectors) were already loaded. */
 #include "kvm/cpu.h"
+#include "error.h"
 
 #include <errno.h>
 #include <forklab/abi.h>
@@ -41,7 +42,7 @@ uint64_t fl_cpu_boot_page_tables(struct fl_vm *vm)
 	enum { P = 1, W = 2, U = 4, PS = 0x80 };
 	const uint64_t pml4 = FL_BOOT_AREA, pdpt_hi = pml4 + 0x1000, pdpt_lo = pml4 + 0x2000,
 		       pd = pml4 + 0x3000;
-	uint64_t *t = fl_gpa(vm, pml4, 0x4000);
+	uint64_t *t = fl_gpa_to_hva(vm, pml4, 0x4000);
 	memset(t, 0, 0x4000);
 	t[0] = pdpt_lo | P | W | U;
 	t[511] = pdpt_hi | P | W;
@@ -87,7 +88,7 @@ int fl_cpu_enter(struct fl_vm *vm, const struct fl_cpu_entry *e, char *err, size
 		goto fail;
 	return 0;
 fail:
-	snprintf(err, n, "setting the vCPU's 64-bit entry state: %s", strerror(errno));
+	fl_fail(err, n, "setting the vCPU's 64-bit entry state: %s", strerror(errno));
 	return -1;
 }
 

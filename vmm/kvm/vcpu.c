@@ -1,8 +1,11 @@
 /* The vCPU loop: one switch on the exit reason, port I/O dispatched through a
  * table of devices. */
+#include "kvm/vcpu.h"
+#include "devices/lab.h"
+#include "devices/serial.h"
 #include "observe/events.h"
 #include "observe/inspect.h"
-#include "run/session.h"
+#include "run/verdict.h"
 
 #include <errno.h>
 #include <forklab/abi.h>
@@ -17,8 +20,6 @@ static const struct {
 	{ FL_PORT_SERIAL, 8, fl_serial_io },
 	{ FL_PORT_LAB, 4, fl_lab_io },
 };
-
-volatile int fl_timed_out;
 
 static void port_io(struct fl_session *s)
 {
@@ -44,7 +45,7 @@ void fl_vcpu_loop(struct fl_session *s)
 	struct kvm_run *run = s->vm.run;
 	while (!s->done) {
 		if (ioctl(s->vm.vcpu_fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR && fl_timed_out)
+			if (errno == EINTR && s->timed_out)
 				fl_verdict(s, FL_EXIT_TIMEOUT, NULL, "timeout: the guest ran for %u s",
 					   s->cfg->timeout_s);
 			else if (errno != EINTR && errno != EAGAIN)

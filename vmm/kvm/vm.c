@@ -1,6 +1,7 @@
 /* Creating the VM through the KVM API: capability checks, guest RAM at
  * physical 0, the in-kernel irqchip (LAPIC timer), one vCPU with host CPUID. */
 #include "kvm/vm.h"
+#include "error.h"
 #include "kvm/hostkind.h"
 
 #include <errno.h>
@@ -12,25 +13,19 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-static int fail(char *err, size_t n, const char *what)
-{
-	snprintf(err, n, "%s: %s", what, strerror(errno));
-	return -1;
-}
-
 static int open_kvm(char *err, size_t n)
 {
 	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (fd >= 0)
 		return fd;
 	if (errno == ENOENT)
-		snprintf(err, n, "/dev/kvm does not exist: load kvm (modprobe kvm_intel or kvm_amd) "
-			 "or run on a host with virtualization enabled");
+		fl_fail(err, n, "/dev/kvm does not exist: load kvm (modprobe kvm_intel or kvm_amd) "
+			"or run on a host with virtualization enabled");
 	else if (errno == EACCES || errno == EPERM)
-		snprintf(err, n, "/dev/kvm: permission denied: add yourself to group kvm "
-			 "(usermod -aG kvm $USER) or add the udev rule KERNEL==\"kvm\", MODE=\"0666\"");
+		fl_fail(err, n, "/dev/kvm: permission denied: add yourself to group kvm "
+			"(usermod -aG kvm $USER) or add the udev rule KERNEL==\"kvm\", MODE=\"0666\"");
 	else
-		fail(err, n, "/dev/kvm");
+		fl_fail(err, n, "/dev/kvm: %s", strerror(errno));
 	return -1;
 }
 
@@ -42,15 +37,11 @@ static int check_caps(int kvm, char *err, size_t n)
 		{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
 		{ KVM_CAP_GET_TSC_KHZ, "KVM_CAP_GET_TSC_KHZ" },
 	};
-	if (ioctl(kvm, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
-		snprintf(err, n, "/dev/kvm speaks an unknown KVM API version");
-		return -1;
-	}
+	if (ioctl(kvm, KVM_GET_API_VERSION, 0) != KVM_API_VERSION)
+		return fl_fail(err, n, "/dev/kvm speaks an unknown KVM API version");
 	for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
-		if (ioctl(kvm, KVM_CHECK_EXTENSION, need[i].cap) <= 0) {
-			snprintf(err, n, "/dev/kvm lacks %s", need[i].name);
-			return -1;
-		}
+		if (ioctl(kvm, KVM_CHECK_EXTENSION, need[i].cap) <= 0)
+			return fl_fail(err, n, "/dev/kvm lacks %s", need[i].name);
 	return 0;
 }
 
@@ -60,12 +51,12 @@ static int set_cpuid(struct fl_vm *vm, char *err, size_t n)
 	int nent = 128;
 	struct kvm_cpuid2 *c = calloc(1, sizeof *c + nent * sizeof c->entries[0]);
 	if (!c)
-		return fail(err, n, "cpuid");
+		return fl_fail(err, n, "cpuid: %s", strerror(errno));
 	c->nent = nent;
 	if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) < 0 ||
 	    ioctl(vm->vcpu_fd, KVM_SET_CPUID2, c) < 0) {
 		free(c);
-		return fail(err, n, "KVM_SET_CPUID2");
+		return fl_fail(err, n, "KVM_SET_CPUID2: %s", strerror(errno));
 	}
 	free(c);
 	return 0;
@@ -79,14 +70,14 @@ int fl_vm_create(struct fl_vm *vm, uint64_t mem_size, char *err, size_t n)
 	if ((vm->kvm_fd = open_kvm(err, n)) < 0 || check_caps(vm->kvm_fd, err, n) < 0)
 		goto out;
 	if ((vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0)) < 0) {
-		fail(err, n, "KVM_CREATE_VM");
+		fl_fail(err, n, "KVM_CREATE_VM: %s", strerror(errno));
 		goto out;
 	}
 	vm->mem_size = mem_size;
 	vm->mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (vm->mem == MAP_FAILED) {
-		fail(err, n, "guest memory");
+		fl_fail(err, n, "guest memory: %s", strerror(errno));
 		goto out;
 	}
 	struct kvm_userspace_memory_region region = {
@@ -94,27 +85,27 @@ int fl_vm_create(struct fl_vm *vm, uint64_t mem_size, char *err, size_t n)
 		.userspace_addr = (uint64_t)vm->mem,
 	};
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
-		fail(err, n, "KVM_SET_USER_MEMORY_REGION");
+		fl_fail(err, n, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
 		goto out;
 	}
 	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
-		fail(err, n, "KVM_CREATE_IRQCHIP");
+		fl_fail(err, n, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
 		goto out;
 	}
 	if ((vm->vcpu_fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0)) < 0) {
-		fail(err, n, "KVM_CREATE_VCPU");
+		fl_fail(err, n, "KVM_CREATE_VCPU: %s", strerror(errno));
 		goto out;
 	}
 	int sz = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (sz <= 0) {
-		fail(err, n, "KVM_GET_VCPU_MMAP_SIZE");
+		fl_fail(err, n, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
 		goto out;
 	}
 	vm->run_size = sz;
 	vm->run = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu_fd, 0);
 	if (vm->run == MAP_FAILED) {
 		vm->run = NULL;
-		fail(err, n, "mmap kvm_run");
+		fl_fail(err, n, "mmap kvm_run: %s", strerror(errno));
 		goto out;
 	}
 	if (set_cpuid(vm, err, n) < 0)
@@ -145,7 +136,7 @@ void fl_vm_destroy(struct fl_vm *vm)
 	vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = -1;
 }
 
-void *fl_gpa(const struct fl_vm *vm, uint64_t gpa, uint64_t len)
+void *fl_gpa_to_hva(const struct fl_vm *vm, uint64_t gpa, uint64_t len)
 {
 	if (gpa > vm->mem_size || len > vm->mem_size - gpa)
 		return NULL;

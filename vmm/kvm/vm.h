@@ -25,7 +25,7 @@ int fl_vm_create(struct fl_vm *vm, uint64_t mem_size, char *err, size_t errlen);
 void fl_vm_destroy(struct fl_vm *vm);
 
 /* Host pointer for [gpa, gpa+len) or NULL if any byte lies outside guest RAM. */
-void *fl_gpa(const struct fl_vm *vm, uint64_t gpa, uint64_t len);
+void *fl_gpa_to_hva(const struct fl_vm *vm, uint64_t gpa, uint64_t len);
 
 /* The current privilege level of the vCPU, from KVM_GET_SREGS; -1 on error. */
 int fl_vcpu_cpl(const struct fl_vm *vm);

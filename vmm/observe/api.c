@@ -1,6 +1,7 @@
-/* The conveniences of forklab.h that are not the CLI's: configuration
+/* The conveniences of the C API that are not the CLI's: configuration
  * defaults, hook registration, and the frame at a first user instruction. */
-#include "observe/forklab.h"
+#include "observe/api.h"
+#include "observe/inspect.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -5,6 +5,7 @@
 #include "observe/events.h"
 #include "observe/inspect.h"
 #include "run/session.h"
+#include "run/verdict.h"
 
 #include <string.h>
 

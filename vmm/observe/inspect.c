@@ -18,7 +18,7 @@ int fl_gva_to_gpa(const struct fl_vm *vm, uint64_t cr3, uint64_t va, uint64_t *g
 		return -1; /* not canonical */
 	for (int shift = 39; shift >= 12; shift -= 9) {
 		uint64_t at = table + ((va >> shift) & 511) * 8, e;
-		const void *p = fl_gpa(vm, at, 8);
+		const void *p = fl_gpa_to_hva(vm, at, 8);
 		if (!p)
 			return -1;
 		memcpy(&e, p, 8);
@@ -52,7 +52,7 @@ static int copy_gva(const struct fl_vm *vm, uint64_t cr3, uint64_t va, void *buf
 			chunk = len;
 		if (fl_gva_to_gpa(vm, cr3, va, &gpa, NULL, NULL) < 0)
 			return -1;
-		uint8_t *p = fl_gpa(vm, gpa, chunk);
+		uint8_t *p = fl_gpa_to_hva(vm, gpa, chunk);
 		if (!p)
 			return -1;
 		if (write)
@@ -97,7 +97,7 @@ int fl_read_kstate(const struct fl_session *s, struct fl_kstate *out)
 	uint64_t va = fl_symbol(s, FL_KSTATE_SYMBOL);
 	if (va < FL_KERNEL_VBASE)
 		return -1;
-	const void *p = fl_gpa(&s->vm, va - FL_KERNEL_VBASE, sizeof *out);
+	const void *p = fl_gpa_to_hva(&s->vm, va - FL_KERNEL_VBASE, sizeof *out);
 	if (!p)
 		return -1;
 	memcpy(out, p, sizeof *out);

@@ -33,6 +33,8 @@ int fl_write_gva(const struct fl_vm *vm, uint64_t cr3, uint64_t va, const void *
 int fl_read_kva(const struct fl_session *s, uint64_t va, void *buf, size_t len);
 /* A kernel symbol's address; 0 if the kernel has none by that name. */
 uint64_t fl_symbol(const struct fl_session *s, const char *name);
+/* The kernel's fl_kstate (abi.h), read through its symbol; -1 if unreadable. */
+int fl_read_kstate(const struct fl_session *s, struct fl_kstate *out);
 
 /* A task as the host sees it: the head the kernel shares (abi.h), its address
  * space and kernel stack, and the user registers saved at the stack's top. */

@@ -3,7 +3,11 @@
  * their first user instruction, the memory they share, and the vfork wait.
  * Every value is read from guest memory or the vCPU, never from the kernel's
  * word. One line per check; JSON Lines with --verify=FILE. */
-#include "observe/forklab.h"
+#include "observe/verify.h"
+#include "observe/api.h"
+#include "observe/inspect.h"
+#include "run/session.h"
+#include "run/verdict.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -14,7 +18,6 @@
 #define CLONE_VM 0x100ULL
 #define CLONE_VFORK 0x4000ULL
 #define CLONE_SETTLS 0x80000ULL
-#define MSR_FS_BASE 0xc0000100
 #define TSS_RSP0 4 /* offset of rsp0 in the x86-64 TSS */
 
 /* One clone-family call, from its event to both first returns. */
@@ -81,14 +84,14 @@ static void fail_read(struct fl_verifier *v, struct clone_rec *r, const char *ev
 	check(v, r, event, what, false, "readable", "outside guest memory");
 }
 
-/* ---- at the clone: facts 1, 2 and 4 ---- */
+/* ---- at the clone: frame.*, thread.*, mm.* ---- */
 
 static const char *const reg_names[21] = {
 	"r15", "r14", "r13", "r12", "bp", "bx", "r11", "r10", "r9", "r8", "ax",
 	"cx", "dx", "si", "di", "orig_ax", "ip", "cs", "flags", "sp", "ss",
 };
 
-/* Fact 1: the child's frame is the parent's, but for ax = 0 and, when clone
+/* frame.*: the child's frame is the parent's, but for ax = 0 and, when clone
  * passes a stack, sp. Linux changes no other field on x86-64. */
 static void check_frame(struct fl_verifier *v, struct clone_rec *r, const struct pt_regs *child)
 {
@@ -105,8 +108,8 @@ static void check_frame(struct fl_verifier *v, struct clone_rec *r, const struct
 	}
 }
 
-/* Fact 4 for fork: separate page tables, and every private writable page
- * mapped read-only in both, to the same frame. */
+/* mm.own_page_tables and mm.cow_shared, for fork: separate page tables, and
+ * every private writable page mapped read-only in both, to the same frame. */
 static void check_cow(struct fl_verifier *v, struct fl_session *s, struct clone_rec *r,
 		      const struct fl_task_view *pt, const struct fl_task_view *ct)
 {
@@ -179,7 +182,7 @@ static void on_clone(struct fl_session *s, const struct fl_event *ev, struct fl_
 	r->pregs = pt.regs;
 	r->cthread = ct.head.thread;
 
-	/* Fact 2: the faked scene switch_to will find. */
+	/* frame.address and thread.*: the faked scene switch_to will find. */
 	check_eq(v, r, "clone", "frame.address", ct.stack_hi - sizeof(struct pt_regs), r->frame);
 	check_eq(v, r, "clone", "thread.ip",
 		 fl_symbol(s, kthread ? "ret_from_kernel_thread" : "ret_from_fork"), ct.head.thread.ip);
@@ -197,13 +200,13 @@ static void on_clone(struct fl_session *s, const struct fl_event *ev, struct fl_
 		check_cow(v, s, r, &pt, &ct);
 }
 
-/* ---- at each task's first user instruction: facts 3, 4 (TLS) and 5 ---- */
+/* ---- at each task's first user instruction: parent.*, child.*, tss.rsp0,
+ * vfork.parent_waited ---- */
 
 static void on_return(struct fl_session *s, const struct fl_event *ev, struct fl_verifier *v)
 {
-	struct kvm_regs regs;
-	struct fl_iret_frame f;
-	if (fl_vcpu_regs(s, &regs, NULL) < 0 || fl_return_frame(s, &f) < 0)
+	struct fl_user_frame f;
+	if (fl_user_frame(s, ev, &f) < 0)
 		return fail_read(v, NULL, "return", "registers");
 	for (int i = v->nrec - 1; i >= 0; i--) {
 		struct clone_rec *r = &v->rec[i];
@@ -213,23 +216,23 @@ static void on_return(struct fl_session *s, const struct fl_event *ev, struct fl
 			continue;
 		if (parent) {
 			r->parent_done = true;
-			check_eq(v, r, "return", "parent.rax", (uint64_t)r->cpid, regs.rax);
-			check_eq(v, r, "return", "parent.rip", r->pregs.ip, f.ip);
+			check_eq(v, r, "return", "parent.rax", (uint64_t)r->cpid, f.regs.rax);
+			check_eq(v, r, "return", "parent.rip", r->pregs.ip, f.iret.ip);
 			if (r->flags & CLONE_VFORK)
 				check(v, r, "return", "vfork.parent_waited", r->released,
 				      "child exec/exit first", r->released ? "it did" : "parent ran first");
 		} else {
-			uint64_t rsp0, fs;
+			uint64_t rsp0;
 			r->child_done = true;
-			check_eq(v, r, "return", "child.rax", 0, regs.rax);
-			check_eq(v, r, "return", "child.rip", r->pregs.ip, f.ip);
-			check_eq(v, r, "return", "child.rsp", r->stack ? r->stack : r->pregs.sp, f.sp);
+			check_eq(v, r, "return", "child.rax", 0, f.regs.rax);
+			check_eq(v, r, "return", "child.rip", r->pregs.ip, f.iret.ip);
+			check_eq(v, r, "return", "child.rsp", r->stack ? r->stack : r->pregs.sp, f.iret.sp);
 			if (fl_read_kva(s, fl_symbol(s, "tss") + TSS_RSP0, &rsp0, 8) < 0)
 				fail_read(v, r, "return", "tss.rsp0");
 			else
 				check_eq(v, r, "return", "tss.rsp0", r->cthread.sp0, rsp0);
-			if ((r->flags & CLONE_SETTLS) && fl_vcpu_msr(s, MSR_FS_BASE, &fs) == 0)
-				check_eq(v, r, "return", "child.fs_base", r->tls, fs);
+			if (r->flags & CLONE_SETTLS)
+				check_eq(v, r, "return", "child.fs_base", r->tls, f.fs_base);
 		}
 		if (r->parent_done && r->child_done)
 			fprintf(stderr, "verify: #%d %s: parent pid %d, child pid %d: %d passed, %d failed\n",
@@ -260,7 +263,7 @@ static void on_cow(struct fl_session *s, const struct fl_event *ev, struct fl_ve
 	check(v, NULL, "cow", "cow.writable", rights & FL_PTE_W, "writable",
 	      rights & FL_PTE_W ? "writable" : "read-only");
 	if (new != old) {
-		const void *a = fl_gpa(&s->vm, old, 4096), *b = fl_gpa(&s->vm, new, 4096);
+		const void *a = fl_gpa_to_hva(&s->vm, old, 4096), *b = fl_gpa_to_hva(&s->vm, new, 4096);
 		check(v, NULL, "cow", "cow.same_contents", a && b && !memcmp(a, b, 4096),
 		      "equal", a && b && !memcmp(a, b, 4096) ? "equal" : "different");
 	}

@@ -1,7 +1,11 @@
 /* One run from configuration to exit status: build the initramfs, open the
  * kernel, create the VM, boot, run the vCPU under a timeout, report. */
+#include "run/launch.h"
+#include "error.h"
 #include "boot/boot.h"
 #include "boot/initramfs.h"
+#include "kvm/vcpu.h"
+#include "observe/inspect.h"
 #include "run/session.h"
 
 #include <forklab/abi.h>
@@ -11,21 +15,16 @@
 #include <string.h>
 #include <time.h>
 
-extern volatile int fl_timed_out;
-static struct kvm_run *volatile timeout_run;
-
-double fl_now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
+/* The session the --timeout signal ends: a signal handler gets no argument. */
+static struct fl_session *volatile timeout_session;
 
 static void on_timeout(int sig)
 {
-	fl_timed_out = 1;
-	if (timeout_run)
-		timeout_run->immediate_exit = 1; /* in case the signal lands outside KVM_RUN */
+	struct fl_session *s = timeout_session;
+	if (!s)
+		return;
+	s->timed_out = 1;
+	s->vm.run->immediate_exit = 1; /* in case the signal lands outside KVM_RUN */
 }
 
 /* SIGALRM without SA_RESTART: it interrupts KVM_RUN and a blocking console read. */
@@ -34,8 +33,8 @@ static int arm_timeout(struct fl_session *s, timer_t *t)
 	struct sigaction sa = { .sa_handler = on_timeout };
 	struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGALRM };
 	struct itimerspec its = { .it_value.tv_sec = s->cfg->timeout_s };
-	fl_timed_out = 0;
-	timeout_run = s->vm.run;
+	s->timed_out = 0;
+	timeout_session = s;
 	sigemptyset(&sa.sa_mask);
 	return sigaction(SIGALRM, &sa, NULL) < 0 || timer_create(CLOCK_MONOTONIC, &ev, t) < 0 ||
 	       timer_settime(*t, 0, &its, NULL) < 0 ? -1 : 0;
@@ -84,12 +83,12 @@ int fl_launch(const struct fl_config *c)
 		goto out;
 	uint64_t kstate;
 	if (fl_kernel_open(c->kernel, &k, why, sizeof why) < 0) {
-		snprintf(err, sizeof err, "kernel %s: %s", c->kernel, why);
+		fl_fail(err, sizeof err, "kernel %s: %s", c->kernel, why);
 		goto out_initrd;
 	}
 	if (fl_kernel_symbol(&k, FL_KSTATE_SYMBOL, &kstate) < 0) {
-		snprintf(err, sizeof err, "kernel %s: no %s symbol: stripped, or not a forklab kernel",
-			 c->kernel, FL_KSTATE_SYMBOL);
+		fl_fail(err, sizeof err, "kernel %s: no %s symbol: stripped, or not a forklab kernel",
+			c->kernel, FL_KSTATE_SYMBOL);
 		goto out_kernel;
 	}
 	s.t_vm = fl_now_ms();
@@ -99,7 +98,7 @@ int fl_launch(const struct fl_config *c)
 	if (fl_boot(&s.vm, c, &k, &initrd, init_path, err, sizeof err) < 0)
 		goto out_vm;
 	if (arm_timeout(&s, &timer) < 0) {
-		snprintf(err, sizeof err, "cannot arm the --timeout timer");
+		fl_fail(err, sizeof err, "cannot arm the --timeout timer");
 		goto out_vm;
 	}
 	double t_entry = fl_now_ms();
@@ -107,7 +106,7 @@ int fl_launch(const struct fl_config *c)
 	if (c->stats)
 		report_stats(&s);
 	timer_delete(timer);
-	timeout_run = NULL;
+	timeout_session = NULL;
 	status = s.status;
 	enum fl_host_kind kind = s.vm.host_kind;
 	uint32_t tsc_khz = s.vm.tsc_khz;

@@ -1,6 +1,6 @@
 /* The verdict: why the guest stopped, and the machine state that says where. */
+#include "run/verdict.h"
 #include "observe/inspect.h"
-#include "run/session.h"
 
 #include <forklab/abi.h>
 #include <stdarg.h>
