@@ -1,9 +1,9 @@
 /* The forklab command line: `forklab run` boots a guest program, `forklab
  * list` names the built-in ones. Bad input exits 2 with one line on stderr
  * (no arguments at all: the usage text). */
-#include "config.h"
-#include "session.h"
-#include "verify.h"
+#include "observe/verify.h"
+#include "run/config.h"
+#include "run/launch.h"
 
 #include <forklab/abi.h>
 

@@ -1,49 +1,23 @@
-/* The forklab runner for the tests: fork, exec build/forklab, feed stdin and
- * drain stdout and stderr in one poll loop, and explain failed checks. */
+/* The forklab runner for the tests: build/forklab run through spawn_run
+ * (common/spawn.h), and failed checks explained. */
 #include "common/forklab_run.h"
+#include "common/spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
-#include <poll.h>
 #include <regex.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define MAX_ARGS 64
 #define SHOW_MAX 4000  /* bytes of a stream shown in a failure message */
-
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static double now_s(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec / 1e9;
-}
-
-static void append(struct buf *b, const char *d, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->p = realloc(b->p, b->cap);
-		cr_assert(b->p, "out of memory capturing forklab's output");
-	}
-	memcpy(b->p + b->len, d, n);
-	b->len += n;
-	b->p[b->len] = 0;
-}
 
 /* The command line as a shell would take it back, for messages. */
 static void format_cmd(char *dst, size_t n, const char *const *av)
@@ -55,20 +29,24 @@ static void format_cmd(char *dst, size_t n, const char *const *av)
 	}
 }
 
-/* In the child: stdio onto the pipes, the setup hook, exec. Nothing here
- * allocates: the test process may have threads. */
-static void child(const struct fr_opts *o, char *const *av, int in, int out, int err)
+struct exec_arg {
+	const struct fr_opts *o;
+	char *const *av;
+};
+
+/* In the child, stdio in place: signals as a shell leaves them, the setup
+ * hook, exec. Nothing here allocates: the test process may have threads. */
+static void exec_forklab(void *arg)
 {
+	const struct exec_arg *a = arg;
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL); /* forklab's --timeout needs SIGALRM */
 	signal(SIGPIPE, SIG_DFL);
-	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
-		_exit(127);
-	if (o->setup && o->setup(o->arg) < 0)
+	if (a->o->setup && a->o->setup(a->o->arg) < 0)
 		_exit(126);
-	execv(av[0], av);
-	dprintf(2, "fr_run: exec %s: %s\n", av[0], strerror(errno));
+	execv(a->av[0], a->av);
+	dprintf(2, "fr_run: exec %s: %s\n", a->av[0], strerror(errno));
 	_exit(127);
 }
 
@@ -81,105 +59,35 @@ struct fr_result fr_run(const struct fr_opts *opts, const char *const *argv)
 	const char *av[MAX_ARGS + 2] = { FR_FORKLAB };
 	int n = 0;
 	while (argv[n]) {
-		cr_assert(n < MAX_ARGS, "fr_run: more than %d arguments", MAX_ARGS);
+		TEST_ASSERT_CMP(n, <, MAX_ARGS, "fr_run: too many arguments");
 		av[n + 1] = argv[n];
 		n++;
 	}
 	format_cmd(r.cmd, sizeof r.cmd, av);
 	if (access(FR_FORKLAB, X_OK) < 0) {
 		char cwd[PATH_MAX];
-		cr_assert_fail("%s: %s (working directory %s): build with `make all` and run the "
-			       "tests from the repo root", FR_FORKLAB, strerror(errno),
-			       getcwd(cwd, sizeof cwd) ? cwd : "?");
+		TEST_FAIL("%s: %s (working directory %s): build with `make all` and run the "
+			  "tests from the repo root", FR_FORKLAB, strerror(errno),
+			  getcwd(cwd, sizeof cwd) ? cwd : "?");
 	}
 
-	int in[2], out[2], err[2];
-	cr_assert(pipe2(in, O_CLOEXEC) == 0 && pipe2(out, O_CLOEXEC) == 0 &&
-		  pipe2(err, O_CLOEXEC) == 0, "pipe2: %s", strerror(errno));
-	double t0 = now_s();
-	pid_t pid = fork();
-	cr_assert(pid >= 0, "fork: %s", strerror(errno));
-	if (pid == 0)
-		child(o, (char *const *)av, in[0], out[1], err[1]);
-	close(in[0]);
-	close(out[1]);
-	close(err[1]);
-	int pidfd = pidfd_open(pid, 0);
-	cr_assert(pidfd >= 0, "pidfd_open: %s", strerror(errno));
-
-	/* forklab may exit without reading all of stdin: EPIPE, not SIGPIPE. */
-	struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe;
-	sigaction(SIGPIPE, &ign, &old_pipe);
-	fcntl(in[1], F_SETFL, O_NONBLOCK);
-	struct pollfd p[4] = {
-		{ .fd = in[1], .events = POLLOUT }, { .fd = out[0], .events = POLLIN },
-		{ .fd = err[0], .events = POLLIN }, { .fd = pidfd, .events = POLLIN },
-	};
-	struct buf bufs[2] = { 0 };
-	size_t sent = 0;
-	bool killed = false;
-	append(&bufs[0], "", 0);
-	append(&bufs[1], "", 0);
-	if (!o->in_len) {
-		close(in[1]);
-		p[0].fd = -1;
-	}
-	/* Until both streams are at EOF and the process has exited. */
-	while (p[1].fd >= 0 || p[2].fd >= 0 || p[3].fd >= 0) {
-		double left = t0 + guard_s - now_s();
-		if (left <= 0 && !killed) {
-			kill(pid, SIGKILL);
-			killed = true;
-		}
-		int ready = poll(p, 4, killed ? -1 : (int)(left * 1e3) + 1);
-		if (ready < 0 && errno == EINTR)
-			continue;
-		cr_assert(ready >= 0, "poll: %s", strerror(errno));
-		if (p[0].fd >= 0 && p[0].revents) {
-			ssize_t w = write(p[0].fd, (const char *)o->in + sent, o->in_len - sent);
-			if (w > 0)
-				sent += w;
-			if ((w < 0 && errno != EAGAIN && errno != EINTR) || sent == o->in_len) {
-				close(p[0].fd);
-				p[0].fd = -1;
-			}
-		}
-		for (int i = 1; i <= 2; i++) {
-			if (p[i].fd < 0 || !p[i].revents)
-				continue;
-			char chunk[65536];
-			ssize_t got = read(p[i].fd, chunk, sizeof chunk);
-			if (got > 0) {
-				append(&bufs[i - 1], chunk, got);
-			} else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
-				close(p[i].fd);
-				p[i].fd = -1;
-			}
-		}
-		if (p[3].fd >= 0 && p[3].revents) {
-			close(p[3].fd);
-			p[3].fd = -1;
-		}
-	}
-	if (p[0].fd >= 0)
-		close(p[0].fd);
-	sigaction(SIGPIPE, &old_pipe, NULL);
-
-	int ws;
-	while (waitpid(pid, &ws, 0) < 0)
-		cr_assert(errno == EINTR, "waitpid: %s", strerror(errno));
-	r.secs = now_s() - t0;
-	r.out = bufs[0].p, r.out_len = bufs[0].len;
-	r.err = bufs[1].p, r.err_len = bufs[1].len;
-	if (WIFSIGNALED(ws)) {
-		r.signal = WTERMSIG(ws);
+	struct exec_arg ea = { o, (char *const *)av };
+	struct spawn_result s = spawn_run(&(struct spawn_opts){
+		.exec = exec_forklab, .arg = &ea, .in = o->in, .in_len = o->in_len,
+		.deadline_s = guard_s,
+	});
+	r.secs = s.secs;
+	r.out = s.out, r.out_len = s.out_len;
+	r.err = s.err, r.err_len = s.err_len;
+	if (WIFSIGNALED(s.wait_status)) {
+		r.signal = WTERMSIG(s.wait_status);
 		r.status = 128 + r.signal;
 	} else {
-		r.status = WEXITSTATUS(ws);
+		r.status = WEXITSTATUS(s.wait_status);
 	}
-	if (killed)
-		cr_assert_fail("%s", fr_explain(&r, "forklab ran over %u s and was killed: a hung VM?",
-						guard_s));
+	if (s.deadline_hit)
+		TEST_FAIL("%s", fr_explain(&r, "forklab ran over %u s and was killed: a hung VM?",
+					   guard_s));
 	return r;
 }
 
@@ -314,15 +222,15 @@ char *fr_tmpfile(const char *name, const void *data, size_t len)
 {
 	if (!tmp_dir[0]) {
 		strcpy(tmp_dir, "/tmp/forklab-test.XXXXXX");
-		cr_assert(mkdtemp(tmp_dir), "mkdtemp %s: %s", tmp_dir, strerror(errno));
+		TEST_ASSERT(mkdtemp(tmp_dir), "mkdtemp %s: %s", tmp_dir, strerror(errno));
 	}
 	char *path;
-	cr_assert(asprintf(&path, "%s/%s", tmp_dir, name) > 0);
+	TEST_ASSERT(asprintf(&path, "%s/%s", tmp_dir, name) > 0);
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	cr_assert(fd >= 0, "%s: %s", path, strerror(errno));
+	TEST_ASSERT(fd >= 0, "%s: %s", path, strerror(errno));
 	for (size_t done = 0; done < len;) {
 		ssize_t w = write(fd, (const char *)data + done, len - done);
-		cr_assert(w > 0, "writing %s: %s", path, strerror(errno));
+		TEST_ASSERT(w > 0, "writing %s: %s", path, strerror(errno));
 		done += w;
 	}
 	close(fd);
@@ -345,14 +253,14 @@ void *fr_slurp(const char *path, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
-	cr_assert(fd >= 0 && fstat(fd, &st) == 0, "%s: %s (run `make all` from the repo root)",
-		  path, strerror(errno));
+	TEST_ASSERT(fd >= 0 && fstat(fd, &st) == 0, "%s: %s (run `make all` from the repo root)",
+		    path, strerror(errno));
 	char *data = malloc(st.st_size + 1);
-	cr_assert(data, "out of memory reading %s", path);
+	TEST_ASSERT(data, "out of memory reading %s", path);
 	*len = 0;
 	while (*len < (size_t)st.st_size) {
 		ssize_t got = read(fd, data + *len, st.st_size - *len);
-		cr_assert(got > 0, "reading %s: %s", path, got ? strerror(errno) : "file shrank");
+		TEST_ASSERT(got > 0, "reading %s: %s", path, got ? strerror(errno) : "file shrank");
 		*len += got;
 	}
 	close(fd);

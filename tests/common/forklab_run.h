@@ -1,7 +1,10 @@
 /* Runs build/forklab as a child with given argv and stdin, captures stdout and
- * stderr, and asserts on the result with messages that show the run's stderr. */
+ * stderr, and asserts on the result (TEST_ASSERT_RUN_*, in fl_assert.h's voice)
+ * with messages that show expected, actual, the command and its stderr. */
 #ifndef TESTS_FORKLAB_RUN_H
 #define TESTS_FORKLAB_RUN_H
+
+#include "common/fl_assert.h"
 
 #include <criterion/criterion.h>
 #include <stdbool.h>
@@ -58,24 +61,25 @@ char *fr_check_lines(const struct fr_result *r, const char *field, const char *g
 		     size_t got_len, int n);
 
 /* The message for a check of the test's own: fmt's text, then the command,
- * its status and its stderr. FR_CHECK(ok ? NULL : fr_explain(&r, "...", ...)). */
+ * its status and its stderr. TEST_ASSERT_RUN(ok ? NULL : fr_explain(&r, "...", ...)). */
 char *fr_explain(const struct fr_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#define FR_CHECK(msg) do { char *fr_m_ = (msg); cr_assert(!fr_m_, "%s", fr_m_ ? fr_m_ : ""); } while (0)
+#define TEST_ASSERT_RUN(msg) do { char *fr_m_ = (msg); if (fr_m_) TEST_FAIL("%s", fr_m_); } while (0)
 
-/* field is out or err: ASSERT_CONTAINS(r, err, "kernel panic"). */
-#define ASSERT_STATUS(r, want) FR_CHECK(fr_check_status(&(r), (want)))
-#define ASSERT_EQ(r, field, want) \
-	FR_CHECK(fr_check_eq(&(r), #r "." #field, (r).field, (r).field##_len, (want), strlen(want)))
-#define ASSERT_EQ_BYTES(r, field, want, len) \
-	FR_CHECK(fr_check_eq(&(r), #r "." #field, (r).field, (r).field##_len, (want), (len)))
-#define ASSERT_CONTAINS(r, field, needle) \
-	FR_CHECK(fr_check_contains(&(r), #r "." #field, (r).field, (r).field##_len, (needle), true))
-#define ASSERT_LACKS(r, field, needle) \
-	FR_CHECK(fr_check_contains(&(r), #r "." #field, (r).field, (r).field##_len, (needle), false))
-#define ASSERT_MATCHES(r, field, re) FR_CHECK(fr_check_match(&(r), #r "." #field, (r).field, (re)))
-#define ASSERT_LINES(r, field, n) \
-	FR_CHECK(fr_check_lines(&(r), #r "." #field, (r).field, (r).field##_len, (n)))
+/* field is out or err: TEST_ASSERT_RUN_CONTAINS(r, err, "kernel panic"). */
+#define TEST_ASSERT_RUN_STATUS(r, want) TEST_ASSERT_RUN(fr_check_status(&(r), (want)))
+#define TEST_ASSERT_RUN_EQ(r, field, want) \
+	TEST_ASSERT_RUN(fr_check_eq(&(r), #r "." #field, (r).field, (r).field##_len, (want), strlen(want)))
+#define TEST_ASSERT_RUN_EQ_BYTES(r, field, want, len) \
+	TEST_ASSERT_RUN(fr_check_eq(&(r), #r "." #field, (r).field, (r).field##_len, (want), (len)))
+#define TEST_ASSERT_RUN_CONTAINS(r, field, needle) \
+	TEST_ASSERT_RUN(fr_check_contains(&(r), #r "." #field, (r).field, (r).field##_len, (needle), true))
+#define TEST_ASSERT_RUN_LACKS(r, field, needle) \
+	TEST_ASSERT_RUN(fr_check_contains(&(r), #r "." #field, (r).field, (r).field##_len, (needle), false))
+#define TEST_ASSERT_RUN_MATCHES(r, field, re) \
+	TEST_ASSERT_RUN(fr_check_match(&(r), #r "." #field, (r).field, (re)))
+#define TEST_ASSERT_RUN_LINES(r, field, n) \
+	TEST_ASSERT_RUN(fr_check_lines(&(r), #r "." #field, (r).field, (r).field##_len, (n)))
 
 /* Test files live in a directory made with mkdtemp under /tmp on first use,
  * never in the repo (which the nested bed mounts read-only). fr_tmpfile writes

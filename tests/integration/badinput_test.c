@@ -14,13 +14,13 @@
 
 #include <linux/securebits.h>
 
-#define ASSERT_REJECTED(r, phrase)                      \
+#define TEST_ASSERT_REJECTED(r, phrase)                      \
 	do {                                            \
-		ASSERT_STATUS(r, 2);                    \
-		ASSERT_EQ(r, out, "");                  \
-		ASSERT_LINES(r, err, 1);                \
-		ASSERT_MATCHES(r, err, "^forklab: ");   \
-		ASSERT_CONTAINS(r, err, phrase);        \
+		TEST_ASSERT_RUN_STATUS(r, 2);                    \
+		TEST_ASSERT_RUN_EQ(r, out, "");                  \
+		TEST_ASSERT_RUN_LINES(r, err, 1);                \
+		TEST_ASSERT_RUN_MATCHES(r, err, "^forklab: ");   \
+		TEST_ASSERT_RUN_CONTAINS(r, err, phrase);        \
 	} while (0)
 
 /* Runs `forklab run [--kernel KERNEL] PROGRAM` and expects "forklab: SUBJECT: WHY". */
@@ -30,13 +30,13 @@ static void rejected(const char *kernel, const char *program, const char *subjec
 				    : FORKLAB("run", program);
 	char line[4096];
 	snprintf(line, sizeof line, "forklab: %s: %s\n", subject, why);
-	ASSERT_REJECTED(r, line);
+	TEST_ASSERT_REJECTED(r, line);
 }
 
 static char *kernel_subject(const char *path)
 {
 	char *s;
-	cr_assert(asprintf(&s, "kernel %s", path) > 0);
+	TEST_ASSERT(asprintf(&s, "kernel %s", path) > 0);
 	return s;
 }
 
@@ -47,7 +47,7 @@ TestSuite(badinput, .fini = fr_tmp_cleanup);
 Test(badinput, unknown_program)
 {
 	struct fr_result r = FORKLAB("run", "no-such-program");
-	ASSERT_REJECTED(r, "unknown program 'no-such-program': not a built-in");
+	TEST_ASSERT_REJECTED(r, "unknown program 'no-such-program': not a built-in");
 }
 
 Test(badinput, missing_path)
@@ -112,7 +112,7 @@ Test(badinput, kernel_truncated_segment)
 	int i = 0;
 	while (i < eh->e_phnum && ph[i].p_type != PT_LOAD)
 		i++;
-	cr_assert(i < eh->e_phnum, "build/kernel.elf has no PT_LOAD");
+	TEST_ASSERT(i < eh->e_phnum, "build/kernel.elf has no PT_LOAD");
 	char *p = fr_tmpfile("kernel-cut", k, ph[i].p_offset + ph[i].p_filesz / 2);
 	char why[64];
 	snprintf(why, sizeof why, "segment %d extends past the end of the file", i);
@@ -127,14 +127,14 @@ Test(badinput, kernel_truncated_by_one_byte)
 	size_t len;
 	char *k = fr_slurp("build/kernel.elf", &len);
 	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)k;
-	cr_assert(eh->e_shoff + (size_t)eh->e_shnum * eh->e_shentsize == len,
-		  "build/kernel.elf no longer ends with its section header table");
+	TEST_ASSERT(eh->e_shoff + (size_t)eh->e_shnum * eh->e_shentsize == len,
+		    "build/kernel.elf no longer ends with its section header table");
 	char *p = fr_tmpfile("kernel-short", k, len - 1);
 	struct fr_result r = FORKLAB("run", "--kernel", p, "hello");
 	char prefix[4096];
 	snprintf(prefix, sizeof prefix, "forklab: kernel %s: ", p);
-	ASSERT_REJECTED(r, prefix);
-	ASSERT_MATCHES(r, err, "past the end of the file$");
+	TEST_ASSERT_REJECTED(r, prefix);
+	TEST_ASSERT_RUN_MATCHES(r, err, "past the end of the file$");
 }
 
 Test(badinput, kernel_truncated_header)
@@ -162,8 +162,8 @@ Test(badinput, kernel_missing)
 Test(badinput, kernel_is_user_program)
 {
 	struct fr_result r = FORKLAB("run", "--kernel", "build/guest/hello", "hello");
-	ASSERT_REJECTED(r, "forklab: kernel build/guest/hello: ");
-	ASSERT_MATCHES(r, err, ": not a forklab kernel$");
+	TEST_ASSERT_REJECTED(r, "forklab: kernel build/guest/hello: ");
+	TEST_ASSERT_RUN_MATCHES(r, err, ": not a forklab kernel$");
 }
 
 /* ---- options ---- */
@@ -171,7 +171,7 @@ Test(badinput, kernel_is_user_program)
 static void bad_option(const char *opt, const char *value, const char *phrase)
 {
 	struct fr_result r = value ? FORKLAB("run", opt, value, "hello") : FORKLAB("run", opt);
-	ASSERT_REJECTED(r, phrase);
+	TEST_ASSERT_REJECTED(r, phrase);
 }
 
 Test(badinput, mem_not_a_size)
@@ -212,13 +212,13 @@ Test(badinput, option_without_value)
 Test(badinput, no_program)
 {
 	struct fr_result r = FORKLAB("run");
-	ASSERT_REJECTED(r, "forklab: run: no PROGRAM given");
+	TEST_ASSERT_REJECTED(r, "forklab: run: no PROGRAM given");
 }
 
 Test(badinput, unknown_command)
 {
 	struct fr_result r = FORKLAB("bogus");
-	ASSERT_REJECTED(r, "forklab: unknown command 'bogus'");
+	TEST_ASSERT_REJECTED(r, "forklab: unknown command 'bogus'");
 }
 
 /* hello padded with 20 MiB of zeros (ELF loading ignores bytes past the
@@ -229,24 +229,24 @@ Test(badinput, mem_too_small_for_program)
 	size_t len;
 	void *hello = fr_slurp("build/guest/hello", &len);
 	char *p = fr_tmpfile("hello", hello, len);
-	cr_assert(truncate(p, len + (20 << 20)) == 0, "truncate %s: %s", p, strerror(errno));
+	TEST_ASSERT(truncate(p, len + (20 << 20)) == 0, "truncate %s: %s", p, strerror(errno));
 
 	struct fr_result r = FORKLAB("run", "--mem", "16M", p);
-	ASSERT_REJECTED(r, "forklab: --mem 16M is too small for the kernel and program: need at least ");
+	TEST_ASSERT_REJECTED(r, "forklab: --mem 16M is too small for the kernel and program: need at least ");
 	unsigned need = 0;
 	sscanf(strstr(r.err, "need at least "), "need at least %uM", &need);
-	cr_assert(need > 20 && need < 64, "unlikely --mem minimum %uM for a 20 MiB program: %s",
-		  need, r.err);
+	TEST_ASSERT(need > 20 && need < 64, "unlikely --mem minimum %uM for a 20 MiB program: %s",
+		    need, r.err);
 
 	char mem[16];
 	snprintf(mem, sizeof mem, "%uM", need - 1);
 	r = FORKLAB("run", "--mem", mem, p);
-	ASSERT_REJECTED(r, "too small for the kernel and program");
+	TEST_ASSERT_REJECTED(r, "too small for the kernel and program");
 	snprintf(mem, sizeof mem, "%uM", need);
 	r = FORKLAB("run", "--mem", mem, p);
-	ASSERT_STATUS(r, 0);
-	ASSERT_EQ(r, out, "hello from forklab\n");
-	ASSERT_EQ(r, err, "");
+	TEST_ASSERT_RUN_STATUS(r, 0);
+	TEST_ASSERT_RUN_EQ(r, out, "hello from forklab\n");
+	TEST_ASSERT_RUN_EQ(r, err, "");
 }
 
 /* ---- the host's /dev/kvm: set up in forklab's child, in a mount namespace
@@ -295,15 +295,15 @@ Test(badinput, dev_kvm_missing)
 {
 	struct fr_opts o = { .setup = hide_dev };
 	struct fr_result r = FORKLAB_WITH(o, "run", "hello");
-	ASSERT_REJECTED(r, "forklab: /dev/kvm does not exist: load kvm (modprobe kvm_intel or kvm_amd)");
+	TEST_ASSERT_REJECTED(r, "forklab: /dev/kvm does not exist: load kvm (modprobe kvm_intel or kvm_amd)");
 }
 
 Test(badinput, dev_kvm_denied)
 {
 	char *file = fr_tmpfile("kvm", "", 0);
-	cr_assert(chmod(file, 0) == 0, "chmod %s: %s", file, strerror(errno));
+	TEST_ASSERT(chmod(file, 0) == 0, "chmod %s: %s", file, strerror(errno));
 	struct fr_opts o = { .setup = deny_kvm, .arg = file };
 	struct fr_result r = FORKLAB_WITH(o, "run", "hello");
-	ASSERT_REJECTED(r, "forklab: /dev/kvm: permission denied: add yourself to group kvm");
-	ASSERT_CONTAINS(r, err, "udev rule KERNEL==\"kvm\", MODE=\"0666\"");
+	TEST_ASSERT_REJECTED(r, "forklab: /dev/kvm: permission denied: add yourself to group kvm");
+	TEST_ASSERT_RUN_CONTAINS(r, err, "udev rule KERNEL==\"kvm\", MODE=\"0666\"");
 }

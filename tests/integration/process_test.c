@@ -21,7 +21,7 @@ struct stats {
 		cow_copies, cow_reuses, switches;
 };
 
-#define CHECK_THAT(r, ok, ...) FR_CHECK((ok) ? NULL : fr_explain(&(r), __VA_ARGS__))
+#define CHECK_THAT(r, ok, ...) TEST_ASSERT_RUN((ok) ? NULL : fr_explain(&(r), __VA_ARGS__))
 
 /* `forklab run -v --stats --timeout SECS ARGS...`; the harness gives the run a
  * minute more than its --timeout, so that forklab's own timeout report shows. */
@@ -34,7 +34,7 @@ static struct fr_result boot(unsigned secs, const char *const *args)
 	int n = 5;
 	snprintf(timeout, sizeof timeout, "%u", secs);
 	for (int i = 0; args[i]; i++) {
-		cr_assert(n < 31, "boot: too many arguments");
+		TEST_ASSERT(n < 31, "boot: too many arguments");
 		av[n++] = args[i];
 	}
 	av[n] = NULL;
@@ -45,7 +45,7 @@ static struct fr_result boot(unsigned secs, const char *const *args)
 static bool matches(const char *line, const char *re)
 {
 	regex_t rx;
-	cr_assert(regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) == 0, "bad regex in the test: %s", re);
+	TEST_ASSERT(regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) == 0, "bad regex in the test: %s", re);
 	bool m = regexec(&rx, line, 0, NULL, 0) == 0;
 	regfree(&rx);
 	return m;
@@ -71,7 +71,7 @@ static bool stats_line(const char *line)
 static char *reports(const struct fr_result *r)
 {
 	char *out = calloc(1, r->err_len + 1), *at = out;
-	cr_assert(out, "out of memory");
+	TEST_ASSERT(out, "out of memory");
 	for (const char *p = r->err; *p;) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
@@ -90,8 +90,8 @@ static char *reports(const struct fr_result *r)
 /* The reports are exactly n lines, line i matching the extended regex want[i]. */
 static void assert_reports(const struct fr_result *r, int n, const char *const *want)
 {
-	FR_CHECK(fr_check_contains(r, "r.err", r->err, r->err_len, "unimplemented system call",
-				   false));
+	TEST_ASSERT_RUN(fr_check_contains(r, "r.err", r->err, r->err_len, "unimplemented system call",
+			false));
 	char *rep = reports(r), *p = rep, *wanted;
 	size_t ws;
 	FILE *f = open_memstream(&wanted, &ws);
@@ -116,10 +116,10 @@ static void assert_reports(const struct fr_result *r, int n, const char *const *
 		   n ? wanted : " none", *rep ? rep : "    none");
 }
 
-#define ASSERT_REPORTS(r, ...) \
+#define TEST_ASSERT_REPORTS(r, ...) \
 	assert_reports(&(r), sizeof (const char *[]){ __VA_ARGS__ } / sizeof(const char *), \
 		       (const char *const[]){ __VA_ARGS__ })
-#define ASSERT_NO_REPORTS(r) assert_reports(&(r), 0, NULL)
+#define TEST_ASSERT_NO_REPORTS(r) assert_reports(&(r), 0, NULL)
 
 /* The one "forklab: stats: ..." line, every counter present. */
 static struct stats stats_of(const struct fr_result *r)
@@ -166,12 +166,12 @@ static void assert_forks(const struct fr_result *r, const struct stats *s, unsig
 Test(process, fork_demo)
 {
 	struct fr_result r = BOOT(60, "fork-demo");
-	ASSERT_STATUS(r, 0);
+	TEST_ASSERT_RUN_STATUS(r, 0);
 	/* Both return from fork; which prints first is the scheduler's choice. */
-	ASSERT_LINES(r, out, 2);
-	ASSERT_MATCHES(r, out, "^parent$");
-	ASSERT_MATCHES(r, out, "^child$");
-	ASSERT_NO_REPORTS(r);
+	TEST_ASSERT_RUN_LINES(r, out, 2);
+	TEST_ASSERT_RUN_MATCHES(r, out, "^parent$");
+	TEST_ASSERT_RUN_MATCHES(r, out, "^child$");
+	TEST_ASSERT_NO_REPORTS(r);
 	struct stats s = assert_no_leak(&r);
 	assert_forks(&r, &s, 1);
 }
@@ -183,10 +183,10 @@ Test(process, fork_demo)
 Test(process, vfork_magic)
 {
 	struct fr_result r = BOOT(60, "vfork-magic");
-	ASSERT_STATUS(r, 128 + 11);
-	ASSERT_EQ(r, out, "child proc:0\n0\n");
-	ASSERT_REPORTS(r, "^forklab: pid 3 killed by SIGSEGV at rip=0x[0-9a-f]+ addr=0$",
-		       "^forklab: pid 1 killed by SIGSEGV at rip=0 addr=0$");
+	TEST_ASSERT_RUN_STATUS(r, 128 + 11);
+	TEST_ASSERT_RUN_EQ(r, out, "child proc:0\n0\n");
+	TEST_ASSERT_REPORTS(r, "^forklab: pid 3 killed by SIGSEGV at rip=0x[0-9a-f]+ addr=0$",
+			    "^forklab: pid 1 killed by SIGSEGV at rip=0 addr=0$");
 	struct stats s = assert_no_leak(&r);
 	assert_forks(&r, &s, 2);
 }
@@ -194,11 +194,11 @@ Test(process, vfork_magic)
 Test(process, clone_stack)
 {
 	struct fr_result r = BOOT(60, "clone-stack");
-	ASSERT_STATUS(r, 0);
-	ASSERT_EQ(r, out, "child: fs:0 is the TLS block passed to clone\n"
-			  "child: running on the stack passed to clone\n"
-			  "parent: child exited with 7\n");
-	ASSERT_NO_REPORTS(r);
+	TEST_ASSERT_RUN_STATUS(r, 0);
+	TEST_ASSERT_RUN_EQ(r, out, "child: fs:0 is the TLS block passed to clone\n"
+			   "child: running on the stack passed to clone\n"
+			   "parent: child exited with 7\n");
+	TEST_ASSERT_NO_REPORTS(r);
 	struct stats s = assert_no_leak(&r);
 	assert_forks(&r, &s, 1);
 }
@@ -206,9 +206,9 @@ Test(process, clone_stack)
 Test(process, pthreads)
 {
 	struct fr_result r = BOOT(60, "pthreads");
-	ASSERT_STATUS(r, 0);
-	ASSERT_EQ(r, out, "threads: 4, counter: 8000, joined sum: 8000, one process: yes\n");
-	ASSERT_NO_REPORTS(r);
+	TEST_ASSERT_RUN_STATUS(r, 0);
+	TEST_ASSERT_RUN_EQ(r, out, "threads: 4, counter: 8000, joined sum: 8000, one process: yes\n");
+	TEST_ASSERT_NO_REPORTS(r);
 	struct stats s = assert_no_leak(&r);
 	assert_forks(&r, &s, 4); /* one clone per pthread_create */
 	/* Threads share the mm: clone(CLONE_VM) copies no page table entries. */
@@ -220,11 +220,11 @@ Test(process, pthreads)
 Test(process, posix_spawn)
 {
 	struct fr_result r = BOOT(60, "posix-spawn");
-	ASSERT_STATUS(r, 0);
-	ASSERT_EQ(r, out, "hello from forklab\n"
-			  "spawned program exited with 0\n"
-			  "spawning a missing program: No such file or directory\n");
-	ASSERT_NO_REPORTS(r);
+	TEST_ASSERT_RUN_STATUS(r, 0);
+	TEST_ASSERT_RUN_EQ(r, out, "hello from forklab\n"
+			   "spawned program exited with 0\n"
+			   "spawning a missing program: No such file or directory\n");
+	TEST_ASSERT_NO_REPORTS(r);
 	struct stats s = assert_no_leak(&r);
 	assert_forks(&r, &s, 2); /* the failed exec still cloned */
 	CHECK_THAT(r, s.ptes_copied == 0, "stats: ptes_copied=%lu, expected 0: posix_spawn's "
@@ -236,13 +236,13 @@ Test(process, posix_spawn)
 Test(process, kthread)
 {
 	struct fr_result r = BOOT(60, "--append", "kthreads=3", "kthread");
-	ASSERT_STATUS(r, 0);
-	ASSERT_LINES(r, out, 7);
+	TEST_ASSERT_RUN_STATUS(r, 0);
+	TEST_ASSERT_RUN_LINES(r, out, 7);
 	int pids[4] = { 0 };
 	for (int i = 1; i <= 3; i++) {
 		char re[128], *at;
 		snprintf(re, sizeof re, "^kthread %d: pid [0-9]+ started at ret_from_fork$", i);
-		ASSERT_MATCHES(r, out, re);
+		TEST_ASSERT_RUN_MATCHES(r, out, re);
 		snprintf(re, sizeof re, "kthread %d: pid ", i);
 		at = strstr(r.out, re);
 		pids[i] = atoi(at + strlen(re));
@@ -251,26 +251,26 @@ Test(process, kthread)
 			CHECK_THAT(r, pids[j] != pids[i], "kthreads %d and %d both have pid %d", j, i,
 				   pids[i]);
 		snprintf(re, sizeof re, "^reaped kernel thread pid %d, exit code %d$", pids[i], i);
-		ASSERT_MATCHES(r, out, re);
+		TEST_ASSERT_RUN_MATCHES(r, out, re);
 	}
 	static const char last[] = "\n3 kernel threads reaped\n";
 	CHECK_THAT(r, r.out_len >= sizeof last - 1 &&
 		   !strcmp(r.out + r.out_len - (sizeof last - 1), last),
 		   "stdout: expected to end with \"3 kernel threads reaped\"\n  actual: %s", r.out);
-	ASSERT_NO_REPORTS(r);
+	TEST_ASSERT_NO_REPORTS(r);
 	assert_no_leak(&r);
 }
 
 Test(process, cow)
 {
 	struct fr_result r = BOOT(60, "cow");
-	ASSERT_STATUS(r, 0);
-	ASSERT_EQ(r, out, "child exit: 0\n"
-			  "parent heap untouched: yes\n"
-			  "parent stack: parent stack\n"
-			  "parent data: initialised data\n"
-			  "shared page: written by the child\n");
-	ASSERT_NO_REPORTS(r);
+	TEST_ASSERT_RUN_STATUS(r, 0);
+	TEST_ASSERT_RUN_EQ(r, out, "child exit: 0\n"
+			   "parent heap untouched: yes\n"
+			   "parent stack: parent stack\n"
+			   "parent data: initialised data\n"
+			   "shared page: written by the child\n");
+	TEST_ASSERT_NO_REPORTS(r);
 	struct stats s = assert_no_leak(&r);
 	assert_forks(&r, &s, 1);
 	/* The child wrote its stack and data page while the parent still held them. */
@@ -281,20 +281,20 @@ Test(process, cow)
 Test(process, wait_status)
 {
 	struct fr_result r = BOOT(60, "wait-status");
-	ASSERT_STATUS(r, 0);
-	ASSERT_EQ(r, out, "exit: exited 0\n"
-			  "exit: exited 85\n"
-			  "exit: exited 170\n"
-			  "exit: exited 255\n"
-			  "WNOHANG while running: 0\n"
-			  "kill: killed by Killed\n"
-			  "WNOHANG while running: 0\n"
-			  "kill: killed by Terminated\n"
-			  "waitid: code CLD_KILLED, status Segmentation fault\n"
-			  "waitid: code CLD_EXITED, status 42\n"
-			  "orphan reparented: yes\n"
-			  "no children left: ECHILD\n");
-	ASSERT_REPORTS(r, "^forklab: pid 8 killed by SIGSEGV at rip=0x[0-9a-f]+ addr=0$");
+	TEST_ASSERT_RUN_STATUS(r, 0);
+	TEST_ASSERT_RUN_EQ(r, out, "exit: exited 0\n"
+			   "exit: exited 85\n"
+			   "exit: exited 170\n"
+			   "exit: exited 255\n"
+			   "WNOHANG while running: 0\n"
+			   "kill: killed by Killed\n"
+			   "WNOHANG while running: 0\n"
+			   "kill: killed by Terminated\n"
+			   "waitid: code CLD_KILLED, status Segmentation fault\n"
+			   "waitid: code CLD_EXITED, status 42\n"
+			   "orphan reparented: yes\n"
+			   "no children left: ECHILD\n");
+	TEST_ASSERT_REPORTS(r, "^forklab: pid 8 killed by SIGSEGV at rip=0x[0-9a-f]+ addr=0$");
 	struct stats s = assert_no_leak(&r);
 	assert_forks(&r, &s, 10);
 }
@@ -302,9 +302,9 @@ Test(process, wait_status)
 Test(process, fork_storm)
 {
 	struct fr_result r = BOOT(120, "fork-storm");
-	ASSERT_STATUS(r, 0);
-	ASSERT_EQ(r, out, "1000 fork/exit/wait cycles, 0 bad\n");
-	ASSERT_NO_REPORTS(r);
+	TEST_ASSERT_RUN_STATUS(r, 0);
+	TEST_ASSERT_RUN_EQ(r, out, "1000 fork/exit/wait cycles, 0 bad\n");
+	TEST_ASSERT_NO_REPORTS(r);
 	struct stats s = assert_no_leak(&r);
 	assert_forks(&r, &s, 1000);
 	/* Each fork shares at least one PTE, and each child's first write to its
@@ -321,12 +321,12 @@ Test(process, hostile_program)
 {
 	/* Each attack dies of SIGSEGV in a child; the kernel (and the parent) go on. */
 	struct fr_result r = BOOT(60, "hostile");
-	ASSERT_STATUS(r, 0);
-	ASSERT_EQ(r, out, "return to a non-canonical address: killed\n"
-		  "read kernel memory: killed\n"
-		  "jump into the kernel: killed\n"
-		  "cli; hlt: killed\n"
-		  "the kernel is still here\n");
+	TEST_ASSERT_RUN_STATUS(r, 0);
+	TEST_ASSERT_RUN_EQ(r, out, "return to a non-canonical address: killed\n"
+			   "read kernel memory: killed\n"
+			   "jump into the kernel: killed\n"
+			   "cli; hlt: killed\n"
+			   "the kernel is still here\n");
 	assert_no_leak(&r);
 }
 
@@ -335,23 +335,23 @@ Test(process, fork_bomb_out_of_memory)
 	/* 24 MiB of RAM and 1 MiB of shared memory per child: memory runs out
 	 * before the task limit, and fork or the child's mmap says ENOMEM. */
 	struct fr_result r = BOOT(120, "--mem", "24M", "fork-bomb", "1024");
-	ASSERT_STATUS(r, 0);
-	ASSERT_MATCHES(r, out, "^stopped after [0-9]+ children: Out of memory$");
-	ASSERT_MATCHES(r, out, "^reaped [0-9]+ killed children$");
-	ASSERT_NO_REPORTS(r);
+	TEST_ASSERT_RUN_STATUS(r, 0);
+	TEST_ASSERT_RUN_MATCHES(r, out, "^stopped after [0-9]+ children: Out of memory$");
+	TEST_ASSERT_RUN_MATCHES(r, out, "^reaped [0-9]+ killed children$");
+	TEST_ASSERT_NO_REPORTS(r);
 	assert_no_leak(&r);
 }
 
 Test(process, fork_bomb)
 {
 	struct fr_result r = BOOT(120, "fork-bomb");
-	ASSERT_STATUS(r, 0);
+	TEST_ASSERT_RUN_STATUS(r, 0);
 	char want[256];
 	int n = FORKLAB_MAX_TASKS - 1;
 	snprintf(want, sizeof want, "stopped after %d children: Resource temporarily unavailable\n"
 		 "reaped %d killed children\n", n, n);
-	ASSERT_EQ(r, out, want);
-	ASSERT_NO_REPORTS(r);
+	TEST_ASSERT_RUN_EQ(r, out, want);
+	TEST_ASSERT_NO_REPORTS(r);
 	struct stats s = assert_no_leak(&r);
 	assert_forks(&r, &s, n);
 }

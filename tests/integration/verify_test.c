@@ -2,7 +2,7 @@
  * --verify on the programs of the seeds, and each fault-injection bootarg
  * failing exactly its own check. */
 #include "common/fl_assert.h"
-#include "forklab.h"
+#include "observe/forklab.h"
 #include "common/forklab_run.h"
 
 #include <criterion/criterion.h>
@@ -30,7 +30,7 @@ static void on_return(struct fl_session *s, const struct fl_event *ev, void *arg
 {
 	struct seen *seen = arg;
 	struct fl_user_frame f;
-	cr_assert_eq(fl_user_frame(s, ev, &f), 0, "reading the first user frame");
+	TEST_ASSERT_EQ(fl_user_frame(s, ev, &f), 0, "reading the first user frame");
 	if (ev->task == seen->clone.task && !seen->parent.task)
 		seen->parent = f;
 	else if (ev->task == seen->clone.a[0] && !seen->child.task)
@@ -73,8 +73,10 @@ Test(api, clone_stack_runs_on_its_stack_with_its_tls)
 	TEST_ASSERT_EQ(seen.child.regs.rax, 0);
 }
 
-/* Every clone of a program, through the C API: facts 3 to 5 asserted here
- * from the hooks, and 1, 2 and 4 by the built-in verifier attached as a hook. */
+/* Every clone of a program, through the C API: both return values, where each
+ * task resumes, its stack and TLS, and the vfork order asserted here from the
+ * hooks; the frame, thread record and shared memory by the built-in verifier
+ * attached as a hook. */
 #define MAX_CLONES 8
 struct story {
 	struct { struct fl_event clone; struct fl_user_frame parent, child; int released_at; } c[MAX_CLONES];
@@ -97,7 +99,7 @@ static void story_event(struct fl_session *s, const struct fl_event *ev, void *a
 			&st->c[i].parent : ev->task == st->c[i].clone.a[0] && !st->c[i].child.task ?
 			&st->c[i].child : NULL;
 		if (f) {
-			cr_assert_eq(fl_user_frame(s, ev, f), 0);
+			TEST_ASSERT_EQ(fl_user_frame(s, ev, f), 0);
 			f->pid = st->tick; /* when it happened, for the vfork order */
 			return;
 		}
@@ -113,13 +115,13 @@ static void story(const char *program, int clones)
 	fl_config_init(&c, "build", program);
 	fl_hook_add(&c, 0, story_event, &st);
 	struct fl_verifier *v = fl_verify_attach(&c, NULL);
-	cr_assert(v, "fl_verify_attach");
+	TEST_ASSERT(v, "fl_verify_attach");
 	TEST_ASSERT_EQ(fl_verify_finish(v, fl_launch(&c)), 0);
 	TEST_ASSERT_EQ(st.n, clones);
 	for (int i = 0; i < st.n; i++) {
 		const struct fl_event *cl = &st.c[i].clone;
 		const struct fl_user_frame *p = &st.c[i].parent, *ch = &st.c[i].child;
-		cr_assert(p->task && ch->task, "clone %d: both tasks reached user mode", i);
+		TEST_ASSERT(p->task && ch->task, "clone %d: both tasks reached user mode", i);
 		TEST_ASSERT_EQ(p->regs.rax, cl->a[1]);      /* the parent gets the child's pid */
 		TEST_ASSERT_EQ(ch->regs.rax, 0);            /* the child gets 0 */
 		TEST_ASSERT_EQ(ch->iret.ip, p->iret.ip);    /* both resume after syscall */
@@ -127,8 +129,8 @@ static void story(const char *program, int clones)
 		if (cl->a[2] & 0x80000)                     /* CLONE_SETTLS */
 			TEST_ASSERT_EQ(ch->fs_base, cl->a[4]);
 		if (cl->a[2] & 0x4000)                      /* CLONE_VFORK: parent after release */
-			cr_assert(st.c[i].released_at && st.c[i].released_at < p->pid,
-				  "clone %d: vfork parent ran before the child let go", i);
+			TEST_ASSERT(st.c[i].released_at && st.c[i].released_at < p->pid,
+				    "clone %d: vfork parent ran before the child let go", i);
 	}
 }
 
@@ -157,7 +159,7 @@ Test(api, every_event_kind)
 	TEST_ASSERT_EQ(n[FL_EV_VFORK_RELEASE], 2);  /* one exec, one failed exec's exit */
 	TEST_ASSERT_EQ(n[FL_EV_EXEC], 2);           /* init, then /bin/hello */
 	TEST_ASSERT_EQ(n[FL_EV_EXIT], 3);           /* both children and init */
-	cr_assert_geq(n[FL_EV_SCHED_IN], 4, "schedule-in events: %d", n[FL_EV_SCHED_IN]);
+	TEST_ASSERT_CMP(n[FL_EV_SCHED_IN], >=, 4);
 }
 
 /* ---- forklab run --verify ---- */
@@ -174,22 +176,21 @@ static int count(const char *text, const char *needle)
 static void verify_passes(const char *program, const char *append, int status)
 {
 	char dir[] = "/tmp/fl-verify-XXXXXX", json[64], opt[96];
-	cr_assert(mkdtemp(dir), "mkdtemp");
+	TEST_ASSERT(mkdtemp(dir), "mkdtemp");
 	snprintf(json, sizeof json, "%s/checks.jsonl", dir);
 	snprintf(opt, sizeof opt, "--verify=%s", json);
 	struct fr_result r = append ? FORKLAB("run", "--timeout", "120", opt, "--append", append, program)
 				    : FORKLAB("run", "--timeout", "120", opt, program);
-	ASSERT_STATUS(r, status);
-	ASSERT_LACKS(r, err, " FAIL ");
-	ASSERT_LACKS(r, err, "verification failed");
-	ASSERT_MATCHES(r, err, "^verify: [1-9][0-9]* clone-family calls, [0-9]+ checks: [0-9]+ passed, 0 failed$");
+	TEST_ASSERT_RUN_STATUS(r, status);
+	TEST_ASSERT_RUN_LACKS(r, err, " FAIL ");
+	TEST_ASSERT_RUN_LACKS(r, err, "verification failed");
+	TEST_ASSERT_RUN_MATCHES(r, err, "^verify: [1-9][0-9]* clone-family calls, [0-9]+ checks: [0-9]+ passed, 0 failed$");
 	size_t len;
-	char *lines = fr_slurp(json, &len);
-	cr_assert(lines, "no JSON file");
+	char *lines = fr_slurp(json, &len); /* fails the test if the file is missing */
 	int passes = count(r.err, " PASS ");
-	cr_assert_gt(passes, 30, "too few checks: %d", passes);
-	cr_assert_eq(count(lines, "\"verdict\":\"pass\"}\n"), passes, "JSON lines vs PASS lines");
-	cr_assert_eq(count(lines, "\n"), passes, "one JSON object per check");
+	TEST_ASSERT_CMP(passes, >, 30, "PASS lines");
+	TEST_ASSERT_EQ(count(lines, "\"verdict\":\"pass\"}\n"), passes, "JSON lines vs PASS lines");
+	TEST_ASSERT_EQ(count(lines, "\n"), passes, "one JSON object per check");
 	free(lines);
 	unlink(json);
 	rmdir(dir);
@@ -209,19 +210,19 @@ Test(verify, vfork_magic_keeps_its_status) { verify_passes("vfork-magic", NULL, 
 static void fault_fails(const char *fault, const char *program, const char *const *checks)
 {
 	struct fr_result r = FORKLAB("run", "--timeout", "60", "--verify", "--append", fault, program);
-	ASSERT_STATUS(r, FL_EXIT_VERIFY);
+	TEST_ASSERT_RUN_STATUS(r, FL_EXIT_VERIFY);
 	int expected_lines = 0;
 	for (int i = 0; checks[i]; i++) {
 		char line[96];
 		snprintf(line, sizeof line, " FAIL %s ", checks[i]);
-		ASSERT_CONTAINS(r, err, line);
+		TEST_ASSERT_RUN_CONTAINS(r, err, line);
 		expected_lines += count(r.err, line);
 	}
-	cr_assert_eq(count(r.err, " FAIL "), expected_lines, "%s: a check other than %s failed:\n%s",
-		     fault, checks[0], r.err);
+	TEST_ASSERT_EQ(count(r.err, " FAIL "), expected_lines, "%s: a check other than %s failed:\n%s",
+		       fault, checks[0], r.err);
 	size_t n = strlen(r.err);
-	cr_assert(n > 20 && !strcmp(r.err + n - 20, "verification failed\n"),
-		  "'verification failed' must come last");
+	TEST_ASSERT(n > 20 && !strcmp(r.err + n - 20, "verification failed\n"),
+		    "'verification failed' must come last");
 }
 
 Test(fault, child_ax)

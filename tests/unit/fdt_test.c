@@ -1,13 +1,14 @@
 /* vmm/fdt.c: the boot device tree, read back property by property with
  * libfdt's getters, and its failures when the buffer is too small. */
+#include "common/fl_assert.h"
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <libfdt.h>
 
-#include "forklab/abi.h"
-#include "fdt.h"
+#include <forklab/abi.h>
+#include "boot/fdt.h"
 
 static const char *const argv4[] = { "/bin/fork-demo", "two words", "", "--flag=a b" };
 
@@ -30,26 +31,26 @@ static const void *prop(const void *fdt, const char *path, const char *name, int
 	int node = fdt_path_offset(fdt, path), len = -1;
 	const void *p;
 
-	cr_assert_geq(node, 0, "%s: %s", path, fdt_strerror(node));
+	TEST_ASSERT_CMP(node, >=, 0, "%s: %s", path, fdt_strerror(node));
 	p = fdt_getprop(fdt, node, name, &len);
-	cr_assert_not_null(p, "%s:%s missing", path, name);
-	cr_assert_eq(len, want_len, "%s:%s is %d bytes", path, name, len);
+	TEST_ASSERT_NE(p, NULL, "%s:%s missing", path, name);
+	TEST_ASSERT_EQ(len, want_len, "%s:%s is %d bytes", path, name, len);
 	return p;
 }
 
 static void expect_u32(const void *fdt, const char *path, const char *name, uint32_t v)
 {
-	cr_assert_eq(fdt32_ld(prop(fdt, path, name, 4)), v, "%s:%s", path, name);
+	TEST_ASSERT_EQ(fdt32_ld(prop(fdt, path, name, 4)), v, "%s:%s", path, name);
 }
 
 static void expect_u64(const void *fdt, const char *path, const char *name, uint64_t v)
 {
-	cr_assert_eq(fdt64_ld(prop(fdt, path, name, 8)), v, "%s:%s", path, name);
+	TEST_ASSERT_EQ(fdt64_ld(prop(fdt, path, name, 8)), v, "%s:%s", path, name);
 }
 
 static void expect_str(const void *fdt, const char *path, const char *name, const char *s)
 {
-	cr_assert_str_eq(prop(fdt, path, name, (int)strlen(s) + 1), s, "%s:%s", path, name);
+	TEST_ASSERT_STR_EQ(prop(fdt, path, name, (int)strlen(s) + 1), s, "%s:%s", path, name);
 }
 
 Test(fdt, read_back)
@@ -59,22 +60,22 @@ Test(fdt, read_back)
 	const fdt32_t *reg;
 	int node, count = 0;
 
-	cr_assert_eq(fl_fdt_build(fdt, sizeof(fdt), &bi, err, sizeof(err)), 0, "%s", err);
-	cr_assert_eq(fdt_check_header(fdt), 0);
-	cr_assert_leq(fdt_totalsize(fdt), sizeof(fdt));
+	TEST_ASSERT_EQ(fl_fdt_build(fdt, sizeof(fdt), &bi, err, sizeof(err)), 0, "%s", err);
+	TEST_ASSERT_EQ(fdt_check_header(fdt), 0);
+	TEST_ASSERT_CMP(fdt_totalsize(fdt), <=, sizeof(fdt));
 
 	expect_u32(fdt, "/", "#address-cells", 2);
 	expect_u32(fdt, "/", "#size-cells", 2);
 	fdt_for_each_subnode(node, fdt, 0)
 		count++;
-	cr_assert_eq(count, 2, "/memory@0 and /chosen only");
+	TEST_ASSERT_EQ(count, 2, "/memory@0 and /chosen only");
 
 	expect_str(fdt, "/memory@0", "device_type", "memory");
 	reg = prop(fdt, "/memory@0", "reg", 16);
-	cr_assert_eq(fdt32_ld(&reg[0]), 0);
-	cr_assert_eq(fdt32_ld(&reg[1]), 0);
-	cr_assert_eq(fdt32_ld(&reg[2]), 0x1);
-	cr_assert_eq(fdt32_ld(&reg[3]), 0x23456000);
+	TEST_ASSERT_EQ(fdt32_ld(&reg[0]), 0);
+	TEST_ASSERT_EQ(fdt32_ld(&reg[1]), 0);
+	TEST_ASSERT_EQ(fdt32_ld(&reg[2]), 0x1);
+	TEST_ASSERT_EQ(fdt32_ld(&reg[3]), 0x23456000);
 
 	expect_str(fdt, "/chosen", "bootargs", "quiet loglevel=3");
 	expect_u64(fdt, "/chosen", "linux,initrd-start", 0x1000000);
@@ -85,14 +86,14 @@ Test(fdt, read_back)
 
 	prop(fdt, "/chosen", FL_FDT_INIT_ARGV, 15 + 10 + 1 + 11);
 	node = fdt_path_offset(fdt, "/chosen");
-	cr_assert_eq(fdt_stringlist_count(fdt, node, FL_FDT_INIT_ARGV), 4);
+	TEST_ASSERT_EQ(fdt_stringlist_count(fdt, node, FL_FDT_INIT_ARGV), 4);
 	for (int i = 0; i < 4; i++) {
 		int len;
 		const char *s = fdt_stringlist_get(fdt, node, FL_FDT_INIT_ARGV, i, &len);
 
-		cr_assert_not_null(s, "argv[%d]", i);
-		cr_assert_str_eq(s, argv4[i]);
-		cr_assert_eq(len, (int)strlen(argv4[i]));
+		TEST_ASSERT_NE(s, NULL, "argv[%d]", i);
+		TEST_ASSERT_STR_EQ(s, argv4[i]);
+		TEST_ASSERT_EQ(len, (int)strlen(argv4[i]));
 	}
 }
 
@@ -104,7 +105,7 @@ Test(fdt, kvm_and_empty_bootargs)
 	bi.bootargs = "";
 	bi.host_kind = "kvm";
 	bi.init_argc = 1;
-	cr_assert_eq(fl_fdt_build(fdt, sizeof(fdt), &bi, err, sizeof(err)), 0, "%s", err);
+	TEST_ASSERT_EQ(fl_fdt_build(fdt, sizeof(fdt), &bi, err, sizeof(err)), 0, "%s", err);
 	expect_str(fdt, "/chosen", "bootargs", "");
 	expect_str(fdt, "/chosen", FL_FDT_HOST_KIND, "kvm");
 	expect_str(fdt, "/chosen", FL_FDT_INIT_ARGV, "/bin/fork-demo");
@@ -120,22 +121,22 @@ Test(fdt, exact_fit)
 	size_t size;
 	uint8_t *buf;
 
-	cr_assert_eq(fl_fdt_build(big, sizeof(big), &bi, err, sizeof(err)), 0, "%s", err);
+	TEST_ASSERT_EQ(fl_fdt_build(big, sizeof(big), &bi, err, sizeof(err)), 0, "%s", err);
 	size = fdt_totalsize(big);
 
 	buf = malloc(size + 16);
 	memset(buf + size, 0x5a, 16);
-	cr_assert_eq(fl_fdt_build(buf, size, &bi, err, sizeof(err)), 0, "%s", err);
-	cr_assert_eq(memcmp(buf, big, size), 0, "same tree whatever the room");
+	TEST_ASSERT_EQ(fl_fdt_build(buf, size, &bi, err, sizeof(err)), 0, "%s", err);
+	TEST_ASSERT_EQ(memcmp(buf, big, size), 0, "same tree whatever the room");
 	for (int i = 0; i < 16; i++)
-		cr_assert_eq(buf[size + i], 0x5a);
+		TEST_ASSERT_EQ(buf[size + i], 0x5a);
 
 	memset(buf + size - 1, 0x5a, 17);
-	cr_assert_eq(fl_fdt_build(buf, size - 1, &bi, err, sizeof(err)), -1);
+	TEST_ASSERT_EQ(fl_fdt_build(buf, size - 1, &bi, err, sizeof(err)), -1);
 	snprintf(want, sizeof(want), "boot device tree does not fit in %zu bytes", size - 1);
-	cr_assert_str_eq(err, want);
+	TEST_ASSERT_STR_EQ(err, want);
 	for (int i = 0; i < 17; i++)
-		cr_assert_eq(buf[size - 1 + i], 0x5a);
+		TEST_ASSERT_EQ(buf[size - 1 + i], 0x5a);
 	free(buf);
 }
 
@@ -144,10 +145,10 @@ Test(fdt, tiny_buffer)
 	uint8_t buf[16] = { 0 };
 	struct fl_boot_info bi = sample();
 
-	cr_assert_eq(fl_fdt_build(buf, sizeof(buf), &bi, err, sizeof(err)), -1);
-	cr_assert_str_eq(err, "boot device tree does not fit in 16 bytes");
-	cr_assert_eq(fl_fdt_build(buf, 0, &bi, err, sizeof(err)), -1);
-	cr_assert_str_eq(err, "boot device tree does not fit in 0 bytes");
+	TEST_ASSERT_EQ(fl_fdt_build(buf, sizeof(buf), &bi, err, sizeof(err)), -1);
+	TEST_ASSERT_STR_EQ(err, "boot device tree does not fit in 16 bytes");
+	TEST_ASSERT_EQ(fl_fdt_build(buf, 0, &bi, err, sizeof(err)), -1);
+	TEST_ASSERT_STR_EQ(err, "boot device tree does not fit in 0 bytes");
 }
 
 Test(fdt, argv_too_big)
@@ -161,8 +162,8 @@ Test(fdt, argv_too_big)
 	huge[FL_FDT_MAX] = 0;
 	bi.init_argv = argv;
 	bi.init_argc = 2;
-	cr_assert_eq(fl_fdt_build(fdt, sizeof(fdt), &bi, err, sizeof(err)), -1);
-	cr_assert_str_eq(err, "boot device tree does not fit in 65536 bytes");
+	TEST_ASSERT_EQ(fl_fdt_build(fdt, sizeof(fdt), &bi, err, sizeof(err)), -1);
+	TEST_ASSERT_STR_EQ(err, "boot device tree does not fit in 65536 bytes");
 	free(huge);
 }
 
@@ -172,6 +173,6 @@ Test(fdt, no_init)
 	struct fl_boot_info bi = sample();
 
 	bi.init_argc = 0;
-	cr_assert_eq(fl_fdt_build(fdt, sizeof(fdt), &bi, err, sizeof(err)), -1);
-	cr_assert_str_eq(err, "no init program");
+	TEST_ASSERT_EQ(fl_fdt_build(fdt, sizeof(fdt), &bi, err, sizeof(err)), -1);
+	TEST_ASSERT_STR_EQ(err, "no init program");
 }

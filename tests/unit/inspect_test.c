@@ -1,10 +1,11 @@
 /* vmm/inspect.c's page walker and guest-virtual copies, on x86-64 page tables
  * written by hand into a plain buffer: no KVM, and a hostile guest is easy to fake. */
+#include "common/fl_assert.h"
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "inspect.h"
+#include "observe/inspect.h"
 
 #define MEM_SIZE (8ULL << 20)
 #define SZ_4K 0x1000ULL
@@ -22,7 +23,7 @@ static void setup(void)
 {
 	/* Exactly MEM_SIZE bytes, so valgrind or ASan flag any read past guest RAM. */
 	vm = (struct fl_vm){ .mem = calloc(1, MEM_SIZE), .mem_size = MEM_SIZE };
-	cr_assert_not_null(vm.mem);
+	TEST_ASSERT_NE(vm.mem, NULL);
 	cr3 = 0x1000;
 	next_table = 0x2000;
 }
@@ -56,7 +57,7 @@ static void map(uint64_t va, uint64_t pa, uint64_t size, uint64_t flags)
 		uint64_t *e = slot(table, va, shift);
 
 		if (!(*e & FL_PTE_P)) {
-			cr_assert_lt(next_table, 0x100000, "page tables outgrew their MiB");
+			TEST_ASSERT_CMP(next_table, <, 0x100000ULL, "page tables outgrew their MiB");
 			*e = next_table | PWU;
 			next_table += SZ_4K;
 		}
@@ -86,16 +87,16 @@ static uint64_t gpa_of(uint64_t va)
 {
 	uint64_t gpa = ~0ULL;
 
-	cr_assert_eq(fl_gva_to_gpa(&vm, cr3, va, &gpa, NULL, NULL), 0, "va %#lx", va);
+	TEST_ASSERT_EQ(fl_gva_to_gpa(&vm, cr3, va, &gpa, NULL, NULL), 0, "va %#lx", va);
 	return gpa;
 }
 
 /* The start, middle and last byte of the page at va land on the page at pa. */
 static void expect_page(uint64_t va, uint64_t pa, uint64_t size, uint64_t mid)
 {
-	cr_assert_eq(gpa_of(va), pa, "start of %#lx", va);
-	cr_assert_eq(gpa_of(va + mid), pa + mid, "middle of %#lx", va);
-	cr_assert_eq(gpa_of(va + size - 1), pa + size - 1, "last byte of %#lx", va);
+	TEST_ASSERT_EQ(gpa_of(va), pa, "start of %#lx", va);
+	TEST_ASSERT_EQ(gpa_of(va + mid), pa + mid, "middle of %#lx", va);
+	TEST_ASSERT_EQ(gpa_of(va + size - 1), pa + size - 1, "last byte of %#lx", va);
 }
 
 /* The leaf entry's address, read back from the buffer. */
@@ -103,9 +104,9 @@ static void expect_leaf(uint64_t va, uint64_t want_entry, int shift)
 {
 	uint64_t gpa, rights, pte = ~0ULL;
 
-	cr_assert_eq(fl_gva_to_gpa(&vm, cr3, va, &gpa, &rights, &pte), 0);
-	cr_assert_eq(pte, (uint64_t)((uint8_t *)entry(va, shift) - vm.mem));
-	cr_assert_eq(*at(pte), want_entry);
+	TEST_ASSERT_EQ(fl_gva_to_gpa(&vm, cr3, va, &gpa, &rights, &pte), 0);
+	TEST_ASSERT_EQ(pte, (uint64_t)((uint8_t *)entry(va, shift) - vm.mem));
+	TEST_ASSERT_EQ(*at(pte), want_entry);
 }
 
 Test(inspect, page_4k)
@@ -123,8 +124,8 @@ Test(inspect, page_4k)
 	expect_page(va, 0x345000, SZ_4K, 0x7ff);
 	cr3 &= ~0xfffULL;
 	/* The neighbours share the page table but are not present. */
-	cr_assert_eq(walk(va - 1), -1);
-	cr_assert_eq(walk(va + SZ_4K), -1);
+	TEST_ASSERT_EQ(walk(va - 1), -1);
+	TEST_ASSERT_EQ(walk(va + SZ_4K), -1);
 }
 
 Test(inspect, page_2m)
@@ -136,8 +137,8 @@ Test(inspect, page_2m)
 	expect_page(va, 0x400000, SZ_2M, 0x12345);
 	expect_leaf(va, 0x400000 | 0x1000 | PS | FL_PTE_W | FL_PTE_P, 21);
 	vm.mem[0x5fffff] = 0xa5;
-	cr_assert_eq(fl_read_gva(&vm, cr3, va + SZ_2M - 1, &got, 1), 0);
-	cr_assert_eq(got, 0xa5);
+	TEST_ASSERT_EQ(fl_read_gva(&vm, cr3, va + SZ_2M - 1, &got, 1), 0);
+	TEST_ASSERT_EQ(got, 0xa5);
 }
 
 Test(inspect, page_1g)
@@ -149,14 +150,14 @@ Test(inspect, page_1g)
 	expect_page(far, 0x80000000, SZ_1G, 0x1234567);
 	expect_leaf(far, 0x80000000 | 0x1000 | PS | FL_PTE_P, 30);
 	/* ...but then its bytes cannot be copied. */
-	cr_assert_eq(fl_read_gva(&vm, cr3, far, &got, 1), -1);
-	cr_assert_eq(fl_write_gva(&vm, cr3, far, &got, 1), -1);
+	TEST_ASSERT_EQ(fl_read_gva(&vm, cr3, far, &got, 1), -1);
+	TEST_ASSERT_EQ(fl_write_gva(&vm, cr3, far, &got, 1), -1);
 
 	map(low, 0, SZ_1G, FL_PTE_W);
 	expect_page(low, 0, SZ_1G, 0x700000);
 	vm.mem[0x7ffff8] = 0x5a;
-	cr_assert_eq(fl_read_gva(&vm, cr3, low + 0x7ffff8, &got, 1), 0);
-	cr_assert_eq(got, 0x5a);
+	TEST_ASSERT_EQ(fl_read_gva(&vm, cr3, low + 0x7ffff8, &got, 1), 0);
+	TEST_ASSERT_EQ(got, 0x5a);
 }
 
 /* W and U need every level, NX needs one; each level is tried alone. */
@@ -165,8 +166,8 @@ Test(inspect, rights)
 	uint64_t va = 0x00007f0000123000, gpa, rights;
 
 	map(va, 0x345000, SZ_4K, FL_PTE_W | FL_PTE_U);
-	cr_assert_eq(fl_gva_to_gpa(&vm, cr3, va, &gpa, &rights, NULL), 0);
-	cr_assert_eq(rights, PWU);
+	TEST_ASSERT_EQ(fl_gva_to_gpa(&vm, cr3, va, &gpa, &rights, NULL), 0);
+	TEST_ASSERT_EQ(rights, PWU);
 	for (int shift = 39; shift >= 12; shift -= 9) {
 		uint64_t *e = entry(va, shift), saved = *e;
 		const struct { uint64_t clear, set, want; } cases[] = {
@@ -178,9 +179,9 @@ Test(inspect, rights)
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 			*e = (saved & ~cases[i].clear) | cases[i].set;
 			rights = ~0ULL;
-			cr_assert_eq(fl_gva_to_gpa(&vm, cr3, va, &gpa, &rights, NULL), 0);
-			cr_assert_eq(gpa, 0x345000, "NX is not an address bit");
-			cr_assert_eq(rights, cases[i].want, "level %d, case %zu: %#lx", shift, i, rights);
+			TEST_ASSERT_EQ(fl_gva_to_gpa(&vm, cr3, va, &gpa, &rights, NULL), 0);
+			TEST_ASSERT_EQ(gpa, 0x345000, "NX is not an address bit");
+			TEST_ASSERT_EQ(rights, cases[i].want, "level %d, case %zu: %#lx", shift, i, rights);
 		}
 		*e = saved;
 	}
@@ -196,9 +197,9 @@ Test(inspect, not_present)
 
 		/* The address bits still point at a valid table: only P says no. */
 		*e &= ~FL_PTE_P;
-		cr_assert_eq(walk(va), -1, "level %d", shift);
+		TEST_ASSERT_EQ(walk(va), -1, "level %d", shift);
 		*e |= FL_PTE_P;
-		cr_assert_eq(gpa_of(va), 0x345000);
+		TEST_ASSERT_EQ(gpa_of(va), 0x345000);
 	}
 }
 
@@ -207,11 +208,11 @@ Test(inspect, non_canonical)
 {
 	map(0xffff800000000000, 0x200000, SZ_4K, 0);
 	map(0x00007ffffffff000, 0x201000, SZ_4K, 0);
-	cr_assert_eq(gpa_of(0xffff800000000000), 0x200000);
-	cr_assert_eq(gpa_of(0x00007ffffffff000), 0x201000);
-	cr_assert_eq(walk(0x0000800000000000), -1);
-	cr_assert_eq(walk(0xffff7ffffffff000), -1);
-	cr_assert_eq(walk(0x00ff7ffffffff000), -1);
+	TEST_ASSERT_EQ(gpa_of(0xffff800000000000), 0x200000);
+	TEST_ASSERT_EQ(gpa_of(0x00007ffffffff000), 0x201000);
+	TEST_ASSERT_EQ(walk(0x0000800000000000), -1);
+	TEST_ASSERT_EQ(walk(0xffff7ffffffff000), -1);
+	TEST_ASSERT_EQ(walk(0x00ff7ffffffff000), -1);
 }
 
 /* A guest can point any table anywhere: the walker must say no, not read. */
@@ -224,19 +225,19 @@ Test(inspect, tables_outside_ram)
 	for (size_t i = 0; i < sizeof(outside) / sizeof(outside[0]); i++) {
 		uint64_t gpa;
 
-		cr_assert_eq(fl_gva_to_gpa(&vm, outside[i], va, &gpa, NULL, NULL), -1);
+		TEST_ASSERT_EQ(fl_gva_to_gpa(&vm, outside[i], va, &gpa, NULL, NULL), -1);
 		for (int shift = 39; shift > 12; shift -= 9) {
 			uint64_t *e = entry(va, shift), saved = *e;
 
 			*e = outside[i] | PWU;
-			cr_assert_eq(walk(va), -1, "level %d -> %#lx", shift, outside[i]);
+			TEST_ASSERT_EQ(walk(va), -1, "level %d -> %#lx", shift, outside[i]);
 			*e = saved;
 		}
 	}
 	/* A PML4 in the last page of RAM is inside it, up to its last entry. */
 	memcpy(at(MEM_SIZE - SZ_4K), at(cr3), SZ_4K);
 	cr3 = MEM_SIZE - SZ_4K;
-	cr_assert_eq(gpa_of(va), 0x345000);
+	TEST_ASSERT_EQ(gpa_of(va), 0x345000);
 }
 
 /* PS is reserved in a PML4 entry. Read as a 512 GiB leaf, va would map to its
@@ -246,7 +247,7 @@ Test(inspect, pml4_ps_is_not_a_leaf)
 	uint64_t va = 0x0000000000345000;
 
 	*slot(cr3, va, 39) = next_table | PWU | PS;
-	cr_assert_eq(walk(va), -1);
+	TEST_ASSERT_EQ(walk(va), -1);
 }
 
 /* Virtually adjacent pages, physically apart (the second one lower). */
@@ -257,18 +258,18 @@ Test(inspect, copy_across_pages)
 
 	map(va, 0x300000, SZ_4K, FL_PTE_W);
 	map(va + SZ_4K, 0x101000, SZ_4K, FL_PTE_W);
-	cr_assert_eq(fl_write_gva(&vm, cr3, va + 0xff8, "0123456789abcdef", 16), 0);
-	cr_assert_eq(memcmp(vm.mem + 0x300ff8, "01234567", 8), 0);
-	cr_assert_eq(memcmp(vm.mem + 0x101000, "89abcdef", 8), 0);
-	cr_assert_eq(vm.mem[0x300ff7], 0);
-	cr_assert_eq(vm.mem[0x301000], 0, "the physically next page is not the virtually next");
-	cr_assert_eq(vm.mem[0x101008], 0);
+	TEST_ASSERT_EQ(fl_write_gva(&vm, cr3, va + 0xff8, "0123456789abcdef", 16), 0);
+	TEST_ASSERT_EQ(memcmp(vm.mem + 0x300ff8, "01234567", 8), 0);
+	TEST_ASSERT_EQ(memcmp(vm.mem + 0x101000, "89abcdef", 8), 0);
+	TEST_ASSERT_EQ(vm.mem[0x300ff7], 0);
+	TEST_ASSERT_EQ(vm.mem[0x301000], 0, "the physically next page is not the virtually next");
+	TEST_ASSERT_EQ(vm.mem[0x101008], 0);
 
-	cr_assert_eq(fl_read_gva(&vm, cr3, va + 0xff8, buf, 16), 0);
-	cr_assert_eq(memcmp(buf, "0123456789abcdef", 16), 0);
+	TEST_ASSERT_EQ(fl_read_gva(&vm, cr3, va + 0xff8, buf, 16), 0);
+	TEST_ASSERT_EQ(memcmp(buf, "0123456789abcdef", 16), 0);
 
 	/* Up to the end of the mapped pages is fine; one byte further is not. */
-	cr_assert_eq(fl_read_gva(&vm, cr3, va + 0x1ff8, buf, 8), 0);
-	cr_assert_eq(fl_read_gva(&vm, cr3, va + 0x1ff8, buf, 9), -1);
-	cr_assert_eq(fl_read_gva(&vm, cr3, va + 0x1ff8, buf, 16), -1);
+	TEST_ASSERT_EQ(fl_read_gva(&vm, cr3, va + 0x1ff8, buf, 8), 0);
+	TEST_ASSERT_EQ(fl_read_gva(&vm, cr3, va + 0x1ff8, buf, 9), -1);
+	TEST_ASSERT_EQ(fl_read_gva(&vm, cr3, va + 0x1ff8, buf, 16), -1);
 }

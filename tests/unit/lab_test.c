@@ -1,8 +1,10 @@
 /* The lab port's message decoding, without KVM: exit statuses, and a hostile
  * guest's messages (bad addresses, lengths, kinds, unterminated text) ending
  * in a verdict or an error code, never a host fault. */
-#include "config.h"
-#include "session.h"
+#include "common/fl_assert.h"
+#include "devices/lab.h"
+#include "run/config.h"
+#include "run/session.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -24,7 +26,7 @@ static struct fl_lab_msg *setup(uint32_t op)
 	s.vm.vcpu_fd = -1; /* no vCPU: a verdict prints zeroed registers */
 	s.vm.mem_size = MEM;
 	s.vm.mem = calloc(1, MEM);
-	cr_assert(s.vm.mem);
+	TEST_ASSERT(s.vm.mem);
 	struct fl_lab_msg *m = (struct fl_lab_msg *)(s.vm.mem + MSG);
 	m->op = op;
 	return m;
@@ -40,7 +42,7 @@ static int exit_with(uint64_t wait_status)
 	struct fl_lab_msg *m = setup(FL_LAB_EXIT);
 	m->arg[0] = wait_status;
 	fl_lab_message(&s, MSG);
-	cr_assert(s.done, "EXIT must end the run");
+	TEST_ASSERT(s.done, "EXIT must end the run");
 	int status = s.status;
 	teardown();
 	return status;
@@ -48,20 +50,20 @@ static int exit_with(uint64_t wait_status)
 
 Test(lab, exit_statuses)
 {
-	cr_assert_eq(exit_with(0), 0);
-	cr_assert_eq(exit_with(1 << 8), 1);
-	cr_assert_eq(exit_with(255 << 8), 255);
-	cr_assert_eq(exit_with(11), 128 + 11);         /* killed by SIGSEGV */
-	cr_assert_eq(exit_with(9 | 0x80), 128 + 9);    /* core flag ignored */
-	cr_assert_eq(exit_with(~0ULL), 128 + 127);     /* garbage: still a status, no crash */
+	TEST_ASSERT_EQ(exit_with(0), 0);
+	TEST_ASSERT_EQ(exit_with(1 << 8), 1);
+	TEST_ASSERT_EQ(exit_with(255 << 8), 255);
+	TEST_ASSERT_EQ(exit_with(11), 128 + 11);         /* killed by SIGSEGV */
+	TEST_ASSERT_EQ(exit_with(9 | 0x80), 128 + 9);    /* core flag ignored */
+	TEST_ASSERT_EQ(exit_with(~0ULL), 128 + 127);     /* garbage: still a status, no crash */
 }
 
 Test(lab, message_outside_ram)
 {
 	setup(FL_LAB_EXIT);
 	fl_lab_message(&s, MEM - 8); /* the message would run past the end of RAM */
-	cr_assert(s.done);
-	cr_assert_eq(s.status, FL_EXIT_VERDICT);
+	TEST_ASSERT(s.done);
+	TEST_ASSERT_EQ(s.status, FL_EXIT_VERDICT);
 	teardown();
 }
 
@@ -69,8 +71,8 @@ Test(lab, unknown_op)
 {
 	setup(0x7777);
 	fl_lab_message(&s, MSG);
-	cr_assert(s.done);
-	cr_assert_eq(s.status, FL_EXIT_VERDICT);
+	TEST_ASSERT(s.done);
+	TEST_ASSERT_EQ(s.status, FL_EXIT_VERDICT);
 	teardown();
 }
 
@@ -79,14 +81,14 @@ Test(lab, write_checks_fd_and_buffer)
 	struct fl_lab_msg *m = setup(FL_LAB_WRITE);
 	m->arg[0] = 5, m->arg[1] = 0x2000, m->arg[2] = 4;
 	fl_lab_message(&s, MSG);
-	cr_assert_eq(m->ret, -EBADF, "fd 5: %lld", (long long)m->ret);
+	TEST_ASSERT_EQ(m->ret, -EBADF, "fd 5");
 	m->arg[0] = 2, m->arg[1] = MEM - 2, m->arg[2] = 4; /* runs past RAM */
 	fl_lab_message(&s, MSG);
-	cr_assert_eq(m->ret, -EFAULT);
+	TEST_ASSERT_EQ(m->ret, -EFAULT);
 	m->arg[1] = 0x2000, m->arg[2] = ~0ULL;            /* a length that wraps */
 	fl_lab_message(&s, MSG);
-	cr_assert_eq(m->ret, -EFAULT);
-	cr_assert(!s.done, "bad writes are errors for the guest, not the end of the run");
+	TEST_ASSERT_EQ(m->ret, -EFAULT);
+	TEST_ASSERT(!s.done, "bad writes are errors for the guest, not the end of the run");
 	teardown();
 }
 
@@ -95,10 +97,10 @@ Test(lab, read_checks_fd_and_buffer)
 	struct fl_lab_msg *m = setup(FL_LAB_READ);
 	m->arg[0] = 1, m->arg[1] = 0x2000, m->arg[2] = 4;
 	fl_lab_message(&s, MSG);
-	cr_assert_eq(m->ret, -EBADF);
+	TEST_ASSERT_EQ(m->ret, -EBADF);
 	m->arg[0] = 0, m->arg[1] = MEM, m->arg[2] = 1;
 	fl_lab_message(&s, MSG);
-	cr_assert_eq(m->ret, -EFAULT);
+	TEST_ASSERT_EQ(m->ret, -EFAULT);
 	teardown();
 }
 
@@ -108,16 +110,16 @@ Test(lab, copy_and_zero_bounds)
 	memset(s.vm.mem + 0x3000, 0xab, 64);
 	m->arg[0] = 0x4000, m->arg[1] = 0x3000, m->arg[2] = 64;
 	fl_lab_message(&s, MSG);
-	cr_assert(!s.done);
-	cr_assert_eq(s.vm.mem[0x4000 + 63], 0xab, "the copy happened");
+	TEST_ASSERT(!s.done);
+	TEST_ASSERT_EQ(s.vm.mem[0x4000 + 63], 0xab, "the copy happened");
 	m->op = FL_LAB_ZERO, m->arg[0] = 0x4000, m->arg[1] = 32;
 	fl_lab_message(&s, MSG);
-	cr_assert_eq(s.vm.mem[0x4000 + 31], 0);
-	cr_assert_eq(s.vm.mem[0x4000 + 32], 0xab, "only 32 bytes cleared");
+	TEST_ASSERT_EQ(s.vm.mem[0x4000 + 31], 0);
+	TEST_ASSERT_EQ(s.vm.mem[0x4000 + 32], 0xab, "only 32 bytes cleared");
 	m->op = FL_LAB_COPY, m->arg[0] = MEM - 16, m->arg[1] = 0x3000, m->arg[2] = 64;
 	fl_lab_message(&s, MSG);
-	cr_assert(s.done, "a copy past RAM is a guest error");
-	cr_assert_eq(s.status, FL_EXIT_VERDICT);
+	TEST_ASSERT(s.done, "a copy past RAM is a guest error");
+	TEST_ASSERT_EQ(s.status, FL_EXIT_VERDICT);
 	teardown();
 }
 
@@ -126,8 +128,8 @@ Test(lab, panic_text_without_terminator)
 	struct fl_lab_msg *m = setup(FL_LAB_PANIC);
 	memset(m->text, 'x', sizeof m->text); /* no NUL anywhere */
 	fl_lab_message(&s, MSG);
-	cr_assert(s.done);
-	cr_assert_eq(s.status, FL_EXIT_VERDICT);
+	TEST_ASSERT(s.done);
+	TEST_ASSERT_EQ(s.status, FL_EXIT_VERDICT);
 	teardown();
 }
 
@@ -136,7 +138,7 @@ Test(lab, event_of_unknown_kind)
 	struct fl_lab_msg *m = setup(FL_LAB_EVENT);
 	m->event.kind = FL_EV_KINDS + 3;
 	fl_lab_message(&s, MSG);
-	cr_assert(s.done);
-	cr_assert_eq(s.status, FL_EXIT_VERDICT);
+	TEST_ASSERT(s.done);
+	TEST_ASSERT_EQ(s.status, FL_EXIT_VERDICT);
 	teardown();
 }

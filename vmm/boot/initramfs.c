@@ -1,0 +1,120 @@
+/* Packs guest programs as /bin/NAME. The program to run comes first (the
+ * kernel finds it fastest there); a host path given on the command line is
+ * packed under its basename, shadowing a built-in of the same name. */
+#include "boot/initramfs.h"
+#include "error.h"
+#include "boot/elf.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int read_file(const char *path, void **data, size_t *len, char *err, size_t n)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		fl_fail(err, n, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fl_fail(err, n, "%s: not a regular file", path);
+		goto fail;
+	}
+	*len = st.st_size;
+	*data = malloc(*len ? *len : 1);
+	if (!*data) {
+		fl_fail(err, n, "%s: out of memory", path);
+		goto fail;
+	}
+	for (size_t off = 0; off < *len;) {
+		ssize_t r = read(fd, (char *)*data + off, *len - off);
+		if (r <= 0) {
+			fl_fail(err, n, "%s: %s", path, r ? strerror(errno) : "file shrank while reading");
+			free(*data);
+			goto fail;
+		}
+		off += r;
+	}
+	close(fd);
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* Adds one program as /bin/NAME; `check` validates it as a guest ELF first. */
+static int add_program(struct fl_cpio *c, const char *path, const char *name, int check,
+		       char *err, size_t n)
+{
+	void *data;
+	size_t len;
+	char why[200], gpath[256];
+	if (read_file(path, &data, &len, err, n) < 0)
+		return -1;
+	if (check && fl_program_check(data, len, why, sizeof why) < 0) {
+		fl_fail(err, n, "%s: %s", path, why);
+		free(data);
+		return -1;
+	}
+	snprintf(gpath, sizeof gpath, "bin/%s", name);
+	int r = fl_cpio_add(c, gpath, data, len, S_IFREG | 0755);
+	free(data);
+	if (r < 0)
+		fl_fail(err, n, "initramfs: cannot add %s", path);
+	return r;
+}
+
+static int add_builtins(struct fl_cpio *c, const char *dir, const char *skip, char *err, size_t n)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return fl_fail(err, n, "guest programs directory %s: %s", dir, strerror(errno));
+	struct dirent *e;
+	int r = 0;
+	while (r == 0 && (e = readdir(d))) {
+		if (e->d_name[0] == '.' || (skip && !strcmp(e->d_name, skip)))
+			continue;
+		char path[4096];
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		r = add_program(c, path, e->d_name, 0, err, n);
+	}
+	closedir(d);
+	return r;
+}
+
+int fl_initramfs_build(const struct fl_config *cfg, struct fl_cpio *c, char *init_path,
+		       char *err, size_t n)
+{
+	char path[4096], base[200];
+	memset(c, 0, sizeof *c);
+	if (strchr(cfg->program, '/')) {
+		snprintf(path, sizeof path, "%s", cfg->program);
+		char tmp[4096];
+		snprintf(tmp, sizeof tmp, "%s", cfg->program);
+		snprintf(base, sizeof base, "%s", basename(tmp));
+	} else {
+		snprintf(path, sizeof path, "%s/%s", cfg->guest_dir, cfg->program);
+		snprintf(base, sizeof base, "%s", cfg->program);
+		if (access(path, F_OK) < 0)
+			return fl_fail(err, n, "unknown program '%s': not a built-in (see 'forklab list') "
+				       "and not a path", cfg->program);
+	}
+	/* The program first: the kernel indexes the archive lazily, from the start. */
+	if (add_program(c, path, base, 1, err, n) < 0 ||
+	    add_builtins(c, cfg->guest_dir, base, err, n) < 0 || fl_cpio_finish(c) < 0) {
+		if (!*err)
+			fl_fail(err, n, "initramfs: out of memory");
+		fl_cpio_free(c);
+		return -1;
+	}
+	snprintf(init_path, 256, "/bin/%s", base);
+	return 0;
+}

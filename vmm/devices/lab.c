@@ -1,0 +1,138 @@
+/* The lab port: the guest kernel's requests to the host. The guest is
+ * untrusted: only CPL0 writes count, every address and length is checked, and
+ * a malformed message ends the run with a verdict, never a host fault. */
+#include "devices/lab.h"
+#include "observe/events.h"
+#include "run/verdict.h"
+
+#include <errno.h>
+#include <forklab/abi.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static int64_t lab_write(struct fl_session *s, const struct fl_lab_msg *m)
+{
+	int fd = (int)m->arg[0];
+	const uint8_t *p = fl_gpa_to_hva(&s->vm, m->arg[1], m->arg[2]);
+	if (fd != 1 && fd != 2)
+		return -EBADF;
+	if (!p)
+		return -EFAULT;
+	for (uint64_t done = 0; done < m->arg[2];) {
+		ssize_t r = write(fd, p + done, m->arg[2] - done);
+		if (r < 0 && errno == EINTR && !s->done)
+			continue;
+		if (r <= 0)
+			return r < 0 ? -errno : -EIO;
+		done += r;
+	}
+	return m->arg[2];
+}
+
+static int64_t lab_read(struct fl_session *s, const struct fl_lab_msg *m)
+{
+	uint8_t *p = fl_gpa_to_hva(&s->vm, m->arg[1], m->arg[2]);
+	if (m->arg[0] != 0)
+		return -EBADF;
+	if (!p)
+		return -EFAULT;
+	ssize_t r = read(0, p, m->arg[2]);
+	return r < 0 ? -errno : r;
+}
+
+/* Bulk copies and clears for the PVM host, where the kernel's own string
+ * instructions are emulated one iteration at a time. */
+static void mem_op(struct fl_session *s, const struct fl_lab_msg *m)
+{
+	uint64_t len = m->op == FL_LAB_ZERO ? m->arg[1] : m->arg[2];
+	uint8_t *dst = fl_gpa_to_hva(&s->vm, m->arg[0], len);
+	uint8_t *src = m->op == FL_LAB_COPY ? fl_gpa_to_hva(&s->vm, m->arg[1], len) : NULL;
+	if (!dst || (m->op == FL_LAB_COPY && !src)) {
+		fl_verdict(s, FL_EXIT_VERDICT, NULL, "guest error: memory operation outside RAM "
+			   "(dst %#llx, len %#llx)", (unsigned long long)m->arg[0], (unsigned long long)len);
+		return;
+	}
+	if (src)
+		memmove(dst, src, len);
+	else
+		memset(dst, 0, len);
+}
+
+/* Linux wait status -> shell-style exit status. */
+static int exit_status(uint64_t ws)
+{
+	int sig = ws & 0x7f;
+	return sig ? 128 + sig : (int)((ws >> 8) & 0xff);
+}
+
+static void killed(struct fl_session *s, const struct fl_lab_msg *m)
+{
+	int sig = (int)(m->arg[1] & 0x7f);
+	const char *name = sigabbrev_np(sig);
+	fprintf(stderr, "forklab: pid %lld killed by SIG%s at rip=%#llx addr=%#llx\n",
+		(long long)m->arg[0], name ? name : "?", (unsigned long long)m->arg[2],
+		(unsigned long long)m->arg[3]);
+}
+
+void fl_lab_io(struct fl_session *s, uint16_t port, int out, uint8_t *data, int size)
+{
+	if (!out) {
+		memset(data, 0xff, size);
+		return;
+	}
+	if (size != 4 || fl_vcpu_cpl(&s->vm) != 0) {
+		if (s->cfg->verbose)
+			fprintf(stderr, "forklab: ignored a lab port write from user mode\n");
+		return;
+	}
+	uint32_t pa;
+	memcpy(&pa, data, 4);
+	fl_lab_message(s, pa);
+}
+
+void fl_lab_message(struct fl_session *s, uint32_t pa)
+{
+	struct fl_lab_msg *gm = fl_gpa_to_hva(&s->vm, pa, sizeof *gm), m;
+	if (!gm) {
+		fl_verdict(s, FL_EXIT_VERDICT, NULL, "guest error: lab message at bad address %#x", pa);
+		return;
+	}
+	memcpy(&m, gm, sizeof m);
+	m.text[FL_LAB_TEXT_MAX - 1] = 0;
+	int64_t ret = 0;
+	switch (m.op) {
+	case FL_LAB_EXIT:
+		s->t_exited = fl_now_ms();
+		s->done = 1;
+		s->status = exit_status(m.arg[0]);
+		break;
+	case FL_LAB_PANIC:
+		fl_verdict(s, FL_EXIT_VERDICT, &m.panic, "kernel panic: %s", m.text);
+		break;
+	case FL_LAB_WRITE:
+		ret = lab_write(s, &m);
+		break;
+	case FL_LAB_READ:
+		ret = lab_read(s, &m);
+		break;
+	case FL_LAB_KILLED:
+		killed(s, &m);
+		break;
+	case FL_LAB_ZERO:
+	case FL_LAB_COPY:
+		mem_op(s, &m);
+		break;
+	case FL_LAB_BOOTED:
+		s->t_booted = fl_now_ms();
+		break;
+	case FL_LAB_EVENT:
+		fl_event_dispatch(s, &m.event);
+		break;
+	default:
+		fl_verdict(s, FL_EXIT_VERDICT, NULL, "guest error: unknown lab message %u", m.op);
+		return;
+	}
+	gm->ret = ret;
+}

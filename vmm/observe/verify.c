@@ -1,0 +1,308 @@
+/* forklab run --verify: for every fork, vfork and clone, the host checks the
+ * child's frame and thread record at the clone, both tasks' registers at
+ * their first user instruction, the memory they share, and the vfork wait.
+ * Every value is read from guest memory or the vCPU, never from the kernel's
+ * word. One line per check; JSON Lines with --verify=FILE. */
+#include "observe/verify.h"
+#include "observe/api.h"
+#include "observe/inspect.h"
+#include "run/session.h"
+#include "run/verdict.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CLONE_VM 0x100ULL
+#define CLONE_VFORK 0x4000ULL
+#define CLONE_SETTLS 0x80000ULL
+#define TSS_RSP0 4 /* offset of rsp0 in the x86-64 TSS */
+
+/* One clone-family call, from its event to both first returns. */
+struct clone_rec {
+	int seq;
+	uint64_t parent, child, flags, stack, tls, frame;
+	int ppid, cpid;
+	struct pt_regs pregs;    /* the parent's frame at the syscall */
+	struct fl_thread cthread;
+	bool parent_done, child_done, released;
+	int passed, failed;
+};
+
+struct fl_verifier {
+	FILE *json;
+	struct clone_rec *rec;
+	int nrec, cap;
+	int passed, failed;
+};
+
+static const char *syscall_name(uint64_t flags)
+{
+	if (flags == FL_CLONE_KTHREAD)
+		return "kernel_thread";
+	if ((flags & ~0xffULL) == 0)
+		return "fork";
+	if ((flags & ~0xffULL) == (CLONE_VM | CLONE_VFORK))
+		return "vfork";
+	return "clone";
+}
+
+/* Records one check: a line on stderr, a JSON object if asked. */
+static void check(struct fl_verifier *v, struct clone_rec *r, const char *event, const char *name,
+		  bool ok, const char *expected, const char *actual)
+{
+	const char *verdict = ok ? "PASS" : "FAIL";
+	char who[24] = "cow";
+	if (r)
+		snprintf(who, sizeof who, "#%d", r->seq);
+	fprintf(stderr, "verify: %s %s %-22s expected %-20s actual %s\n", who, verdict, name,
+		expected, actual);
+	if (v->json)
+		fprintf(v->json, "{\"clone\":%d,\"event\":\"%s\",\"syscall\":\"%s\",\"parent\":%d,"
+			"\"child\":%d,\"check\":\"%s\",\"expected\":\"%s\",\"actual\":\"%s\","
+			"\"verdict\":\"%s\"}\n", r ? r->seq : 0, event, r ? syscall_name(r->flags) : "",
+			r ? r->ppid : 0, r ? r->cpid : 0, name, expected, actual, ok ? "pass" : "fail");
+	ok ? v->passed++ : v->failed++;
+	if (r)
+		ok ? r->passed++ : r->failed++;
+}
+
+static void check_eq(struct fl_verifier *v, struct clone_rec *r, const char *event,
+		     const char *name, uint64_t expected, uint64_t actual)
+{
+	char e[32], a[32];
+	snprintf(e, sizeof e, "%#" PRIx64, expected);
+	snprintf(a, sizeof a, "%#" PRIx64, actual);
+	check(v, r, event, name, expected == actual, e, a);
+}
+
+static void fail_read(struct fl_verifier *v, struct clone_rec *r, const char *event,
+		      const char *what)
+{
+	check(v, r, event, what, false, "readable", "outside guest memory");
+}
+
+/* ---- at the clone: frame.*, thread.*, mm.* ---- */
+
+static const char *const reg_names[21] = {
+	"r15", "r14", "r13", "r12", "bp", "bx", "r11", "r10", "r9", "r8", "ax",
+	"cx", "dx", "si", "di", "orig_ax", "ip", "cs", "flags", "sp", "ss",
+};
+
+/* frame.*: the child's frame is the parent's, but for ax = 0 and, when clone
+ * passes a stack, sp. Linux changes no other field on x86-64. */
+static void check_frame(struct fl_verifier *v, struct clone_rec *r, const struct pt_regs *child)
+{
+	const uint64_t *p = (const uint64_t *)&r->pregs, *c = (const uint64_t *)child;
+	for (int i = 0; i < 21; i++) {
+		uint64_t expected = p[i];
+		if (i == offsetof(struct pt_regs, ax) / 8)
+			expected = 0;
+		if (i == offsetof(struct pt_regs, sp) / 8 && r->stack)
+			expected = r->stack;
+		char name[32];
+		snprintf(name, sizeof name, "frame.%s", reg_names[i]);
+		check_eq(v, r, "clone", name, expected, c[i]);
+	}
+}
+
+/* mm.own_page_tables and mm.cow_shared, for fork: separate page tables, and
+ * every private writable page mapped read-only in both, to the same frame. */
+static void check_cow(struct fl_verifier *v, struct fl_session *s, struct clone_rec *r,
+		      const struct fl_task_view *pt, const struct fl_task_view *ct)
+{
+	struct fl_mm_head mm;
+	char a[96] = ""; /* the first bad page, described; empty while all is well */
+	check(v, r, "clone", "mm.own_page_tables", pt->cr3 != ct->cr3, "child cr3 != parent cr3",
+	      pt->cr3 != ct->cr3 ? "different" : "the same");
+	if (fl_mm_read(s, pt->head.mm, &mm) < 0)
+		return fail_read(v, r, "clone", "mm.cow");
+	long shared = 0;
+	for (int i = 0; i < mm.nvma && !*a; i++) {
+		const struct fl_vma *m = &mm.vma[i];
+		if (!(m->flags & 2) || (m->flags & 16))
+			continue; /* read-only or MAP_SHARED: not copy-on-write */
+		uint64_t lo = m->lo > m->start ? m->lo : m->start, hi = m->hi < m->end ? m->hi : m->end;
+		for (uint64_t va = lo; va < hi && !*a; va += 4096) {
+			uint64_t pg, cg, pr, cr;
+			if (fl_gva_to_gpa(&s->vm, pt->cr3, va, &pg, &pr, NULL) < 0)
+				continue; /* never touched: nothing to share */
+			if (fl_gva_to_gpa(&s->vm, ct->cr3, va, &cg, &cr, NULL) < 0)
+				snprintf(a, sizeof a, "%#" PRIx64 " missing in the child", va);
+			else if (pg != cg)
+				snprintf(a, sizeof a, "%#" PRIx64 " in frames %#" PRIx64 " and %#" PRIx64, va, pg, cg);
+			else if ((pr | cr) & FL_PTE_W)
+				snprintf(a, sizeof a, "%#" PRIx64 " writable in the %s", va,
+					 pr & FL_PTE_W ? "parent" : "child");
+			else
+				shared++;
+		}
+	}
+	bool ok = !*a;
+	if (ok)
+		snprintf(a, sizeof a, "%ld pages read-only, one frame", shared);
+	check(v, r, "clone", "mm.cow_shared", ok, "read-only, one frame", a);
+}
+
+/* Far beyond what MAX_TASKS allows a real run; a guest past it floods us. */
+#define MAX_CLONE_RECORDS 65536
+
+static void on_clone(struct fl_session *s, const struct fl_event *ev, struct fl_verifier *v)
+{
+	if (v->nrec == MAX_CLONE_RECORDS) {
+		fl_verdict(s, FL_EXIT_VERDICT, NULL, "guest error: more than %d clone events",
+			   MAX_CLONE_RECORDS);
+		return;
+	}
+	if (v->nrec == v->cap) {
+		int cap = v->cap ? v->cap * 2 : 64;
+		struct clone_rec *n = realloc(v->rec, cap * sizeof *n);
+		if (!n)
+			return;
+		v->rec = n, v->cap = cap;
+	}
+	struct clone_rec *r = &v->rec[v->nrec];
+	memset(r, 0, sizeof *r);
+	r->seq = ++v->nrec;
+	r->parent = ev->task, r->child = ev->a[0], r->cpid = (int)ev->a[1], r->flags = ev->a[2];
+	r->stack = ev->a[3], r->tls = ev->a[4], r->frame = ev->a[5], r->ppid = ev->pid;
+	bool kthread = r->flags == FL_CLONE_KTHREAD;
+	if (kthread) /* no return to watch for: the parent is in the kernel, the child stays there */
+		r->stack = 0, r->parent_done = r->child_done = true;
+
+	struct fl_task_view pt, ct;
+	struct pt_regs child;
+	fprintf(stderr, "verify: #%d %s: parent pid %d, child pid %d, flags %#" PRIx64 "\n", r->seq,
+		syscall_name(r->flags), r->ppid, r->cpid, r->flags);
+	if (fl_task_read(s, r->parent, &pt) < 0 || fl_task_read(s, r->child, &ct) < 0 ||
+	    fl_read_kva(s, r->frame, &child, sizeof child) < 0)
+		return fail_read(v, r, "clone", "tasks");
+	r->pregs = pt.regs;
+	r->cthread = ct.head.thread;
+
+	/* frame.address and thread.*: the faked scene switch_to will find. */
+	check_eq(v, r, "clone", "frame.address", ct.stack_hi - sizeof(struct pt_regs), r->frame);
+	check_eq(v, r, "clone", "thread.ip",
+		 fl_symbol(s, "ret_from_fork"), ct.head.thread.ip);
+	check_eq(v, r, "clone", "thread.sp", r->frame, ct.head.thread.sp);
+	check_eq(v, r, "clone", "thread.sp0", ct.stack_hi, ct.head.thread.sp0);
+	if (kthread) {
+		check_eq(v, r, "clone", "frame.cs", FL_KERNEL_CS, child.cs);
+		check(v, r, "clone", "frame.bx", child.bx != 0, "the function", child.bx ? "set" : "0");
+		return;
+	}
+	check_frame(v, r, &child);
+	if (r->flags & CLONE_VM)
+		check_eq(v, r, "clone", "mm.same_page_tables", pt.cr3, ct.cr3);
+	else
+		check_cow(v, s, r, &pt, &ct);
+}
+
+/* ---- at each task's first user instruction: parent.*, child.*, tss.rsp0,
+ * vfork.parent_waited ---- */
+
+static void on_return(struct fl_session *s, const struct fl_event *ev, struct fl_verifier *v)
+{
+	struct fl_user_frame f;
+	if (fl_user_frame(s, ev, &f) < 0)
+		return fail_read(v, NULL, "return", "registers");
+	for (int i = v->nrec - 1; i >= 0; i--) {
+		struct clone_rec *r = &v->rec[i];
+		bool parent = r->parent == ev->task && !r->parent_done;
+		bool child = r->child == ev->task && !r->child_done;
+		if (!parent && !child)
+			continue;
+		if (parent) {
+			r->parent_done = true;
+			check_eq(v, r, "return", "parent.rax", (uint64_t)r->cpid, f.regs.rax);
+			check_eq(v, r, "return", "parent.rip", r->pregs.ip, f.iret.ip);
+			if (r->flags & CLONE_VFORK)
+				check(v, r, "return", "vfork.parent_waited", r->released,
+				      "child exec/exit first", r->released ? "it did" : "parent ran first");
+		} else {
+			uint64_t rsp0;
+			r->child_done = true;
+			check_eq(v, r, "return", "child.rax", 0, f.regs.rax);
+			check_eq(v, r, "return", "child.rip", r->pregs.ip, f.iret.ip);
+			check_eq(v, r, "return", "child.rsp", r->stack ? r->stack : r->pregs.sp, f.iret.sp);
+			if (fl_read_kva(s, fl_symbol(s, "cpu_tss") + TSS_RSP0, &rsp0, 8) < 0)
+				fail_read(v, r, "return", "tss.rsp0");
+			else
+				check_eq(v, r, "return", "tss.rsp0", r->cthread.sp0, rsp0);
+			if (r->flags & CLONE_SETTLS)
+				check_eq(v, r, "return", "child.fs_base", r->tls, f.fs_base);
+		}
+		if (r->parent_done && r->child_done)
+			fprintf(stderr, "verify: #%d %s: parent pid %d, child pid %d: %d passed, %d failed\n",
+				r->seq, syscall_name(r->flags), r->ppid, r->cpid, r->passed, r->failed);
+		return;
+	}
+}
+
+static void on_vfork_release(struct fl_session *s, const struct fl_event *ev, struct fl_verifier *v)
+{
+	for (int i = v->nrec - 1; i >= 0; i--)
+		if (v->rec[i].child == ev->task) {
+			v->rec[i].released = true;
+			return;
+		}
+}
+
+/* The first write after fork: the writer now has a frame of its own with the
+ * shared frame's contents (or, as its last holder, the same frame writable). */
+static void on_cow(struct fl_session *s, const struct fl_event *ev, struct fl_verifier *v)
+{
+	struct fl_task_view t;
+	uint64_t gpa, rights, va = ev->a[0] & ~4095ULL, old = ev->a[1], new = ev->a[2];
+	if (fl_task_read(s, ev->task, &t) < 0 ||
+	    fl_gva_to_gpa(&s->vm, t.cr3, va, &gpa, &rights, NULL) < 0)
+		return fail_read(v, NULL, "cow", "cow.writer");
+	check_eq(v, NULL, "cow", "cow.writer_frame", new, gpa);
+	check(v, NULL, "cow", "cow.writable", rights & FL_PTE_W, "writable",
+	      rights & FL_PTE_W ? "writable" : "read-only");
+	if (new != old) {
+		const void *a = fl_gpa_to_hva(&s->vm, old, 4096), *b = fl_gpa_to_hva(&s->vm, new, 4096);
+		check(v, NULL, "cow", "cow.same_contents", a && b && !memcmp(a, b, 4096),
+		      "equal", a && b && !memcmp(a, b, 4096) ? "equal" : "different");
+	}
+}
+
+static void on_event(struct fl_session *s, const struct fl_event *ev, void *arg)
+{
+	struct fl_verifier *v = arg;
+	switch (ev->kind) {
+	case FL_EV_CLONE: on_clone(s, ev, v); break;
+	case FL_EV_RETURN: on_return(s, ev, v); break;
+	case FL_EV_VFORK_RELEASE: on_vfork_release(s, ev, v); break;
+	case FL_EV_COW: on_cow(s, ev, v); break;
+	}
+}
+
+struct fl_verifier *fl_verify_attach(struct fl_config *c, FILE *json)
+{
+	struct fl_verifier *v = calloc(1, sizeof *v);
+	if (!v || fl_hook_add(c, 0, on_event, v) < 0) {
+		free(v);
+		return NULL;
+	}
+	v->json = json;
+	return v;
+}
+
+int fl_verify_finish(struct fl_verifier *v, int status)
+{
+	int pending = 0;
+	for (int i = 0; i < v->nrec; i++)
+		pending += !v->rec[i].parent_done || !v->rec[i].child_done;
+	fprintf(stderr, "verify: %d clone-family calls, %d checks: %d passed, %d failed%s\n",
+		v->nrec, v->passed + v->failed, v->passed, v->failed,
+		pending ? " (some tasks never returned to user mode)" : "");
+	if (v->failed)
+		fprintf(stderr, "verification failed\n");
+	int r = v->failed ? FL_EXIT_VERIFY : status;
+	free(v->rec);
+	free(v);
+	return r;
+}
