@@ -24,11 +24,6 @@ extern u64 kernel_pml4[512];
 void vm_init(u64 mem_size);  /* direct map + kernel image, then switch CR3 */
 
 /* ---- user address spaces (mm/vm.c) ---- */
-#define VM_READ  1
-#define VM_WRITE 2
-#define VM_EXEC  4
-#define VM_GROWSDOWN 8
-#define VM_SHARED 16      /* MAP_SHARED: pages stay shared and writable across fork */
 #define MAX_VMAS 64
 #define MAX_PT_PAGES 128
 

@@ -26,7 +26,16 @@ static inline bool fault_on(enum fault f)
 }
 
 void trace_init(const char *bootargs);
-void trace_event(u32 kind, struct task *t, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5);
+/* An event about task t, sent only with the bootarg "trace"; the payload is
+ * the kind's member of struct fl_event (abi.h), e.g.
+ *	trace_event(current, FL_EV_COW, .cow = { va, old, new });
+ * With tracing off it costs one test, and no call. */
+#define trace_event(t, kind_, ...)                                                        \
+	do {                                                                              \
+		if (unlikely(tracing))                                                    \
+			trace_emit((t), &(struct fl_event){ .kind = (kind_), __VA_ARGS__ }); \
+	} while (0)
+void trace_emit(struct task *t, struct fl_event *ev);
 /* After copy_thread: the clone event, return events for both tasks, and the
  * fault.* bootargs that break the child (the others are tested where they act). */
 void trace_clone(struct task *child, u64 flags, u64 stack, u64 tls);

@@ -43,7 +43,7 @@ static void zombie(struct task *t)
 void do_exit(int status)
 {
 	struct task *t = current, *init = find_pid(1);
-	trace_event(FL_EV_EXIT, t, status, 0, 0, 0, 0, 0);
+	trace_event(t, FL_EV_EXIT, .exit = { status });
 	exit_mm(t);
 	if (t->files)
 		files_put(t->files);

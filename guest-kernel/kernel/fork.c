@@ -164,7 +164,7 @@ long kernel_clone(u64 flags, u64 stack, u64 parent_tid, u64 child_tid, u64 tls)
 	p->state = TASK_SLEEPING;
 	wake_task(p);
 	if (vfork_wait) {
-		trace_event(FL_EV_VFORK_WAIT, current, (u64)p, 0, 0, 0, 0, 0);
+		trace_event(current, FL_EV_VFORK_WAIT, .vfork = { (u64)p });
 		if (!wait_for_completion(&vfork))
 			p->vfork_done = NULL; /* we are being killed: the child must not touch our stack */
 	}
@@ -175,7 +175,7 @@ void release_vfork_parent(struct task *t)
 {
 	if (!t->vfork_done)
 		return;
-	trace_event(FL_EV_VFORK_RELEASE, t, (u64)t->parent, 0, 0, 0, 0, 0);
+	trace_event(t, FL_EV_VFORK_RELEASE, .vfork = { (u64)t->parent });
 	complete(t->vfork_done);
 	t->vfork_done = NULL;
 }

@@ -41,7 +41,7 @@ static void finish_task_switch(struct task *last)
 {
 	if (last->state == TASK_DEAD)
 		task_free(last);
-	trace_event(FL_EV_SCHED_IN, current, 0, 0, 0, 0, 0, 0);
+	trace_event(current, FL_EV_SCHED_IN);
 }
 
 /* As Linux: the address space first, then switch_to (entry.S) swaps the

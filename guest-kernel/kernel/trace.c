@@ -27,12 +27,11 @@ void trace_init(const char *args)
 		}
 }
 
-void trace_event(u32 kind, struct task *t, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5)
+void trace_emit(struct task *t, struct fl_event *ev)
 {
-	if (!tracing)
-		return;
-	struct fl_event ev = { kind, t->pid, (u64)t, { a0, a1, a2, a3, a4, a5 } };
-	lab_event(&ev);
+	ev->pid = t->pid;
+	ev->task = (u64)t;
+	lab_event(ev);
 }
 
 static void trace_return(struct task *t)
@@ -65,8 +64,8 @@ void trace_clone(struct task *p, u64 flags, u64 stack, u64 tls)
 		fault_inject_child(p);
 	if (!tracing)
 		return;
-	trace_event(FL_EV_CLONE, current, (u64)p, p->pid, flags, stack, tls,
-		    p->stack + KSTACK_SIZE - sizeof(struct pt_regs));
+	trace_event(current, FL_EV_CLONE, .clone = { (u64)p, p->pid, flags, stack, tls,
+		    p->stack + KSTACK_SIZE - sizeof(struct pt_regs) });
 	if (!p->kthread) {
 		trace_return(current);
 		trace_return(p);

@@ -67,7 +67,7 @@ int do_wp_page(struct mm *mm, u64 va, u64 *pte)
 		fl_kstate.cow_reuses++;
 		*pte |= PTE_W;
 		invlpg(va);
-		trace_event(FL_EV_COW, current, va, old, old, 0, 0, 0);
+		trace_event(current, FL_EV_COW, .cow = { va, old, old });
 		return 0;
 	}
 	u64 pa = page_alloc(false);
@@ -77,7 +77,7 @@ int do_wp_page(struct mm *mm, u64 va, u64 *pte)
 	fl_kstate.cow_copies++;
 	*pte = pa | pte_flags(v->flags);
 	invlpg(va);
-	trace_event(FL_EV_COW, current, va, old, pa, 0, 0, 0);
+	trace_event(current, FL_EV_COW, .cow = { va, old, pa });
 	page_put(old);
 	return 0;
 }

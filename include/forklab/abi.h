@@ -70,26 +70,54 @@ enum fl_lab_op {
 };
 
 enum fl_event_kind {
-	FL_EV_CLONE = 1,     /* task: the parent; a0 child task, a1 child pid, a2 clone flags,
-	                        a3 the stack argument, a4 the tls argument, a5 the child's
-	                        frame: where copy_thread put its struct pt_regs */
+	FL_EV_CLONE = 1,     /* task: the parent; .clone */
 	FL_EV_RETURN,        /* (MMIO) task: current, at its first user instruction after a clone */
-	FL_EV_EXEC,          /* task: current, with its new mm */
-	FL_EV_EXIT,          /* task: current; a0 its wait status */
-	FL_EV_VFORK_WAIT,    /* task: the parent, about to sleep; a0 the child task */
-	FL_EV_VFORK_RELEASE, /* task: the child, releasing its parent; a0 the parent task */
-	FL_EV_SCHED_IN,      /* task: the one switched to */
-	FL_EV_COW,           /* task: current; a0 user VA, a1 the shared frame, a2 the writer's
-	                        frame now (== a1 when the last holder got it back, no copy) */
+	FL_EV_EXEC,          /* task: current; .exec */
+	FL_EV_EXIT,          /* task: current; .exit */
+	FL_EV_VFORK_WAIT,    /* task: the parent, about to sleep; .vfork.other is the child */
+	FL_EV_VFORK_RELEASE, /* task: the child, releasing its parent; .vfork.other is the parent */
+	FL_EV_SCHED_IN,      /* task: the one switched to, running on its own stack */
+	FL_EV_COW,           /* task: current, after a write fault on a COW page; .cow */
 	FL_EV_KINDS
 };
-#define FL_CLONE_KTHREAD (1ULL << 63) /* FL_EV_CLONE's flags for a kernel thread */
+#define FL_CLONE_KTHREAD (1ULL << 63) /* .clone.flags of a kernel thread */
+
+/* Each kind's payload. Task addresses are kernel VAs of struct task. */
+struct fl_ev_clone {
+	uint64_t child;       /* the child task */
+	int64_t child_pid;
+	uint64_t flags;       /* clone's flags (CLONE_*, linux.h), or FL_CLONE_KTHREAD */
+	uint64_t stack;       /* clone's stack argument; a kernel thread's function */
+	uint64_t tls;         /* clone's tls argument; a kernel thread's argument */
+	uint64_t frame;       /* where copy_thread put the child's struct pt_regs */
+};
+struct fl_ev_exec {
+	uint64_t mm;          /* the new struct mm */
+};
+struct fl_ev_exit {
+	int64_t wait_status;  /* Linux encoding */
+};
+struct fl_ev_vfork {
+	uint64_t other;       /* the task on the other side of the vfork */
+};
+struct fl_ev_cow {
+	uint64_t va;          /* the faulting user address */
+	uint64_t old_frame;   /* the shared frame's physical address */
+	uint64_t new_frame;   /* the writer's frame now: == old_frame when the last
+	                         holder got the page back without a copy */
+};
 
 struct fl_event {
 	uint32_t kind;
 	int32_t pid;          /* of task */
 	uint64_t task;        /* kernel VA of the task it is about */
-	uint64_t a[6];
+	union {               /* by kind; SCHED_IN and RETURN have none */
+		struct fl_ev_clone clone;
+		struct fl_ev_exec exec;
+		struct fl_ev_exit exit;
+		struct fl_ev_vfork vfork;
+		struct fl_ev_cow cow;
+	};
 };
 
 struct fl_panic_frame {
@@ -130,9 +158,16 @@ struct fl_task_head {
 	uint64_t stack;       /* kernel VA of the kernel stack's lowest byte */
 };
 
+/* struct fl_vma's flags (the kernel's own encoding, not Linux's). */
+#define VM_READ      1
+#define VM_WRITE     2
+#define VM_EXEC      4
+#define VM_GROWSDOWN 8
+#define VM_SHARED    16 /* MAP_SHARED: pages stay shared and writable across fork */
+
 struct fl_vma {
 	uint64_t start, end;  /* [start, end), page aligned */
-	uint32_t flags;       /* 1 read, 2 write, 4 exec, 8 grows down, 16 shared */
+	uint32_t flags;       /* VM_* */
 	uint32_t pad_;
 	uint64_t lo, hi;      /* every page ever mapped lies in [lo, hi) */
 };

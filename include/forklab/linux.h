@@ -63,7 +63,9 @@
 #define __WCLONE   0x80000000
 #define P_ALL 0
 #define P_PID 1
-#define CLD_EXITED 1
+#endif
+#ifndef CLD_EXITED
+#define CLD_EXITED 1 /* waitid's si_code */
 #define CLD_KILLED 2
 #endif
 

@@ -6,6 +6,7 @@
 #include "common/forklab_run.h"
 
 #include <criterion/criterion.h>
+#include <forklab/linux.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,7 @@ static void on_return(struct fl_session *s, const struct fl_event *ev, void *arg
 	TEST_ASSERT_EQ(fl_user_frame(s, ev, &f), 0, "reading the first user frame");
 	if (ev->task == seen->clone.task && !seen->parent.task)
 		seen->parent = f;
-	else if (ev->task == seen->clone.a[0] && !seen->child.task)
+	else if (ev->task == seen->clone.clone.child && !seen->child.task)
 		seen->child = f;
 	seen->returns++;
 }
@@ -54,7 +55,7 @@ Test(api, fork_demo_first_user_instructions)
 	TEST_ASSERT_EQ(seen.clone.kind, FL_EV_CLONE);
 	TEST_ASSERT_EQ(seen.returns, 2);
 	/* The parent gets the child's pid, the child 0; both resume after syscall. */
-	TEST_ASSERT_EQ(seen.parent.regs.rax, seen.clone.a[1]);
+	TEST_ASSERT_EQ(seen.parent.regs.rax, seen.clone.clone.child_pid);
 	TEST_ASSERT_EQ(seen.child.regs.rax, 0);
 	TEST_ASSERT_EQ(seen.child.iret.ip, seen.parent.iret.ip);
 	TEST_ASSERT_EQ(seen.child.iret.sp, seen.parent.iret.sp);
@@ -67,8 +68,8 @@ Test(api, clone_stack_runs_on_its_stack_with_its_tls)
 {
 	struct seen seen = { 0 };
 	TEST_ASSERT_EQ(run_with_hooks("clone-stack", &seen), 0);
-	TEST_ASSERT_EQ(seen.child.iret.sp, seen.clone.a[3]);  /* the stack argument */
-	TEST_ASSERT_EQ(seen.child.fs_base, seen.clone.a[4]);  /* the tls argument */
+	TEST_ASSERT_EQ(seen.child.iret.sp, seen.clone.clone.stack);  /* the stack argument */
+	TEST_ASSERT_EQ(seen.child.fs_base, seen.clone.clone.tls);  /* the tls argument */
 	TEST_ASSERT_NE(seen.child.iret.sp, seen.parent.iret.sp);
 	TEST_ASSERT_EQ(seen.child.regs.rax, 0);
 }
@@ -89,14 +90,14 @@ static void story_event(struct fl_session *s, const struct fl_event *ev, void *a
 	st->tick++;
 	/* Newest first: a task slot, hence its address, is reused by later children. */
 	for (int i = st->n - 1; i >= 0; i--) {
-		if (ev->kind == FL_EV_VFORK_RELEASE && ev->task == st->c[i].clone.a[0]) {
+		if (ev->kind == FL_EV_VFORK_RELEASE && ev->task == st->c[i].clone.clone.child) {
 			st->c[i].released_at = st->tick;
 			return;
 		}
 		if (ev->kind != FL_EV_RETURN)
 			continue;
 		struct fl_user_frame *f = ev->task == st->c[i].clone.task && !st->c[i].parent.task ?
-			&st->c[i].parent : ev->task == st->c[i].clone.a[0] && !st->c[i].child.task ?
+			&st->c[i].parent : ev->task == st->c[i].clone.clone.child && !st->c[i].child.task ?
 			&st->c[i].child : NULL;
 		if (f) {
 			TEST_ASSERT_EQ(fl_user_frame(s, ev, f), 0);
@@ -122,13 +123,13 @@ static void story(const char *program, int clones)
 		const struct fl_event *cl = &st.c[i].clone;
 		const struct fl_user_frame *p = &st.c[i].parent, *ch = &st.c[i].child;
 		TEST_ASSERT(p->task && ch->task, "clone %d: both tasks reached user mode", i);
-		TEST_ASSERT_EQ(p->regs.rax, cl->a[1]);      /* the parent gets the child's pid */
+		TEST_ASSERT_EQ(p->regs.rax, cl->clone.child_pid);      /* the parent gets the child's pid */
 		TEST_ASSERT_EQ(ch->regs.rax, 0);            /* the child gets 0 */
 		TEST_ASSERT_EQ(ch->iret.ip, p->iret.ip);    /* both resume after syscall */
-		TEST_ASSERT_EQ(ch->iret.sp, cl->a[3] ? cl->a[3] : p->iret.sp);
-		if (cl->a[2] & 0x80000)                     /* CLONE_SETTLS */
-			TEST_ASSERT_EQ(ch->fs_base, cl->a[4]);
-		if (cl->a[2] & 0x4000)                      /* CLONE_VFORK: parent after release */
+		TEST_ASSERT_EQ(ch->iret.sp, cl->clone.stack ? cl->clone.stack : p->iret.sp);
+		if (cl->clone.flags & CLONE_SETTLS)
+			TEST_ASSERT_EQ(ch->fs_base, cl->clone.tls);
+		if (cl->clone.flags & CLONE_VFORK)           /* the parent after the release */
 			TEST_ASSERT(st.c[i].released_at && st.c[i].released_at < p->pid,
 				    "clone %d: vfork parent ran before the child let go", i);
 	}

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <forklab/abi.h>
+#include <forklab/linux.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -23,9 +24,6 @@
 #define EFER_LMA (1UL << 10)
 #define EFER_NXE (1UL << 11)
 
-#define MSR_STAR  0xc0000081
-#define MSR_LSTAR 0xc0000082
-#define MSR_FMASK 0xc0000084
 
 static struct kvm_segment seg(uint16_t sel, int code)
 {
@@ -77,7 +75,7 @@ int fl_cpu_enter(struct fl_vm *vm, const struct fl_cpu_entry *e, char *err, size
 			{ .index = MSR_STAR, .data = ((uint64_t)FL_USER32_CS << 48) |
 						     ((uint64_t)FL_KERNEL_CS << 32) },
 			{ .index = MSR_LSTAR, .data = e->lstar },
-			{ .index = MSR_FMASK, .data = 0 },
+			{ .index = MSR_SYSCALL_MASK, .data = 0 },
 		},
 	};
 	if (ioctl(vm->vcpu_fd, KVM_SET_MSRS, &m) != 3)

@@ -3,10 +3,9 @@
 #include "observe/api.h"
 #include "observe/inspect.h"
 
+#include <forklab/linux.h>
 #include <stdio.h>
 #include <string.h>
-
-#define MSR_FS_BASE 0xc0000100
 
 void fl_config_init(struct fl_config *c, const char *build_dir, const char *program)
 {

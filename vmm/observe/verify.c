@@ -9,15 +9,13 @@
 #include "run/session.h"
 #include "run/verdict.h"
 
+#include <forklab/linux.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define CLONE_VM 0x100ULL
-#define CLONE_VFORK 0x4000ULL
-#define CLONE_SETTLS 0x80000ULL
 #define TSS_RSP0 4 /* offset of rsp0 in the x86-64 TSS */
 
 /* One clone-family call, from its event to both first returns. */
@@ -122,7 +120,7 @@ static void check_cow(struct fl_verifier *v, struct fl_session *s, struct clone_
 	long shared = 0;
 	for (int i = 0; i < mm.nvma && !*a; i++) {
 		const struct fl_vma *m = &mm.vma[i];
-		if (!(m->flags & 2) || (m->flags & 16))
+		if (!(m->flags & VM_WRITE) || (m->flags & VM_SHARED))
 			continue; /* read-only or MAP_SHARED: not copy-on-write */
 		uint64_t lo = m->lo > m->start ? m->lo : m->start, hi = m->hi < m->end ? m->hi : m->end;
 		for (uint64_t va = lo; va < hi && !*a; va += 4096) {
@@ -166,8 +164,9 @@ static void on_clone(struct fl_session *s, const struct fl_event *ev, struct fl_
 	struct clone_rec *r = &v->rec[v->nrec];
 	memset(r, 0, sizeof *r);
 	r->seq = ++v->nrec;
-	r->parent = ev->task, r->child = ev->a[0], r->cpid = (int)ev->a[1], r->flags = ev->a[2];
-	r->stack = ev->a[3], r->tls = ev->a[4], r->frame = ev->a[5], r->ppid = ev->pid;
+	r->parent = ev->task, r->child = ev->clone.child, r->cpid = (int)ev->clone.child_pid;
+	r->flags = ev->clone.flags, r->stack = ev->clone.stack, r->tls = ev->clone.tls;
+	r->frame = ev->clone.frame, r->ppid = ev->pid;
 	bool kthread = r->flags == FL_CLONE_KTHREAD;
 	if (kthread) /* no return to watch for: the parent is in the kernel, the child stays there */
 		r->stack = 0, r->parent_done = r->child_done = true;
@@ -255,7 +254,8 @@ static void on_vfork_release(struct fl_session *s, const struct fl_event *ev, st
 static void on_cow(struct fl_session *s, const struct fl_event *ev, struct fl_verifier *v)
 {
 	struct fl_task_view t;
-	uint64_t gpa, rights, va = ev->a[0] & ~4095ULL, old = ev->a[1], new = ev->a[2];
+	uint64_t gpa, rights, va = ev->cow.va & ~4095ULL, old = ev->cow.old_frame,
+		 new = ev->cow.new_frame;
 	if (fl_task_read(s, ev->task, &t) < 0 ||
 	    fl_gva_to_gpa(&s->vm, t.cr3, va, &gpa, &rights, NULL) < 0)
 		return fail_read(v, NULL, "cow", "cow.writer");
