@@ -28,12 +28,18 @@ long sys_clone(u64 flags, u64 newsp, u64 parent_tid, u64 child_tid, u64 tls);
 /* kernel/exit.c */
 long sys_wait4(u64 pid, u64 status, u64 options, u64 rusage);
 long sys_waitid(u64 idtype, u64 id, u64 info, u64 options);
+long sys_exit(u64 code);
+long sys_exit_group(u64 code);
+/* kernel/signal.c */
 long sys_kill(u64 pid, u64 sig);
 long sys_tgkill(u64 tgid, u64 tid, u64 sig);
+long sys_rt_sigaction(u64 sig, u64 act, u64 oact, u64 size);
+long sys_rt_sigprocmask(u64 how, u64 set, u64 oset, u64 size);
 /* kernel/futex.c */
 long sys_futex(u64 uaddr, u64 op, u64 val, u64 timeout, u64 uaddr2, u64 val3);
 /* kernel/sys_process.c */
 long sys_execve(u64 path, u64 argv, u64 envp);
+long sys_getpid(void);
 long sys_gettid(void);
 long sys_getppid(void);
 long sys_sched_yield(void);
@@ -43,16 +49,11 @@ long sys_mmap(u64 addr, u64 len, u64 prot, u64 flags, u64 fd, u64 off);
 long sys_munmap(u64 addr, u64 len);
 long sys_mprotect(u64 addr, u64 len, u64 prot);
 /* kernel/sys_misc.c */
-long sys_exit(u64 code);
-long sys_exit_group(u64 code);
-long sys_getpid(void);
 long sys_uname(u64 buf);
 long sys_clock_gettime(u64 clk, u64 ts);
 long sys_nanosleep(u64 req, u64 rem);
 long sys_pause(void);
 long sys_arch_prctl(u64 code, u64 addr);
 long sys_set_tid_address(u64 tidptr);
-long sys_rt_sigaction(u64 sig, u64 act, u64 oact, u64 size);
-long sys_rt_sigprocmask(u64 how, u64 set, u64 oset, u64 size);
 
 #endif

@@ -120,10 +120,17 @@ void force_sig_fault(int sig, u64 addr, struct pt_regs *regs) __attribute__((nor
 void send_sig(struct task *leader, int sig);
 /* Ends t before it next returns to user mode, exiting with wait_status. */
 void kill_task(struct task *t, int sig, int wait_status);
-/* Acts on a pending fatal signal before returning to user mode. */
-void exit_to_user_mode(void);
+
 struct sighand *sighand_dup(struct sighand *old); /* old NULL: all default; NULL if none free */
 void sighand_put(struct sighand *s);
+
+/* Before any return to user mode: act on a pending fatal signal. Inline, so
+ * the common case is one test on every return. */
+static inline void exit_to_user_mode(void)
+{
+	if (unlikely(current->fatal_sig))
+		do_exit(current->exit_code);
+}
 
 /* kernel/fork.c: the task table, and process creation */
 struct task *task_alloc(void);

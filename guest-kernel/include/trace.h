@@ -38,6 +38,11 @@ void trace_init(const char *bootargs);
 void trace_emit(struct task *t, struct fl_event *ev);
 /* After copy_thread: the clone event, return events for both tasks, and the
  * fault.* bootargs that break the child (the others are tested where they act). */
-void trace_clone(struct task *child, u64 flags, u64 stack, u64 tls);
+void __trace_clone(struct task *child, u64 flags, u64 stack, u64 tls);
+static inline void trace_clone(struct task *child, u64 flags, u64 stack, u64 tls)
+{
+	if (unlikely(tracing || faults))
+		__trace_clone(child, flags, stack, tls);
+}
 
 #endif

@@ -67,7 +67,10 @@ void schedule(void)
 		context_switch(prev, next);
 }
 
-/* A new task's first C code (ret_from_fork), with the task it switched from. */
+/* A new task's first C code (ret_from_fork), with the task it switched from:
+ * the end of the switch, then what a new user task owes before its first
+ * return to user mode. A kernel thread has no set_child_tid and cannot be
+ * killed, so the same code serves it. */
 void schedule_tail(struct task *last)
 {
 	finish_task_switch(last);
@@ -75,6 +78,7 @@ void schedule_tail(struct task *last)
 		u32 tid = current->pid;
 		copy_to_user(current->set_child_tid, &tid, sizeof tid);
 	}
+	exit_to_user_mode();
 }
 
 void sched_tick(bool from_user)

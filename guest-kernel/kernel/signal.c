@@ -1,6 +1,6 @@
 /* Signals: the dispositions table (struct sighand) and its pool, kill,
- * tgkill, rt_sigaction and rt_sigprocmask, user faults, and the check on
- * the way back to user mode. Handlers are recorded but not yet run: a
+ * tgkill, rt_sigaction and rt_sigprocmask, and user faults (the check on
+ * the way back to user mode is exit_to_user_mode, task.h). Handlers are recorded but not yet run: a
  * signal takes its default action (terminate, or nothing for those whose
  * default is to be ignored), and SIG_IGN is honoured. */
 #include "arch.h"
@@ -56,12 +56,6 @@ void force_sig_fault(int sig, u64 addr, struct pt_regs *regs)
 {
 	lab_call(FL_LAB_KILLED, current->pid, sig, regs->ip, addr);
 	do_group_exit(sig);
-}
-
-void exit_to_user_mode(void)
-{
-	if (unlikely(current->fatal_sig))
-		do_exit(current->exit_code);
 }
 
 long sys_kill(u64 upid, u64 sig)

@@ -58,9 +58,9 @@ static void fault_inject_child(struct task *p)
 		p->thread.sp0 -= 16;
 }
 
-void trace_clone(struct task *p, u64 flags, u64 stack, u64 tls)
+void __trace_clone(struct task *p, u64 flags, u64 stack, u64 tls)
 {
-	if (unlikely(faults))
+	if (faults)
 		fault_inject_child(p);
 	if (!tracing)
 		return;

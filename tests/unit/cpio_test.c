@@ -1,4 +1,4 @@
-/* The initramfs both ways: vmm/cpio.c builds newc archives, the guest kernel's
+/* The initramfs both ways: vmm/boot/cpio.c builds newc archives, the guest kernel's
  * parser (guest-kernel/lib/cpio.c) reads them back and refuses damaged ones. */
 #include "common/fl_assert.h"
 #include <criterion/criterion.h>

@@ -1,4 +1,4 @@
-/* vmm/elf.c: kernel images (validation, loading, symbols) and user program
+/* vmm/boot/elf.c: kernel images (validation, loading, symbols) and user program
  * checks, on small ELF images built here and on a kernel linked by cc. */
 #include "common/fl_assert.h"
 #include <criterion/criterion.h>

@@ -1,4 +1,4 @@
-/* vmm/fdt.c: the boot device tree, read back property by property with
+/* vmm/boot/fdt.c: the boot device tree, read back property by property with
  * libfdt's getters, and its failures when the buffer is too small. */
 #include "common/fl_assert.h"
 #include <criterion/criterion.h>

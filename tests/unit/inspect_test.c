@@ -1,4 +1,4 @@
-/* vmm/inspect.c's page walker and guest-virtual copies, on x86-64 page tables
+/* vmm/observe/inspect.c's page walker and guest-virtual copies, on x86-64 page tables
  * written by hand into a plain buffer: no KVM, and a hostile guest is easy to fake. */
 #include "common/fl_assert.h"
 #include <criterion/criterion.h>

@@ -102,12 +102,10 @@ switch_to:
 	.globl ret_from_fork
 ret_from_fork:
 	movq %rax, %rdi
-	call schedule_tail
+	call schedule_tail		/* sched.c */
 	testb $3, PT_CS(%rsp)
-	jz 1f
-	call exit_to_user_mode
-	jmp restore_regs_and_iret
-1:	movq PT_BP(%rsp), %rdi
+	jnz restore_regs_and_iret
+	movq PT_BP(%rsp), %rdi
 	call *PT_BX(%rsp)
 	movl %eax, %edi
 	call kthread_exit
