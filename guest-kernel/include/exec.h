@@ -10,6 +10,4 @@
 int kernel_execve(struct task *t, const char *path, const char *const *argv,
 		  const char *const *envp);
 
-extern u8 init_fxsave[512];
-
 #endif

@@ -4,6 +4,7 @@
 #define K_TASK_H
 
 #include "kernel.h"
+#include "fpu.h"
 #include "mm.h"
 #include "sched.h"
 
@@ -73,7 +74,7 @@ struct task {
 	struct wait_queue *waiting_on;
 	u64 wake_deadline;             /* TSC deadline of a timed sleep, or 0 */
 	char comm[16];
-	u8 fxsave[512] __attribute__((aligned(16))); /* user FPU/SSE state */
+	u8 fpstate[FPU_AREA_MAX] __attribute__((aligned(64))); /* user FPU state (fpu.c) */
 };
 
 #define TASK_HEAD_IS(f) _Static_assert(offsetof(struct task, f) == offsetof(struct fl_task_head, f), #f)

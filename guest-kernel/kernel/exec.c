@@ -164,9 +164,6 @@ static int setup_stack(struct mm *mm, struct pt_regs *regs, const char *path,
 	return 0;
 }
 
-/* The FPU state a new program starts with, saved at boot before any user code. */
-u8 init_fxsave[512] __attribute__((aligned(16)));
-
 int kernel_execve(struct task *t, const char *path, const char *const *argv,
 		  const char *const *envp)
 {
@@ -213,8 +210,7 @@ int kernel_execve(struct task *t, const char *path, const char *const *argv,
 	t->comm[n] = 0;
 	t->thread.fsbase = 0;
 	wrmsr(MSR_FS_BASE, 0);
-	memcpy(t->fxsave, init_fxsave, sizeof t->fxsave);
-	__asm__ volatile("fxrstor64 %0" ::"m"(t->fxsave));
+	fpu_exec();
 	if (t->files)
 		files_close_on_exec(t->files);
 	for (int sig = 1; sig < NSIG && t->sighand; sig++)

@@ -28,7 +28,7 @@ struct task *task_alloc(void)
 		struct task *t = &tasks[i];
 		if (t->state != TASK_UNUSED)
 			continue;
-		memset(t, 0, offsetof(struct task, fxsave));
+		memset(t, 0, offsetof(struct task, fpstate));
 		t->pid = t->tgid = next_pid++;
 		t->state = TASK_RUNNING;
 		t->stack = (u64)kstacks[i];

@@ -136,7 +136,6 @@ static void start_init(const struct boot_info *bi)
 	t->files->fd[0] = file_get(&console_in);
 	t->files->fd[1] = file_get(&console_out);
 	t->files->fd[2] = file_get(&console_err);
-	__asm__ volatile("fxsave64 %0" : "=m"(init_fxsave));
 	set_current(t);
 	cpu_tss.sp0 = t->thread.sp0;
 	fl_kstate.free_pages_at_init = fl_kstate.free_pages;
@@ -162,6 +161,7 @@ void start_kernel(u64 fdt_pa)
 	vm_init(bi.mem_size);
 	page_init(bi.mem_size, __pa(_kernel_end), bi.initrd_start);
 	host_init(bi.host_kind);
+	fpu_init();
 	lapic_timer_init();
 	initramfs_init(__va(bi.initrd_start), bi.initrd_end - bi.initrd_start);
 	boot_tests(bi.bootargs);

@@ -32,18 +32,13 @@ int copy_thread(u64 flags, u64 sp, u64 arg, struct task *p)
 			return -EPERM;
 		p->thread.fsbase = arg;
 	}
-	__asm__ volatile("fxsave64 %0" : "=m"(p->fxsave)); /* the parent's live FPU state */
+	fpu_fork(p);
 	return 0;
 }
 
-/* The kernel uses no FPU or SSE register (-mgeneral-regs-only), so prev's
- * user state is still live here. */
 struct task *__switch_to(struct task *prev, struct task *next)
 {
-	if (!prev->kthread)
-		__asm__ volatile("fxsave64 %0" : "=m"(prev->fxsave));
-	if (!next->kthread)
-		__asm__ volatile("fxrstor64 %0" ::"m"(next->fxsave));
+	fpu_switch(prev, next);
 	cpu_tss.sp0 = next->thread.sp0;
 	if (prev->thread.fsbase != next->thread.fsbase)
 		wrmsr(MSR_FS_BASE, next->thread.fsbase);

@@ -1,0 +1,28 @@
+/* A task's user FPU/SSE/AVX state (arch/x86/fpu.c). The kernel itself uses
+ * no FPU register, so the live registers are always the current user
+ * task's: they are saved at a switch away, never on kernel entry. */
+#ifndef K_FPU_H
+#define K_FPU_H
+
+#include "kernel.h"
+
+struct task;
+
+/* The largest save area the kernel accepts (x87, SSE, AVX and AVX-512 in
+ * the standard XSAVE format need 2,696 bytes); a CPU that needs more gets
+ * fewer features enabled. */
+#define FPU_AREA_MAX 3072
+
+void fpu_init(void);                  /* boot: CR4, XCR0, the area size */
+void fpu_switch(struct task *prev, struct task *next);
+void fpu_fork(struct task *child);    /* child gets current's live state */
+void fpu_exec(void);                  /* current starts with the initial state */
+
+/* Signal frames: current's live state to and from a user buffer of
+ * fpu_user_size() bytes, 64-byte aligned, in the layout Linux uses
+ * (an fxsave or xsave image, with the FP_XSTATE magic when xsave). */
+u64 fpu_user_size(void);
+long fpu_to_user(u64 ubuf);
+long fpu_from_user(u64 ubuf);        /* -EFAULT, or -EINVAL for a bad image */
+
+#endif
