@@ -26,8 +26,11 @@ K_OBJ    := $(patsubst %,$(B)/%.o,$(K_SRC))
 # Debian's libfdt.a: PIC, no SSE; see guest-kernel/lib/fdt_glue.c for why it links here.
 LIBFDT_A := /usr/lib/x86_64-linux-gnu/libfdt.a
 
-# ---- guest programs: one musl-static binary per guest-user/*.c ----
-U_PROGS  := $(patsubst guest-user/%.c,$(B)/guest/%,$(wildcard guest-user/*.c))
+# ---- guest programs: one musl-static binary per guest-user/*.c, and one
+# glibc-static binary per guest-user/glibc/*.c (glibc's CPU-dependent string
+# functions are what they exercise) ----
+U_PROGS  := $(patsubst guest-user/%.c,$(B)/guest/%,$(wildcard guest-user/*.c)) \
+            $(patsubst guest-user/glibc/%.c,$(B)/guest/%,$(wildcard guest-user/glibc/*.c))
 U_CFLAGS := -static -O2 -g -Wall -Wextra -Wno-unused-parameter
 # Seed 002's program misbehaves as the article shows only unoptimised: at -O2
 # the corrupted return re-enters vfork() in a loop until fork fails.
@@ -74,6 +77,10 @@ $(B)/kernel.elf: $(K_OBJ) guest-kernel/kernel.ld
 $(B)/guest/%: guest-user/%.c
 	@mkdir -p $(@D)
 	$(MUSLCC) $(U_CFLAGS) -o $@ $<
+
+$(B)/guest/%: guest-user/glibc/%.c
+	@mkdir -p $(@D)
+	$(CC) $(U_CFLAGS) -o $@ $<
 
 $(B)/tests/unit: $(UNIT_SRC) $(TEST_COMMON) $(B)/libforklab.a
 	@mkdir -p $(@D)

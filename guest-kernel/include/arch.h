@@ -41,6 +41,25 @@ static inline void write_cr3(u64 v)
 {
 	__asm__ volatile("mov %0, %%cr3" ::"r"(v) : "memory");
 }
+static inline u64 read_cr4(void)
+{
+	u64 v;
+	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
+	return v;
+}
+static inline void write_cr4(u64 v)
+{
+	__asm__ volatile("mov %0, %%cr4" ::"r"(v) : "memory");
+}
+#define X86_CR4_OSXSAVE (1UL << 18)
+static inline void cpuid(u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d)
+{
+	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(sub));
+}
+static inline void xsetbv(u32 reg, u64 v)
+{
+	__asm__ volatile("xsetbv" ::"c"(reg), "a"((u32)v), "d"((u32)(v >> 32)));
+}
 static inline void outl(u16 port, u32 v)
 {
 	__asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port) : "memory");
@@ -90,6 +109,11 @@ void host_copy(u64 dst_pa, u64 src_pa, u64 len);
 void host_zero(u64 pa, u64 len);
 /* On PVM, user `syscall` jumps to a trampoline whose int3 lands here. */
 bool host_syscall_from_trap(struct pt_regs *regs, int vector);
+/* Saves the live user FPU state into `save`, then loads `load` (either may
+ * be NULL). Hardware KVM: fpu.c's instructions. PVM: kernel code is
+ * emulated, and the emulator has no XSAVE, so the VMM moves the vCPU's
+ * state (KVM_GET_XSAVE/KVM_SET_XSAVE) in one exit. */
+void host_fpu_switch(u8 *save, const u8 *load);
 
 /* entry.S */
 /* Switches stacks and calls __switch_to; returns, in next, the task it came from. */

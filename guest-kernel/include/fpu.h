@@ -8,10 +8,11 @@
 
 struct task;
 
-/* The largest save area the kernel accepts (x87, SSE, AVX and AVX-512 in
- * the standard XSAVE format need 2,696 bytes); a CPU that needs more gets
- * fewer features enabled. */
-#define FPU_AREA_MAX 3072
+/* A task's save area: the standard (non-compacted) XSAVE format, which is
+ * also KVM's struct kvm_xsave, so PVM hosts can fill it from the VMM. x87,
+ * SSE, AVX and AVX-512 need 2,696 bytes; a CPU that needs more for those
+ * gets fewer features enabled. */
+#define FPU_AREA_MAX FL_FPU_AREA
 
 void fpu_init(void);                  /* boot: CR4, XCR0, the area size */
 void fpu_switch(struct task *prev, struct task *next);
@@ -24,5 +25,9 @@ void fpu_exec(void);                  /* current starts with the initial state *
 u64 fpu_user_size(void);
 long fpu_to_user(u64 ubuf);
 long fpu_from_user(u64 ubuf);        /* -EFAULT, or -EINVAL for a bad image */
+
+/* The instructions themselves, for the host seam (host_fpu_switch). */
+void fpu_save_native(u8 *area);
+void fpu_restore_native(const u8 *area);
 
 #endif

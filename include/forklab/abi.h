@@ -67,7 +67,15 @@ enum fl_lab_op {
 	FL_LAB_COPY,         /* arg0 = dst, arg1 = src phys addr, arg2 = len (PVM fast path) */
 	FL_LAB_BOOTED,       /* arg0 = TSC at kernel entry, arg1 = TSC at init's exec */
 	FL_LAB_EVENT,        /* event = a struct fl_event */
+	FL_LAB_FPU,          /* arg0 = phys addr to save the vCPU's XSAVE state to (0: none),
+	                        arg1 = phys addr to load it from (0: none); FL_FPU_AREA bytes
+	                        each, KVM's standard-format struct kvm_xsave (PVM hosts) */
 };
+#define FL_FPU_AREA 4096
+/* The XCR0 bits the kernel enables where the CPU has them: x87, SSE, AVX and
+ * AVX-512's three components (all three or none); not MPX, PKRU or AMX. */
+#define FL_XFEATURES 0xe7ULL
+#define FL_XFEATURES_AVX512 0xe0ULL
 
 enum fl_event_kind {
 	FL_EV_CLONE = 1,     /* task: the parent; .clone */

@@ -51,12 +51,13 @@ static bool matches(const char *line, const char *re)
 	return m;
 }
 
-/* What -v adds to stderr on every run: the kernel's boot line, init's path,
- * the host kind and the timings. The timings line's wording varies; it alone
+/* What -v adds to stderr on every run: the kernel's boot line, its FPU mode,
+ * init's path, the host kind and the timings. The timings line's wording varies; it alone
  * has times in milliseconds. */
 static bool verbose_boilerplate(const char *line)
 {
 	return matches(line, "^forklab: [0-9]+ MiB, host ") ||
+	       matches(line, "^forklab: fpu: ") ||
 	       matches(line, "^forklab: pid 1 is /bin/[^ ]+$") ||
 	       matches(line, "^forklab: host kind ") ||
 	       matches(line, " [0-9]+\\.[0-9]+ ms");

@@ -7,9 +7,11 @@
 
 #include <errno.h>
 #include <forklab/abi.h>
+#include <linux/kvm.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 static int64_t lab_write(struct fl_session *s, const struct fl_lab_msg *m)
@@ -58,6 +60,37 @@ static void mem_op(struct fl_session *s, const struct fl_lab_msg *m)
 		memmove(dst, src, len);
 	else
 		memset(dst, 0, len);
+}
+
+/* PVM hosts' FPU switch (the guest kernel's emulator has no XSAVE): the
+ * vCPU's state to one guest area, then from another. KVM checks what it
+ * loads; an image it refuses is a guest error. */
+static void fpu_op(struct fl_session *s, const struct fl_lab_msg *m)
+{
+	struct kvm_xsave x;
+	_Static_assert(sizeof x == FL_FPU_AREA, "struct kvm_xsave is the lab's FPU area");
+	uint8_t *save = m->arg[0] ? fl_gpa_to_hva(&s->vm, m->arg[0], sizeof x) : NULL;
+	uint8_t *load = m->arg[1] ? fl_gpa_to_hva(&s->vm, m->arg[1], sizeof x) : NULL;
+	if ((m->arg[0] && !save) || (m->arg[1] && !load)) {
+		fl_verdict(s, FL_EXIT_VERDICT, NULL, "guest error: FPU area outside RAM "
+			   "(save %#llx, load %#llx)", (unsigned long long)m->arg[0],
+			   (unsigned long long)m->arg[1]);
+		return;
+	}
+	if (save) {
+		if (ioctl(s->vm.vcpu_fd, KVM_GET_XSAVE, &x) < 0) {
+			fl_verdict(s, FL_EXIT_VERDICT, NULL, "KVM_GET_XSAVE: %s", strerror(errno));
+			return;
+		}
+		memcpy(save, &x, sizeof x);
+	}
+	if (load) {
+		memcpy(&x, load, sizeof x);
+		if (ioctl(s->vm.vcpu_fd, KVM_SET_XSAVE, &x) < 0)
+			fl_verdict(s, FL_EXIT_VERDICT, NULL, "guest error: KVM_SET_XSAVE refused "
+				   "the FPU image at %#llx: %s", (unsigned long long)m->arg[1],
+				   strerror(errno));
+	}
 }
 
 /* Linux wait status -> shell-style exit status. */
@@ -123,6 +156,9 @@ void fl_lab_message(struct fl_session *s, uint32_t pa)
 	case FL_LAB_ZERO:
 	case FL_LAB_COPY:
 		mem_op(s, &m);
+		break;
+	case FL_LAB_FPU:
+		fpu_op(s, &m);
 		break;
 	case FL_LAB_BOOTED:
 		s->t_booted = fl_now_ms();

@@ -81,6 +81,15 @@ int fl_cpu_enter(struct fl_vm *vm, const struct fl_cpu_entry *e, char *err, size
 	if (ioctl(vm->vcpu_fd, KVM_SET_MSRS, &m) != 3)
 		goto fail;
 
+	/* XCR0 as the kernel will set it. The kernel's own XSETBV would do, on
+	 * hardware; but QEMU 7.2's TCG (the nested bed) does not intercept a
+	 * nested guest's XSETBV, so L1's KVM never learns of it and loads its
+	 * idea of XCR0 (x87 only) at every entry. Set here, both agree. */
+	struct kvm_xcrs x = { .nr_xcrs = 1, .xcrs = { { .xcr = 0, .value = vm->xcr0 } } };
+	if (vm->xcr0 && ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0 &&
+	    ioctl(vm->vcpu_fd, KVM_SET_XCRS, &x) < 0)
+		goto fail;
+
 	struct kvm_regs r = { .rip = e->rip, .rsp = e->rsp, .rdi = e->rdi, .rflags = 2 };
 	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &r) < 0)
 		goto fail;

@@ -5,6 +5,7 @@
 #include "kvm/hostkind.h"
 
 #include <errno.h>
+#include <forklab/abi.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,16 @@ static int set_cpuid(struct fl_vm *vm, char *err, size_t n)
 	    ioctl(vm->vcpu_fd, KVM_SET_CPUID2, c) < 0) {
 		free(c);
 		return fl_fail(err, n, "KVM_SET_CPUID2: %s", strerror(errno));
+	}
+	for (uint32_t i = 0; i < c->nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &c->entries[i];
+		if (e->function == 1 && !(e->ecx & (1u << 26)))
+			break; /* no XSAVE */
+		if (e->function == 0xd && e->index == 0) {
+			vm->xcr0 = (e->eax | (uint64_t)e->edx << 32) & FL_XFEATURES;
+			if ((vm->xcr0 & FL_XFEATURES_AVX512) != FL_XFEATURES_AVX512)
+				vm->xcr0 &= ~FL_XFEATURES_AVX512;
+		}
 	}
 	free(c);
 	return 0;

@@ -17,6 +17,7 @@ struct fl_vm {
 	uint64_t mem_size;
 	enum fl_host_kind host_kind;
 	uint32_t tsc_khz;
+	uint64_t xcr0;          /* what the kernel will enable (FL_XFEATURES & CPUID 0xD), 0: no XSAVE */
 };
 
 /* Opens /dev/kvm, creates the VM, its memory, irqchip and vCPU, and detects the

@@ -55,6 +55,18 @@ bool host_syscall_from_trap(struct pt_regs *regs, int vector)
 	return true;
 }
 
+void host_fpu_switch(u8 *save, const u8 *load)
+{
+	if (host_kind == HOST_PVM) {
+		lab_call(FL_LAB_FPU, save ? __pa(save) : 0, load ? __pa(load) : 0, 0, 0);
+		return;
+	}
+	if (save)
+		fpu_save_native(save);
+	if (load)
+		fpu_restore_native(load);
+}
+
 /* An exit costs about as much as eight emulated string-instruction
  * iterations: shorter copies stay in the kernel. */
 #define VMM_COPY_MIN 64
