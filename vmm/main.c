@@ -12,9 +12,11 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -52,6 +54,12 @@ static const char run_usage[] =
 	"  --stats          the kernel's counters at exit on stderr: free pages (at\n"
 	"                   init's start and at exit), forks, PTEs copied, page-table\n"
 	"                   pages, COW copies and reuses, context switches\n"
+	"  --pack HOST[:GUEST]  copy a host file or directory tree into the guest's\n"
+	"                   file system at GUEST (absolute; default /NAME, NAME being\n"
+	"                   HOST's last component); repeatable\n"
+	"  -e, --env NAME=VALUE  set a variable in PROGRAM's environment (beside\n"
+	"                   HOME=/ and TERM=linux, which it may override); repeatable\n"
+	"  --cwd DIR        PROGRAM's working directory (absolute; default /)\n"
 	"  -h, --help       show this text\n"
 	"\n"
 	"Exit status: the program's own; 128+N if signal N killed it; 2 when the input\n"
@@ -107,6 +115,49 @@ static int parse_uint(const char *s, unsigned *out)
 	return 0;
 }
 
+/* An absolute path with no empty, . or .. component (a trailing / is fine). */
+static bool guest_path_ok(const char *p)
+{
+	if (p[0] != '/' || strlen(p) >= 256)
+		return false;
+	for (const char *s = p + 1; *s;) {
+		const char *e = strchrnul(s, '/');
+		size_t n = e - s;
+		if ((n == 0 && *e) || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+			return false;
+		s = *e ? e + 1 : e;
+	}
+	return true;
+}
+
+/* HOST[:GUEST]: HOST must exist; GUEST defaults to /NAME. */
+static int parse_pack(char *arg, struct fl_pack *p)
+{
+	static char guest[FL_MAX_PACKS][256];
+	static int used;
+	char *colon = strrchr(arg, ':');
+	struct stat st;
+	if (colon && colon[1] == '/')
+		*colon = 0;
+	else
+		colon = NULL;
+	p->host = arg;
+	if (!*arg || lstat(arg, &st) < 0)
+		return bad("--pack: %s", *arg ? strerror(errno) : "no host path"), -1;
+	if (colon) {
+		p->guest = colon + 1;
+	} else {
+		char tmp[PATH_MAX];
+		snprintf(tmp, sizeof tmp, "%s", arg);
+		snprintf(guest[used], sizeof guest[used], "/%s", basename(tmp));
+		p->guest = guest[used++];
+	}
+	if (!guest_path_ok(p->guest) || !strcmp(p->guest, "/"))
+		return bad("--pack %s: the guest path must be absolute, not /, without . or .. "
+			   "components", p->guest), -1;
+	return 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	static char kernel[PATH_MAX], guest_dir[PATH_MAX];
@@ -118,6 +169,9 @@ static int cmd_run(int argc, char **argv)
 		{ "verbose", no_argument, 0, 'v' },
 		{ "stats", no_argument, 0, 's' },
 		{ "verify", optional_argument, 0, 'V' },
+		{ "pack", required_argument, 0, 'p' },
+		{ "env", required_argument, 0, 'e' },
+		{ "cwd", required_argument, 0, 'c' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0 },
 	};
@@ -129,7 +183,7 @@ static int cmd_run(int argc, char **argv)
 	int o;
 	opterr = 0;
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "+vhe:", opts, NULL)) != -1) {
 		switch (o) {
 		case 'm':
 			if (parse_size(optarg, &c.mem_size) < 0)
@@ -149,6 +203,25 @@ static int cmd_run(int argc, char **argv)
 			c.verify = true;
 			if (optarg && !(c.verify_json = fopen(optarg, "w")))
 				return bad("--verify=%s: cannot create the file", optarg);
+			break;
+		case 'p':
+			if (c.npacks == FL_MAX_PACKS)
+				return bad("--pack %s: at most 32 --pack options", optarg);
+			if (parse_pack(optarg, &c.packs[c.npacks++]) < 0)
+				return FL_EXIT_USAGE;
+			break;
+		case 'e':
+			if (c.nenv == FL_MAX_ENV)
+				return bad("-e %s: at most 64 -e options", optarg);
+			if (!strchr(optarg, '=') || optarg[0] == '=')
+				return bad("-e %s: not NAME=VALUE", optarg);
+			c.env[c.nenv++] = optarg;
+			break;
+		case 'c':
+			if (!guest_path_ok(optarg))
+				return bad("--cwd %s: not an absolute guest path without . or .. components",
+					   optarg);
+			c.cwd = optarg;
 			break;
 		case 'h': fputs(run_usage, stdout); return 0;
 		default:

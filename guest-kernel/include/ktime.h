@@ -9,6 +9,7 @@ struct timespec {
 };
 
 extern u64 boot_tsc, tsc_khz;
+extern u64 boot_realtime_ns; /* the host's wall clock when the VMM built the FDT */
 u64 tsc_to_ns(u64 ticks);
 /* Reads and checks a user timespec; *ticks is its length in TSC ticks. */
 long timespec_to_tsc(u64 uts, u64 *ticks);

@@ -51,6 +51,8 @@ long sys_mprotect(u64 addr, u64 len, u64 prot);
 /* kernel/sys_misc.c */
 long sys_uname(u64 buf);
 long sys_clock_gettime(u64 clk, u64 ts);
+long sys_gettimeofday(u64 tv, u64 tz);
+long sys_time(u64 t);
 long sys_nanosleep(u64 req, u64 rem);
 long sys_pause(void);
 long sys_arch_prctl(u64 code, u64 addr);

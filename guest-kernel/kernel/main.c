@@ -13,7 +13,7 @@
 unsigned long strtoul(const char *s, char **end, int base);
 
 struct fl_kstate fl_kstate = { .current_pid = -1 };
-u64 boot_tsc, tsc_khz;
+u64 boot_tsc, tsc_khz, boot_realtime_ns;
 extern char _kernel_end[];
 void fdt_glue_enter(void);
 void fdt_glue_leave(void);
@@ -21,8 +21,11 @@ void fdt_glue_leave(void);
 struct boot_info {
 	u64 mem_size, initrd_start, initrd_end;
 	const char *bootargs, *host_kind;
-	const char *init_argv;   /* FDT string list */
+	const char *init_argv;   /* FDT string lists */
 	int init_argv_len;
+	const char *init_envp;
+	int init_envp_len;
+	const char *init_cwd;
 };
 
 static u64 be64_at(const void *p)
@@ -61,12 +64,20 @@ static void parse_fdt(const void *fdt, struct boot_info *bi)
 			tsc_khz = fdt32_to_cpu(*(const fdt32_t *)p);
 		else if (!strcmp(name, FL_FDT_INIT_ARGV))
 			bi->init_argv = p, bi->init_argv_len = len;
+		else if (!strcmp(name, FL_FDT_INIT_ENVP))
+			bi->init_envp = p, bi->init_envp_len = len;
+		else if (!strcmp(name, FL_FDT_INIT_CWD) && len > 1 && !((const char *)p)[len - 1])
+			bi->init_cwd = p;
+		else if (!strcmp(name, FL_FDT_REALTIME) && len == 8)
+			boot_realtime_ns = be64_at(p);
 	}
 	fdt_glue_leave();
 	if (!bi->initrd_end || bi->initrd_end < bi->initrd_start)
 		panic("boot: no initrd");
 	if (!bi->init_argv || bi->init_argv_len < 2 || bi->init_argv[bi->init_argv_len - 1])
 		panic("boot: no init program");
+	if (bi->init_envp_len && bi->init_envp[bi->init_envp_len - 1])
+		panic("boot: a malformed init environment");
 	if (!tsc_khz)
 		tsc_khz = 1000000; /* the VMM could not tell; assume 1 GHz */
 }
@@ -117,15 +128,20 @@ static void start_kthreads(const char *args)
 			panic("kthreads: no task slot");
 }
 
+/* An FDT string list as a NULL-terminated vector of at most max strings. */
+static void split_list(const char *list, int len, const char **v, int max)
+{
+	int n = 0;
+	for (const char *s = list; s && s < list + len && n < max; s += strlen(s) + 1)
+		v[n++] = s;
+	v[n] = NULL;
+}
+
 static void start_init(const struct boot_info *bi)
 {
-	static const char *argv[256 + 1];
-	static const char *const envp[] = { "HOME=/", "TERM=linux", NULL };
-	int argc = 0;
-	for (const char *s = bi->init_argv; s < bi->init_argv + bi->init_argv_len &&
-	     argc < 256; s += strlen(s) + 1)
-		argv[argc++] = s;
-	argv[argc] = NULL;
+	static const char *argv[256 + 1], *envp[256 + 1];
+	split_list(bi->init_argv, bi->init_argv_len, argv, 256);
+	split_list(bi->init_envp, bi->init_envp_len, envp, 256);
 
 	struct task *t = task_alloc();
 	t->group_leader = t;

@@ -8,7 +8,8 @@
 #define ARCH_SET_FS 0x1002
 #define ARCH_GET_FS 0x1003
 #define CLOCK_REALTIME 0
-#define CLOCK_MONOTONIC 1
+#define CLOCK_REALTIME_COARSE 5
+#define CLOCK_TAI 11
 
 
 long sys_uname(u64 buf)
@@ -25,14 +26,41 @@ u64 tsc_to_ns(u64 tsc)
 	return tsc / tsc_khz * 1000000 + tsc % tsc_khz * 1000000 / tsc_khz;
 }
 
+/* The realtime clocks start at the host's wall clock; the others count from
+ * boot. All run on the TSC. */
+static u64 clock_ns(u64 clk)
+{
+	u64 ns = tsc_to_ns(rdtsc() - boot_tsc);
+	if (clk == CLOCK_REALTIME || clk == CLOCK_REALTIME_COARSE || clk == CLOCK_TAI)
+		ns += boot_realtime_ns;
+	return ns;
+}
+
 long sys_clock_gettime(u64 clk, u64 uts)
 {
-	if (clk > 7)
+	if (clk > 11)
 		return -EINVAL;
-	/* Every clock counts from boot: the guest has no wall clock. */
-	u64 ns = tsc_to_ns(rdtsc() - boot_tsc);
+	u64 ns = clock_ns(clk);
 	struct timespec ts = { ns / 1000000000, ns % 1000000000 };
 	return copy_to_user(uts, &ts, sizeof ts) < 0 ? -EFAULT : 0;
+}
+
+long sys_gettimeofday(u64 utv, u64 utz)
+{
+	u64 ns = clock_ns(CLOCK_REALTIME);
+	struct { s64 sec, usec; } tv = { ns / 1000000000, ns % 1000000000 / 1000 };
+	struct { s32 minuteswest, dsttime; } tz = { 0, 0 };
+	if (utv && copy_to_user(utv, &tv, sizeof tv) < 0)
+		return -EFAULT;
+	return utz && copy_to_user(utz, &tz, sizeof tz) < 0 ? -EFAULT : 0;
+}
+
+long sys_time(u64 ut)
+{
+	s64 t = clock_ns(CLOCK_REALTIME) / 1000000000;
+	if (ut && copy_to_user(ut, &t, sizeof t) < 0)
+		return -EFAULT;
+	return t;
 }
 
 long timespec_to_tsc(u64 uts, u64 *ticks)

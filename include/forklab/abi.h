@@ -46,6 +46,9 @@
 #define FL_FDT_LAB_PORT   "forklab,lab-port"   /* u32 */
 #define FL_FDT_TSC_KHZ    "forklab,tsc-khz"    /* u32 */
 #define FL_FDT_INIT_ARGV  "forklab,init-argv"  /* string list: path, args... */
+#define FL_FDT_INIT_ENVP  "forklab,init-envp"  /* string list: NAME=VALUE... */
+#define FL_FDT_INIT_CWD   "forklab,init-cwd"   /* string: pid 1's working directory */
+#define FL_FDT_REALTIME   "forklab,realtime-ns" /* u64: the host's CLOCK_REALTIME at boot */
 
 /* Segment selectors: the Linux GDT layout. */
 #define FL_KERNEL_CS 0x10

@@ -209,6 +209,37 @@ Test(badinput, option_without_value)
 	bad_option("--mem", NULL, "forklab: run: unknown or incomplete option '--mem'");
 }
 
+Test(badinput, env_without_equals)
+{
+	bad_option("-e", "FOO", "forklab: -e FOO: not NAME=VALUE");
+}
+
+Test(badinput, env_without_name)
+{
+	bad_option("-e", "=x", "forklab: -e =x: not NAME=VALUE");
+}
+
+Test(badinput, cwd_relative)
+{
+	bad_option("--cwd", "tmp", "forklab: --cwd tmp: not an absolute guest path");
+}
+
+Test(badinput, cwd_dotdot)
+{
+	bad_option("--cwd", "/tmp/../etc", "forklab: --cwd /tmp/../etc: not an absolute guest path");
+}
+
+Test(badinput, pack_missing_host_path)
+{
+	bad_option("--pack", "/nonexistent/forklab-pack", "forklab: --pack: No such file or directory");
+}
+
+Test(badinput, pack_relative_guest_path)
+{
+	bad_option("--pack", "/etc/passwd:/data/../x",
+		   "forklab: --pack /data/../x: the guest path must be absolute");
+}
+
 Test(badinput, no_program)
 {
 	struct fr_result r = FORKLAB("run");

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The verdict's register line for a death in the kernel: kernel-half RIP and
@@ -206,4 +207,37 @@ Test(cli, list)
 		TEST_ASSERT_RUN_MATCHES(r, out, re);
 	}
 	TEST_ASSERT_RUN_EQ(r, err, "");
+}
+
+/* -e: pid 1's environment is HOME=/ and TERM=linux, then each -e in order;
+ * an -e of HOME or TERM replaces the default. Debian's busybox prints it. */
+Test(cli, environment)
+{
+	struct fr_result r = FORKLAB("run", "-e", "FOO=bar baz", "-e", "TERM=dumb", "-e", "EMPTY=",
+				     "/bin/busybox", "env");
+	TEST_ASSERT_RUN_STATUS(r, 0);
+	TEST_ASSERT_RUN_EQ(r, out, "HOME=/\nFOO=bar baz\nTERM=dumb\nEMPTY=\n");
+}
+
+/* CLOCK_REALTIME starts at the host's wall clock. */
+Test(cli, wall_clock)
+{
+	time_t before = time(NULL);
+	struct fr_result r = FORKLAB("run", "/bin/busybox", "date", "+%s");
+	time_t after = time(NULL);
+	TEST_ASSERT_RUN_STATUS(r, 0);
+	long guest = strtol(r.out, NULL, 10);
+	TEST_ASSERT_RUN(guest >= before && guest <= after ? NULL :
+			fr_explain(&r, "guest date +%%s %ld, expected between %ld and %ld (the host's "
+				   "clock around the run)", guest, (long)before, (long)after));
+}
+
+/* --pack: a host tree lands at the guest path given, with its directories;
+ * a packed program can be run from there. */
+Test(cli, pack_tree)
+{
+	struct fr_result r = FORKLAB("run", "--pack", "build/guest:/opt/progs", "/bin/busybox", "sh",
+				     "-c", "/opt/progs/echo-args x; /opt/progs/exit-status 3");
+	TEST_ASSERT_RUN_STATUS(r, 3);
+	TEST_ASSERT_RUN_EQ(r, out, "argc=2\nargv[1]=x\n");
 }

@@ -6,8 +6,10 @@
 #include "boot/fdt.h"
 
 #include <forklab/abi.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* The least the kernel needs beyond its image and the initramfs: page tables,
  * a kernel stack and a few user pages. Checked here so that "too little
@@ -35,6 +37,22 @@ int fl_boot(struct fl_vm *vm, const struct fl_config *c, const struct fl_kernel 
 	argv[0] = init_path;
 	for (int i = 0; i < c->nargs; i++)
 		argv[1 + i] = c->args[i];
+	/* HOME and TERM as a login would set them, unless -e sets them. */
+	static const char *const defaults[] = { "HOME=/", "TERM=linux" };
+	const char *envp[2 + FL_MAX_ENV];
+	size_t envc = 0;
+	for (size_t d = 0; d < 2; d++) {
+		size_t len = strchr(defaults[d], '=') - defaults[d] + 1;
+		bool set = false;
+		for (int i = 0; i < c->nenv; i++)
+			set |= !strncmp(c->env[i], defaults[d], len);
+		if (!set)
+			envp[envc++] = defaults[d];
+	}
+	for (int i = 0; i < c->nenv; i++)
+		envp[envc++] = c->env[i];
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
 	char bootargs[1024];
 	snprintf(bootargs, sizeof bootargs, "%s%s %s", c->verbose ? "verbose " : "",
 		 c->nhooks ? "trace" : "", c->append ? c->append : "");
@@ -44,6 +62,8 @@ int fl_boot(struct fl_vm *vm, const struct fl_config *c, const struct fl_kernel 
 		.bootargs = bootargs, .host_kind = fl_host_kind_name(vm->host_kind),
 		.lab_port = FL_PORT_LAB, .tsc_khz = vm->tsc_khz,
 		.init_argv = argv, .init_argc = 1 + c->nargs,
+		.init_envp = envp, .init_envc = envc, .init_cwd = c->cwd ? c->cwd : "/",
+		.realtime_ns = (uint64_t)now.tv_sec * 1000000000 + now.tv_nsec,
 	};
 	if (fl_fdt_build(vm->mem + FL_FDT_PADDR, FL_FDT_MAX, &bi, err, n) < 0)
 		return -1;

@@ -10,25 +10,25 @@
 #include "boot/fdt.h"
 
 
-/* argv as an FDT string list: each argument with its NUL, back to back, so
- * arguments holding spaces arrive intact. */
-static int put_argv(void *fdt, const struct fl_boot_info *bi)
+/* argv or envp as an FDT string list: each string with its NUL, back to
+ * back, so strings holding spaces arrive intact. */
+static int put_strings(void *fdt, const char *name, const char *const *v, size_t count)
 {
 	size_t i, n, total = 0;
 	char *p;
 	int r;
 
-	for (i = 0; i < bi->init_argc; i++) {
-		total += strlen(bi->init_argv[i]) + 1;
+	for (i = 0; i < count; i++) {
+		total += strlen(v[i]) + 1;
 		if (total > INT_MAX)
 			return -FDT_ERR_NOSPACE;
 	}
-	r = fdt_property_placeholder(fdt, FL_FDT_INIT_ARGV, (int)total, (void **)&p);
+	r = fdt_property_placeholder(fdt, name, (int)total, (void **)&p);
 	if (r < 0)
 		return r;
-	for (i = 0; i < bi->init_argc; i++) {
-		n = strlen(bi->init_argv[i]) + 1;
-		memcpy(p, bi->init_argv[i], n);
+	for (i = 0; i < count; i++) {
+		n = strlen(v[i]) + 1;
+		memcpy(p, v[i], n);
 		p += n;
 	}
 	return 0;
@@ -58,7 +58,10 @@ static int put_tree(void *fdt, int size, const struct fl_boot_info *bi)
 	    (r = fdt_property_string(fdt, FL_FDT_HOST_KIND, bi->host_kind)) ||
 	    (r = fdt_property_u32(fdt, FL_FDT_LAB_PORT, bi->lab_port)) ||
 	    (r = fdt_property_u32(fdt, FL_FDT_TSC_KHZ, bi->tsc_khz)) ||
-	    (r = put_argv(fdt, bi)) ||
+	    (r = fdt_property_u64(fdt, FL_FDT_REALTIME, bi->realtime_ns)) ||
+	    (r = put_strings(fdt, FL_FDT_INIT_ARGV, bi->init_argv, bi->init_argc)) ||
+	    (r = put_strings(fdt, FL_FDT_INIT_ENVP, bi->init_envp, bi->init_envc)) ||
+	    (r = fdt_property_string(fdt, FL_FDT_INIT_CWD, bi->init_cwd)) ||
 	    (r = fdt_end_node(fdt)) ||
 
 	    (r = fdt_end_node(fdt)))

@@ -13,6 +13,9 @@ struct fl_boot_info {
 	const char *host_kind;             /* "kvm" or "pvm" */
 	uint32_t lab_port, tsc_khz;
 	const char *const *init_argv; size_t init_argc; /* argv of pid 1, argv[0] = path in the initramfs */
+	const char *const *init_envp; size_t init_envc; /* its environment */
+	const char *init_cwd;              /* its working directory */
+	uint64_t realtime_ns;              /* the host's wall clock */
 };
 
 /* Writes the tree into buf[0, cap) (a caller passes FL_FDT_MAX). Returns 0, or -1

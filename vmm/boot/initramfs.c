@@ -1,6 +1,7 @@
 /* Packs guest programs as /bin/NAME. The program to run comes first (the
  * kernel finds it fastest there); a host path given on the command line is
- * packed under its basename, shadowing a built-in of the same name. */
+ * packed under its basename, shadowing a built-in of the same name. Then
+ * each --pack: a host file or tree, with the directories above it. */
 #include "boot/initramfs.h"
 #include "error.h"
 #include "boot/elf.h"
@@ -90,6 +91,88 @@ static int add_builtins(struct fl_cpio *c, const char *dir, const char *skip, ch
 	return r;
 }
 
+/* Directory entries for every component above guest path p ("a/b/c": a, a/b). */
+static int add_parents(struct fl_cpio *c, const char *p)
+{
+	char dir[256];
+	for (const char *s = strchr(p, '/'); s; s = strchr(s + 1, '/')) {
+		snprintf(dir, sizeof dir, "%.*s", (int)(s - p), p);
+		if (fl_cpio_add(c, dir, NULL, 0, S_IFDIR | 0755) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int name_cmp(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* host, as guest path gpath (no leading /): a file, a symlink, or a
+ * directory and everything below it, in name order. */
+static int add_tree(struct fl_cpio *c, const char *host, const char *gpath, int depth,
+		    char *err, size_t n)
+{
+	struct stat st;
+	if (lstat(host, &st) < 0)
+		return fl_fail(err, n, "--pack %s: %s", host, strerror(errno));
+	if (depth > 64 || strlen(gpath) >= 255)
+		return fl_fail(err, n, "--pack %s: too deep or too long a path in the guest", host);
+	if (S_ISLNK(st.st_mode)) {
+		char target[4096];
+		ssize_t len = readlink(host, target, sizeof target);
+		if (len < 0 || (size_t)len == sizeof target)
+			return fl_fail(err, n, "--pack %s: unreadable link", host);
+		return fl_cpio_add(c, gpath, target, len, S_IFLNK | 0777) < 0 ?
+			       fl_fail(err, n, "--pack %s: %s", host, strerror(errno)) : 0;
+	}
+	if (S_ISREG(st.st_mode)) {
+		void *data;
+		size_t len;
+		if (read_file(host, &data, &len, err, n) < 0)
+			return -1;
+		int r = fl_cpio_add(c, gpath, data, len, S_IFREG | (st.st_mode & 07777));
+		free(data);
+		return r < 0 ? fl_fail(err, n, "--pack %s: %s", host, strerror(errno)) : 0;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return fl_fail(err, n, "--pack %s: not a file, directory or symbolic link", host);
+	if (fl_cpio_add(c, gpath, NULL, 0, S_IFDIR | (st.st_mode & 07777)) < 0)
+		return fl_fail(err, n, "--pack %s: %s", host, strerror(errno));
+	struct dirent **names;
+	int count = scandir(host, &names, NULL, name_cmp), r = 0;
+	if (count < 0)
+		return fl_fail(err, n, "--pack %s: %s", host, strerror(errno));
+	for (int i = 0; i < count; i++) {
+		const char *e = names[i]->d_name;
+		if (r == 0 && strcmp(e, ".") && strcmp(e, "..")) {
+			char h[4096], g[512];
+			snprintf(h, sizeof h, "%s/%s", host, e);
+			snprintf(g, sizeof g, "%s/%s", gpath, e);
+			r = add_tree(c, h, g, depth + 1, err, n);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return r;
+}
+
+static int add_packs(const struct fl_config *cfg, struct fl_cpio *c, char *err, size_t n)
+{
+	for (int i = 0; i < cfg->npacks; i++) {
+		char g[256];
+		snprintf(g, sizeof g, "%s", cfg->packs[i].guest + 1); /* no leading / */
+		size_t len = strlen(g);
+		while (len && g[len - 1] == '/')
+			g[--len] = 0;
+		if (add_parents(c, g) < 0)
+			return fl_fail(err, n, "initramfs: out of memory");
+		if (add_tree(c, cfg->packs[i].host, g, 0, err, n) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int fl_initramfs_build(const struct fl_config *cfg, struct fl_cpio *c, char *init_path,
 		       char *err, size_t n)
 {
@@ -109,7 +192,8 @@ int fl_initramfs_build(const struct fl_config *cfg, struct fl_cpio *c, char *ini
 	}
 	/* The program first: the kernel indexes the archive lazily, from the start. */
 	if (add_program(c, path, base, 1, err, n) < 0 ||
-	    add_builtins(c, cfg->guest_dir, base, err, n) < 0 || fl_cpio_finish(c) < 0) {
+	    add_builtins(c, cfg->guest_dir, base, err, n) < 0 || add_packs(cfg, c, err, n) < 0 ||
+	    fl_cpio_finish(c) < 0) {
 		if (!*err)
 			fl_fail(err, n, "initramfs: out of memory");
 		fl_cpio_free(c);

@@ -16,6 +16,8 @@ struct fl_hook {
 	void *arg;
 };
 #define FL_MAX_HOOKS 8
+#define FL_MAX_PACKS 32
+#define FL_MAX_ENV 64
 
 struct fl_config {
 	const char *kernel;     /* kernel ELF path */
@@ -32,6 +34,12 @@ struct fl_config {
 	FILE *verify_json;      /* with verify: one JSON object per check, or NULL */
 	struct fl_hook hooks[FL_MAX_HOOKS]; /* any hook turns the kernel's tracing on */
 	int nhooks;
+	/* Host files or trees copied into the guest's file system (--pack). */
+	struct fl_pack { const char *host, *guest; } packs[FL_MAX_PACKS];
+	int npacks;
+	const char *env[FL_MAX_ENV]; /* NAME=VALUE for pid 1, after HOME=/ and TERM=linux */
+	int nenv;
+	const char *cwd;        /* pid 1's working directory (absolute), or NULL for / */
 };
 
 /* Exit statuses of forklab itself, beside the guest program's own. */
