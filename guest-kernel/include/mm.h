@@ -15,9 +15,16 @@
 /* ---- physical pages (mm/page.c) ---- */
 void page_init(u64 mem_size, u64 reserved_end, u64 initrd_start);
 u64 page_alloc(bool zero);   /* physical address, or 0 when memory is exhausted */
-void page_get(u64 pa);
 void page_put(u64 pa);       /* frees the page when the last reference goes */
-u16 page_refcount(u64 pa);
+extern u16 *page_refs;       /* a reference count per physical page */
+static inline void page_get(u64 pa)
+{
+	page_refs[pa / PAGE_SIZE]++;
+}
+static inline u16 page_refcount(u64 pa)
+{
+	return page_refs[pa / PAGE_SIZE];
+}
 
 /* ---- kernel page tables (mm/vm.c) ---- */
 extern u64 kernel_pml4[512];
@@ -25,7 +32,8 @@ void vm_init(u64 mem_size);  /* direct map + kernel image, then switch CR3 */
 
 /* ---- user address spaces (mm/vm.c) ---- */
 #define MAX_VMAS 64
-#define MAX_PT_PAGES 128
+#define MM_TABLES_INLINE 64
+#define TABLES_PER_PAGE 511 /* a chain page: table addresses, then the next page's */
 
 struct vma {         /* as abi.h struct fl_vma */
 	u64 start, end;  /* page aligned, [start, end) */
@@ -47,7 +55,10 @@ struct mm {
 	u64 mmap_top;        /* next mmap search starts below this */
 	struct vma vma[MAX_VMAS]; /* sorted by start */
 	/* The kernel's own. mm_create clears only what precedes vma[]. */
-	u64 tables[MAX_PT_PAGES]; /* page-table pages below the PML4, freed with the mm */
+	/* Every page-table page below the PML4, freed with the mm: the first
+	 * here, the rest in a chain of pages (no limit but memory). */
+	u64 tables[MM_TABLES_INLINE];
+	u64 more_tables;     /* physical address of the first chain page, or 0 */
 };
 _Static_assert(offsetof(struct mm, vma) == offsetof(struct fl_mm_head, vma) &&
 	       offsetof(struct mm, cr3) == offsetof(struct fl_mm_head, cr3) &&

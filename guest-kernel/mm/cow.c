@@ -7,31 +7,49 @@
 #include "task.h"
 #include "trace.h"
 
-struct cow_copy {
-	struct mm *dst;
-	bool cow;
-	u64 *dpt, dpt_base;  /* the child's table for the current 2 MiB */
-	int err;
-};
-
-/* Shares one PTE into the child, write-protecting a private page in both. */
-static void copy_pte(struct mm *src, u64 va, u64 *pte, void *arg)
+/* Shares the present PTEs of [va, end), all in one last-level table spt,
+ * into the child's table: one pass over the entries, no call per entry (as
+ * Linux's copy_pte_range). keep is ~PTE_W for a private writable VMA: its
+ * pages become read-only in both, so the first write faults. Returns the
+ * number of PTEs copied, or -ENOMEM. */
+static long copy_pte_range(struct mm *dst, u64 *spt, u64 va, u64 end, u64 keep)
 {
-	struct cow_copy *c = arg;
-	if (c->err)
-		return;
-	if (!c->dpt || (va & ~((1UL << 21) - 1)) != c->dpt_base) {
-		c->dpt_base = va & ~((1UL << 21) - 1);
-		if (!(c->dpt = pt_lookup(c->dst, va, true, NULL))) {
-			c->err = -ENOMEM;
-			return;
-		}
+	u64 *dpt = pt_lookup(dst, va, true, NULL);
+	if (!dpt)
+		return -ENOMEM;
+	unsigned first = (va >> 12) & 511, last = first + ((end - va) >> 12);
+	long n = 0;
+	for (unsigned i = first; i < last; i++) {
+		u64 pte = spt[i];
+		if (!(pte & PTE_P))
+			continue;
+		pte &= keep;
+		spt[i] = dpt[i] = pte;
+		page_get(pte & PTE_ADDR);
+		n++;
 	}
-	if (c->cow && !fault_on(FAULT_COW_WRITABLE))
-		*pte &= ~PTE_W;
-	c->dpt[(va >> 12) & 511] = *pte;
-	page_get(*pte & PTE_ADDR);
-	fl_kstate.ptes_copied++;
+	return n;
+}
+
+/* Copies the part of v ever mapped, a last-level table at a time. */
+static long copy_vma(struct mm *dst, struct mm *src, const struct vma *v)
+{
+	bool cow = (v->flags & VM_WRITE) && !(v->flags & VM_SHARED);
+	u64 keep = cow && !fault_on(FAULT_COW_WRITABLE) ? ~PTE_W : ~0UL, span;
+	long total = 0;
+	for (u64 va = MAX(v->start, v->lo), end = MIN(v->end, v->hi), next; va < end; va = next) {
+		u64 *spt = pt_lookup(src, va, false, &span);
+		if (!spt) { /* nothing mapped in this table's span, or above it */
+			next = (va & ~(span - 1)) + span;
+			continue;
+		}
+		next = MIN((va | ((1UL << 21) - 1)) + 1, end);
+		long n = copy_pte_range(dst, spt, va, next, keep);
+		if (n < 0)
+			return n;
+		total += n;
+	}
+	return total;
 }
 
 struct mm *dup_mm(struct mm *old)
@@ -44,18 +62,17 @@ struct mm *dup_mm(struct mm *old)
 	mm->brk_start = old->brk_start;
 	mm->brk = old->brk;
 	mm->mmap_top = old->mmap_top;
-	struct cow_copy c = { .dst = mm };
-	for (int i = 0; i < old->nvma && !c.err; i++) {
-		const struct vma *v = &old->vma[i];
-		c.cow = (v->flags & VM_WRITE) && !(v->flags & VM_SHARED);
-		c.dpt = NULL;
-		walk_vma(old, v, copy_pte, &c);
+	long n = 0;
+	for (int i = 0; i < old->nvma && n >= 0; i++) {
+		long c = copy_vma(mm, old, &old->vma[i]);
+		n = c < 0 ? c : n + c;
 	}
 	write_cr3(read_cr3()); /* the parent's PTEs lost their W bits: flush its TLB */
-	if (c.err) {
+	if (n < 0) {
 		mm_put(mm);
 		return NULL;
 	}
+	fl_kstate.ptes_copied += n;
 	return mm;
 }
 

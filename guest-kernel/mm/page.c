@@ -5,14 +5,14 @@
 #include "arch.h"
 #include "mm.h"
 
-static u16 *refcount;          /* one per physical page, in memory after the kernel */
+u16 *page_refs;                /* one per physical page, in memory after the kernel */
 static u64 bump, bump_end;     /* [bump, bump_end): never used, still zero */
 static u64 free_list;          /* physical address of the first free page, or 0 */
 
 void page_init(u64 mem_size, u64 reserved_end, u64 initrd_start)
 {
 	u64 npages = mem_size / PAGE_SIZE;
-	refcount = __va(reserved_end);
+	page_refs = __va(reserved_end);
 	bump = PAGE_UP(reserved_end + npages * sizeof(u16));
 	bump_end = initrd_start & PAGE_MASK;
 	fl_kstate.total_pages = fl_kstate.free_pages = (bump_end - bump) / PAGE_SIZE;
@@ -32,26 +32,16 @@ u64 page_alloc(bool zero)
 	} else {
 		return 0;
 	}
-	refcount[pa / PAGE_SIZE] = 1;
+	page_refs[pa / PAGE_SIZE] = 1;
 	fl_kstate.free_pages--;
 	return pa;
 }
 
-void page_get(u64 pa)
-{
-	refcount[pa / PAGE_SIZE]++;
-}
-
 void page_put(u64 pa)
 {
-	if (--refcount[pa / PAGE_SIZE])
+	if (--page_refs[pa / PAGE_SIZE])
 		return;
 	*(u64 *)__va(pa) = free_list;
 	free_list = pa;
 	fl_kstate.free_pages++;
-}
-
-u16 page_refcount(u64 pa)
-{
-	return refcount[pa / PAGE_SIZE];
 }

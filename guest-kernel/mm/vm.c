@@ -51,11 +51,32 @@ struct mm *mm_create(void)
 	mm->cr3 = pa;
 	mm->pml4 = __va(pa);
 	mm->mmap_top = 0x00007e0000000000UL;
+	mm->more_tables = 0;
 	/* The kernel half, and on PVM hosts the trampoline's slot. */
 	mm->pml4[PML4_SLOT(FL_PAGE_OFFSET)] = kernel_pml4[PML4_SLOT(FL_PAGE_OFFSET)];
 	mm->pml4[511] = kernel_pml4[511];
 	mm->pml4[PVM_TRAMPOLINE_PML4_SLOT] = kernel_pml4[PVM_TRAMPOLINE_PML4_SLOT];
 	return mm;
+}
+
+/* Where the mm records its table number i: inline, or in the chain (which
+ * grows by a page when i is the first of a new chain page and grow is set). */
+static u64 *table_slot(struct mm *mm, int i, bool grow)
+{
+	if (i < MM_TABLES_INLINE)
+		return &mm->tables[i];
+	u64 *link = &mm->more_tables;
+	for (i -= MM_TABLES_INLINE; ; i -= TABLES_PER_PAGE) {
+		if (!*link) {
+			if (!grow || !(*link = page_alloc(false)))
+				return NULL;
+			((u64 *)__va(*link))[TABLES_PER_PAGE] = 0; /* no next page yet */
+		}
+		u64 *page = __va(*link);
+		if (i < TABLES_PER_PAGE)
+			return &page[i];
+		link = &page[TABLES_PER_PAGE];
+	}
 }
 
 u64 *pt_lookup(struct mm *mm, u64 va, bool alloc, u64 *span)
@@ -70,11 +91,13 @@ u64 *pt_lookup(struct mm *mm, u64 va, bool alloc, u64 *span)
 					*span = 1UL << shift;
 				return NULL;
 			}
-			if (mm->ntables == MAX_PT_PAGES) {
+			u64 *slot = table_slot(mm, mm->ntables, true);
+			if (!slot) {
 				page_put(pa);
 				return NULL;
 			}
-			mm->tables[mm->ntables++] = pa;
+			*slot = pa;
+			mm->ntables++;
 			fl_kstate.pt_pages++;
 			*e = pa | PTE_P | PTE_W | PTE_U;
 		}
@@ -285,6 +308,10 @@ void mm_put(struct mm *mm)
 	for (int i = 0; i < mm->nvma; i++)
 		walk_vma(mm, &mm->vma[i], put_pte, NULL);
 	for (int i = 0; i < mm->ntables; i++)
-		page_put(mm->tables[i]);
+		page_put(*table_slot(mm, i, false));
+	for (u64 link = mm->more_tables, next; link; link = next) {
+		next = ((u64 *)__va(link))[TABLES_PER_PAGE];
+		page_put(link);
+	}
 	page_put(mm->cr3);
 }
