@@ -5,7 +5,7 @@
 #include "arch.h"
 #include "exec.h"
 #include "file.h"
-#include "initramfs.h"
+#include "fs.h"
 #include "lab.h"
 #include "task.h"
 #include "trace.h"
@@ -133,6 +133,7 @@ static void start_init(const struct boot_info *bi)
 	nr_user_tasks = 1;
 	t->files = files_alloc();
 	t->sighand = sighand_dup(NULL);
+	t->fs = fs_struct_alloc();
 	t->files->fd[0] = file_get(&console_in);
 	t->files->fd[1] = file_get(&console_out);
 	t->files->fd[2] = file_get(&console_err);
@@ -163,7 +164,7 @@ void start_kernel(u64 fdt_pa)
 	host_init(bi.host_kind);
 	fpu_init();
 	lapic_timer_init();
-	initramfs_init(__va(bi.initrd_start), bi.initrd_end - bi.initrd_start);
+	fs_init(__va(bi.initrd_start), bi.initrd_end - bi.initrd_start);
 	boot_tests(bi.bootargs);
 	start_init(&bi);
 }
