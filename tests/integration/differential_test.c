@@ -71,6 +71,7 @@ static long tasks_of(uid_t uid)
 struct native_exec {
 	char *const *av;
 	const struct rlimit *nproc;
+	const char *cwd;  /* or NULL: the test's own */
 };
 
 /* In the child, stdio in place and in its own process group: CPU and task
@@ -88,6 +89,8 @@ static void native_exec(void *arg)
 #define FAIL(code, msg) do { (void)!write(2, msg "\n", sizeof msg); _exit(code); } while (0)
 	if (setrlimit(RLIMIT_CPU, &cpu) < 0 || setrlimit(RLIMIT_NPROC, a->nproc) < 0)
 		FAIL(126, "native_child: setrlimit failed");
+	if (a->cwd && chdir(a->cwd) < 0)
+		FAIL(126, "native_child: chdir failed");
 	if (getuid() == 0 || geteuid() == 0)
 		if (setgroups(1, &gid) < 0 || setgid(NATIVE_UID) < 0 || setuid(NATIVE_UID) < 0 ||
 		    getuid() == 0 || geteuid() == 0)
@@ -101,16 +104,19 @@ static void native_exec(void *arg)
 #undef FAIL
 }
 
-/* Runs build/guest/NAME [ARG] natively, stdin empty, stdout and stderr
- * captured until both are at EOF and the program has exited; its whole
- * process group is SIGKILLed at the end, always. */
-static struct native native_run(const char *name, const char *arg)
+/* Runs argv natively in cwd (NULL: ours; then argv[0] must be absolute or
+ * relative to the repo root), stdin empty, stdout and stderr captured until
+ * both are at EOF and the program has exited; its whole process group is
+ * SIGKILLed at the end, always. */
+static struct native native_runv(char *const *av, const char *cwd)
 {
 	struct native n = { 0 };
-	char path[256];
-	snprintf(path, sizeof path, GUEST_DIR "%s", name);
-	char *const av[] = { path, (char *)arg, NULL };
-	snprintf(n.r.cmd, sizeof n.r.cmd, "native: %s%s%s", path, arg ? " " : "", arg ? arg : "");
+	const char *path = av[0];
+	int len = snprintf(n.r.cmd, sizeof n.r.cmd, "native:");
+	for (int k = 0; av[k] && len < (int)sizeof n.r.cmd; k++)
+		len += snprintf(n.r.cmd + len, sizeof n.r.cmd - len, " %s", av[k]);
+	if (cwd && len < (int)sizeof n.r.cmd)
+		snprintf(n.r.cmd + len, sizeof n.r.cmd - len, " (in %s)", cwd);
 	TEST_ASSERT(access(path, X_OK) == 0, "%s: %s (build with `make all`, run from the repo root)",
 		    path, strerror(errno));
 
@@ -120,7 +126,7 @@ static struct native native_run(const char *name, const char *arg)
 	TEST_ASSERT(getrlimit(RLIMIT_NPROC, &nproc) == 0, "getrlimit: %s", strerror(errno));
 	rlim_t cap = tasks_of(root ? NATIVE_UID : getuid()) + NATIVE_NPROC;
 	nproc.rlim_cur = nproc.rlim_max = root || cap < nproc.rlim_max ? cap : nproc.rlim_max;
-	struct native_exec ne = { av, &nproc };
+	struct native_exec ne = { av, &nproc, cwd };
 	struct spawn_result s = spawn_run(&(struct spawn_opts){
 		.exec = native_exec, .arg = &ne, .deadline_s = NATIVE_WALL_S, .own_group = true,
 		.stop_at_deadline = true,
@@ -139,6 +145,15 @@ static struct native native_run(const char *name, const char *arg)
 	TEST_ASSERT_RUN(!strncmp(n.r.err, "native_child: ", 14) ?
 			fr_explain(&n.r, "the native run could not start (status %d)", n.r.status) : NULL);
 	return n;
+}
+
+/* build/guest/NAME [ARG], natively, from the repo root. */
+static struct native native_run(const char *name, const char *arg)
+{
+	char path[256];
+	snprintf(path, sizeof path, GUEST_DIR "%s", name);
+	char *const av[] = { path, (char *)arg, NULL };
+	return native_runv(av, NULL);
 }
 
 /* `forklab run --timeout SECS NAME [ARG]`: stdout and status as the user sees them. */
@@ -243,4 +258,126 @@ Test(differential, vfork_magic)
 	assert_same(&g, &n, false);
 	TEST_ASSERT_RUN_MATCHES(g, err, "^forklab: pid 1 killed by SIGSEGV at rip=(0|0x[0-9a-f]+) "
 				"addr=(0|0x[0-9a-f]+)$");
+}
+
+/* ---- the file system (guest-kernel/fs/) ---- */
+
+/* A fresh directory under /tmp that the native run (as NATIVE_UID when we
+ * are root) may write in; the caller removes it. */
+static char *scratch_dir(void)
+{
+	static char dir[64];
+	snprintf(dir, sizeof dir, "/tmp/forklab-fs-XXXXXX");
+	TEST_ASSERT(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+	TEST_ASSERT(chmod(dir, 0777) == 0, "chmod %s: %s", dir, strerror(errno));
+	return dir;
+}
+
+/* guest-user/files.c: every file system call, natively in a scratch
+ * directory and in the guest (from /), with the same output. */
+Test(differential, files)
+{
+	char *dir = scratch_dir(), path[PATH_MAX];
+	TEST_ASSERT(realpath(GUEST_DIR "files", path), GUEST_DIR "files: %s", strerror(errno));
+	struct native n = native_runv((char *const[]){ path, NULL }, dir);
+	rmdir(dir);
+	TEST_ASSERT_RUN(fr_check_eq(&n.r, "native stdout's last line", n.r.out_len >= 11 ?
+			n.r.out + n.r.out_len - 11 : n.r.out, n.r.out_len >= 11 ? 11 : n.r.out_len,
+			"all passed\n", 11));
+	struct fr_result g = guest_run(60, "files", NULL);
+	assert_same(&g, &n, false);
+}
+
+#define BUSYBOX "/bin/busybox"
+
+/* `forklab run BUSYBOX sh -c SCRIPT` (busybox packed as /bin/busybox). */
+static struct fr_result busybox_guest(const char *script, const char *mem, bool verbose)
+{
+	struct fr_opts o = { .guard_s = 90 };
+	if (verbose)
+		return fr_run(&o, (const char *const[]){ "run", "-v", "--timeout", "30", "--mem", mem,
+				BUSYBOX, "sh", "-c", script, NULL });
+	return fr_run(&o, (const char *const[]){ "run", "--timeout", "30", "--mem", mem, BUSYBOX,
+			"sh", "-c", script, NULL });
+}
+
+/* The same script natively in a scratch directory, and in the guest from /. */
+static void busybox_differential(const char *script)
+{
+	if (access(BUSYBOX, X_OK) < 0)
+		cr_skip_test(BUSYBOX " is not installed (make deps installs busybox-static)");
+	char *dir = scratch_dir();
+	struct native n = native_runv((char *const[]){ BUSYBOX, "sh", "-c", (char *)script, NULL }, dir);
+	rmdir(dir);
+	TEST_ASSERT_RUN(n.r.out_len ? NULL : fr_explain(&n.r, "the native run printed nothing"));
+	struct fr_result g = busybox_guest(script, "256M", false);
+	assert_same(&g, &n, false);
+}
+
+/* busybox runs its applets through /proc/self/exe; the redirection opens /dev/null. */
+Test(busybox, devnull_and_applets)
+{
+	busybox_differential("cat </dev/null; sleep 0.1; echo done $?");
+}
+
+/* A background job gets /dev/null as stdin; wait needs rt_sigsuspend, which
+ * comes with signal delivery: until then this test is skipped, saying so. */
+Test(busybox, background_wait)
+{
+	if (access(BUSYBOX, X_OK) < 0)
+		cr_skip_test(BUSYBOX " is not installed");
+	struct fr_result g = busybox_guest("busybox sleep 0.1 & wait $!; echo $?", "256M", true);
+	if (strstr(g.err, "unimplemented system call 130"))
+		cr_skip_test("rt_sigsuspend (130) is not implemented in this kernel yet");
+	TEST_ASSERT_RUN_LACKS(g, err, "/dev/null");
+	TEST_ASSERT_RUN_STATUS(g, 0);
+	TEST_ASSERT_RUN_EQ(g, out, "0\n");
+}
+
+Test(busybox, file_round_trip)
+{
+	busybox_differential("mkdir t && cd t && echo hi > f && cat f && ls && ln -s f l && cat l && "
+			     "mv f g && ls && cat l 2>/dev/null; rm g l && ls && cd .. && rmdir t && "
+			     "echo removed");
+}
+
+/* The guest's own tree: nothing to compare with natively. */
+Test(busybox, guest_root)
+{
+	if (access(BUSYBOX, X_OK) < 0)
+		cr_skip_test(BUSYBOX " is not installed");
+	struct fr_result g = busybox_guest("ls /; echo hi > /tmp/f; cat /tmp/f; ls /tmp; rm /tmp/f; "
+					   "ls /tmp; ls -d /dev/null /dev/shm; cat /proc/sys/kernel/pid_max; "
+					   "readlink /dev/stdout; echo via >/dev/stdout; echo err >/dev/stderr",
+					   "256M", false);
+	TEST_ASSERT_RUN_STATUS(g, 0);
+	TEST_ASSERT_RUN_EQ(g, out, "bin\ndev\nproc\ntmp\nhi\nf\n/dev/null\n/dev/shm\n32768\n"
+			   "/proc/self/fd/1\nvia\n");
+	TEST_ASSERT_RUN_EQ(g, err, "err\n");
+}
+
+Test(busybox, ps_free_uptime)
+{
+	if (access(BUSYBOX, X_OK) < 0)
+		cr_skip_test(BUSYBOX " is not installed");
+	struct fr_result g = busybox_guest("ps; free; uptime", "256M", false);
+	TEST_ASSERT_RUN_STATUS(g, 0);
+	TEST_ASSERT_RUN_MATCHES(g, out, "^ +1 +0 +(/bin/busybox|\\{exe\\}|sh|ps)");
+	TEST_ASSERT_RUN_MATCHES(g, out, "^Mem: +2[0-9]{5} ");
+	TEST_ASSERT_RUN_MATCHES(g, out, "up .*load average: 0.00, 0.00, 0.00$");
+}
+
+/* Filling the file system: ENOSPC, and the system goes on, the space back
+ * once the file is removed. */
+Test(busybox, full_file_system)
+{
+	if (access(BUSYBOX, X_OK) < 0)
+		cr_skip_test(BUSYBOX " is not installed");
+	struct fr_result g = busybox_guest(
+		"dd if=/dev/zero of=/tmp/big bs=4096 count=100000 2>&1 | grep -o 'No space left on device'; "
+		"ls -l /tmp/big | grep -c big; rm /tmp/big; "
+		"dd if=/dev/zero of=/tmp/again bs=4096 count=256 2>/dev/null && echo written again; "
+		"echo hi > /tmp/f; cat /tmp/f", "24M", false);
+	TEST_ASSERT_RUN_STATUS(g, 0);
+	TEST_ASSERT_RUN_EQ(g, out, "No space left on device\n1\nwritten again\nhi\n");
 }
