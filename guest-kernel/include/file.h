@@ -6,6 +6,7 @@
 #include "kernel.h"
 
 struct file;
+struct inode;
 struct file_ops {
 	/* ubuf/n: a user buffer; return bytes or -errno. */
 	long (*read)(struct file *f, u64 ubuf, u64 n);
@@ -17,9 +18,12 @@ struct file_ops {
 struct file {
 	const struct file_ops *ops;
 	int refs;
-	int flags;       /* O_RDONLY (0) or O_WRONLY (1), for F_GETFL */
+	int flags;       /* open flags: O_RDONLY (0), O_WRONLY (1), O_RDWR, O_APPEND... (F_GETFL) */
 	int host_fd;     /* console: the VMM's stdin, stdout or stderr */
-	void *priv;      /* pipe: the struct pipe */
+	void *priv;      /* pipe: the struct pipe; /proc: the generated text */
+	struct inode *inode; /* files opened by name (a reference), else NULL */
+	u64 pos;         /* the file offset */
+	u64 aux;         /* /proc: the generated text's length */
 };
 
 extern struct file console_in, console_out, console_err;
@@ -32,5 +36,10 @@ int fd_install(struct file *f, int min, bool cloexec);
 /* Moves n bytes between a user buffer and guest-physical memory, page by
  * page through host_copy (kernel/file.c). Returns bytes moved or -EFAULT. */
 long copy_user_phys(u64 uaddr, u64 pa, u64 n, bool to_user);
+/* Clears n bytes of user memory, page by page through host_zero. */
+long clear_user_phys(u64 uaddr, u64 n);
+/* The console as /dev/tty: reads fd 0's source, writes stdout. */
+long console_rw(bool read, u64 ubuf, u64 n);
+struct file *fd_file(u64 fd);
 
 #endif

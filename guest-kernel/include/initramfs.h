@@ -1,18 +1,13 @@
-/* The initramfs as a read-only file system, read in place (nothing copied). */
+/* The initramfs: the cpio archive the VMM placed in RAM, read in place. The
+ * file system (fs/rootfs.c) unpacks it into tmpfs lazily, entry by entry. */
 #ifndef K_INITRAMFS_H
 #define K_INITRAMFS_H
 
+#include "cpio.h"
 #include "kernel.h"
 
-struct ramfs_file {
-	const char *name;   /* without the leading '/' */
-	size_t namelen;
-	const u8 *data;
-	size_t size;
-	u32 mode;
-};
-
 void initramfs_init(const void *archive, size_t len);
-const struct ramfs_file *ramfs_lookup(const char *path);
+/* The next entry: 1, or 0 at the end (also if the rest is malformed). */
+int initramfs_next(struct cpio_file *f);
 
 #endif

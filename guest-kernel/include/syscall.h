@@ -48,6 +48,74 @@ long sys_brk(u64 addr);
 long sys_mmap(u64 addr, u64 len, u64 prot, u64 flags, u64 fd, u64 off);
 long sys_munmap(u64 addr, u64 len);
 long sys_mprotect(u64 addr, u64 len, u64 prot);
+/* kernel/sys_process.c: identity (everyone is root) */
+long sys_getuid(void);
+long sys_getgid(void);
+long sys_geteuid(void);
+long sys_getegid(void);
+long sys_setuid(u64 uid);
+long sys_setgid(u64 gid);
+long sys_setreuid(u64 r, u64 e);
+long sys_setregid(u64 r, u64 e);
+long sys_setresuid(u64 r, u64 e, u64 s);
+long sys_setresgid(u64 r, u64 e, u64 s);
+long sys_getresuid(u64 r, u64 e, u64 s);
+long sys_getresgid(u64 r, u64 e, u64 s);
+long sys_getgroups(u64 n, u64 list);
+long sys_setgroups(u64 n, u64 list);
+/* fs/open.c */
+long sys_open(u64 path, u64 flags, u64 mode);
+long sys_openat(u64 dirfd, u64 path, u64 flags, u64 mode);
+long sys_creat(u64 path, u64 mode);
+long sys_lseek(u64 fd, u64 off, u64 whence);
+long sys_pread64(u64 fd, u64 buf, u64 n, u64 off);
+long sys_pwrite64(u64 fd, u64 buf, u64 n, u64 off);
+long sys_ftruncate(u64 fd, u64 len);
+long sys_truncate(u64 path, u64 len);
+long sys_getdents64(u64 fd, u64 buf, u64 count);
+/* fs/dir.c */
+long sys_mkdir(u64 path, u64 mode);
+long sys_mkdirat(u64 dirfd, u64 path, u64 mode);
+long sys_rmdir(u64 path);
+long sys_unlink(u64 path);
+long sys_unlinkat(u64 dirfd, u64 path, u64 flags);
+long sys_rename(u64 oldpath, u64 newpath);
+long sys_renameat(u64 olddfd, u64 oldpath, u64 newdfd, u64 newpath);
+long sys_renameat2(u64 olddfd, u64 oldpath, u64 newdfd, u64 newpath, u64 flags);
+long sys_link(u64 oldpath, u64 newpath);
+long sys_linkat(u64 olddfd, u64 oldpath, u64 newdfd, u64 newpath, u64 flags);
+long sys_symlink(u64 target, u64 path);
+long sys_symlinkat(u64 target, u64 dirfd, u64 path);
+long sys_readlink(u64 path, u64 buf, u64 size);
+long sys_readlinkat(u64 dirfd, u64 path, u64 buf, u64 size);
+/* fs/stat.c */
+long sys_stat(u64 path, u64 buf);
+long sys_fstat(u64 fd, u64 buf);
+long sys_lstat(u64 path, u64 buf);
+long sys_newfstatat(u64 dirfd, u64 path, u64 buf, u64 flags);
+long sys_statx(u64 dirfd, u64 path, u64 flags, u64 mask, u64 buf);
+long sys_access(u64 path, u64 mode);
+long sys_faccessat(u64 dirfd, u64 path, u64 mode);
+long sys_faccessat2(u64 dirfd, u64 path, u64 mode, u64 flags);
+long sys_chmod(u64 path, u64 mode);
+long sys_fchmod(u64 fd, u64 mode);
+long sys_fchmodat(u64 dirfd, u64 path, u64 mode);
+long sys_chown(u64 path, u64 uid, u64 gid);
+long sys_fchown(u64 fd, u64 uid, u64 gid);
+long sys_lchown(u64 path, u64 uid, u64 gid);
+long sys_fchownat(u64 dirfd, u64 path, u64 uid, u64 gid, u64 flags);
+long sys_utimensat(u64 dirfd, u64 path, u64 times, u64 flags);
+long sys_umask(u64 mask);
+long sys_chdir(u64 path);
+long sys_fchdir(u64 fd);
+long sys_getcwd(u64 buf, u64 size);
+/* fs/devices.c */
+long sys_getrandom(u64 buf, u64 n, u64 flags);
+/* fs/proc.c */
+long sys_sysinfo(u64 info);
+/* fs/mmap.c */
+long file_mmap(u64 addr, u64 len, u64 prot, u64 flags, u64 fd, u64 off);
+long sys_msync(u64 addr, u64 len, u64 flags);
 /* kernel/sys_misc.c */
 long sys_uname(u64 buf);
 long sys_clock_gettime(u64 clk, u64 ts);

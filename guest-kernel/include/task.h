@@ -63,6 +63,7 @@ struct task {
 	struct task *parent;          /* a group leader */
 	struct task *group_leader;
 	struct files_struct *files;
+	struct fs_struct *fs;          /* cwd, umask (fs/namei.c); shared by CLONE_FS */
 	struct sighand *sighand;
 	int live_threads;             /* leader: threads of the group not yet exited */
 	int nr_children;              /* leader: children not yet reaped (scans skip if 0) */

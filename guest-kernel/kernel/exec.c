@@ -4,7 +4,7 @@
 #include "arch.h"
 #include "errno.h"
 #include "exec.h"
-#include "initramfs.h"
+#include "fs.h"
 #include "trace.h"
 
 struct elf64_ehdr {
@@ -39,9 +39,20 @@ enum { AT_NULL, AT_PHDR = 3, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_BASE, AT_FLAGS, A
        AT_UID = 11, AT_EUID, AT_GID, AT_EGID, AT_PLATFORM, AT_HWCAP, AT_CLKTCK,
        AT_SECURE = 23, AT_RANDOM = 25, AT_EXECFN = 31 };
 
-static int check_elf(const struct ramfs_file *f, const struct elf64_ehdr *eh)
+/* The program: a tmpfs inode, whose first bytes (ELF and program headers)
+ * are read in place for a file still in the initrd, or copied out of its
+ * pages into exec_hdr otherwise. */
+struct exec_file {
+	struct inode *ino;
+	const u8 *data;   /* the first hdrlen bytes */
+	size_t size, hdrlen;
+};
+static u8 exec_hdr[PAGE_SIZE];
+
+static int check_elf(const struct exec_file *f, const struct elf64_ehdr *eh)
 {
-	if (f->size < sizeof *eh || memcmp(eh->ident, "\177ELF\2\1", 6) || eh->machine != 62 ||
+	if (f->hdrlen < sizeof *eh || eh->phoff > f->hdrlen ||
+	    eh->phnum * sizeof(struct elf64_phdr) > f->hdrlen - MIN(eh->phoff, f->hdrlen) || memcmp(eh->ident, "\177ELF\2\1", 6) || eh->machine != 62 ||
 	    (eh->type != ET_EXEC && eh->type != ET_DYN) || eh->phentsize != sizeof(struct elf64_phdr) ||
 	    eh->phnum == 0 || eh->phnum > 64 || eh->phoff > f->size ||
 	    eh->phnum * sizeof(struct elf64_phdr) > f->size - eh->phoff || eh->phoff % 8)
@@ -67,7 +78,7 @@ static int check_elf(const struct ramfs_file *f, const struct elf64_ehdr *eh)
 /* Copies one PT_LOAD into fresh pages. Segments may share a page at their
  * boundary; that page then keeps the earlier contents, gains the later ones,
  * and gets the union of both rights in a VMA of its own. */
-static int load_segment(struct mm *mm, const struct ramfs_file *f, const struct elf64_phdr *ph,
+static int load_segment(struct mm *mm, const struct exec_file *f, const struct elf64_phdr *ph,
 			u64 bias)
 {
 	u32 flags = (ph->flags & PF_R ? VM_READ : 0) | (ph->flags & PF_W ? VM_WRITE : 0) |
@@ -94,7 +105,7 @@ static int load_segment(struct mm *mm, const struct ramfs_file *f, const struct 
 		}
 		u64 lo = MAX(va, vstart), hi = MIN(va + PAGE_SIZE, fend);
 		if (lo < hi)
-			host_copy(pa + (lo - va), __pa(f->data + ph->offset + (lo - vstart)), hi - lo);
+			inode_copy_phys(f->ino, ph->offset + (lo - vstart), pa + (lo - va), hi - lo);
 	}
 	return 0;
 }
@@ -167,16 +178,34 @@ static int setup_stack(struct mm *mm, struct pt_regs *regs, const char *path,
 int kernel_execve(struct task *t, const char *path, const char *const *argv,
 		  const char *const *envp)
 {
-	const struct ramfs_file *f = ramfs_lookup(path);
-	if (!f)
-		return -ENOENT;
-	const struct elf64_ehdr *eh = (const void *)f->data;
-	int r = check_elf(f, eh);
+	struct nameidata nd;
+	int r = path_walk(AT_FDCWD, path, LOOKUP_FOLLOW, &nd);
 	if (r < 0)
 		return r;
-	struct mm *mm = mm_create(), *old = t->mm;
-	if (!mm)
-		return -ENOMEM;
+	struct exec_file file = { .ino = nd.inode }, *f = &file;
+	if (!nd.inode)
+		r = nd.file ? -EACCES : -ENOENT;
+	else if (!S_ISREG(nd.inode->mode) || nd.inode->proc || !(nd.inode->mode & 0111))
+		r = -EACCES;
+	if (r < 0) {
+		nd_put(&nd);
+		return r;
+	}
+	file.size = nd.inode->size;
+	if (nd.inode->ro) {
+		file.data = nd.inode->ro;
+		file.hdrlen = file.size;
+	} else {
+		file.hdrlen = MIN(file.size, sizeof exec_hdr);
+		file.data = exec_hdr;
+		inode_read_kernel(nd.inode, 0, exec_hdr, file.hdrlen);
+	}
+	const struct elf64_ehdr *eh = (const void *)f->data;
+	struct mm *mm = NULL, *old = t->mm;
+	if ((r = check_elf(f, eh)) < 0 || !(mm = mm_create())) {
+		nd_put(&nd);
+		return r < 0 ? r : -ENOMEM;
+	}
 	const struct elf64_phdr *ph = (const void *)(f->data + eh->phoff);
 	u64 bias = eh->type == ET_DYN ? DYN_BASE : 0, phdr = 0, brk = 0;
 	for (int i = 0; i < eh->phnum && r == 0; i++) {
@@ -199,8 +228,11 @@ int kernel_execve(struct task *t, const char *path, const char *const *argv,
 		t->mm = old;
 		mm_switch(old);
 		mm_put(mm);
+		nd_put(&nd);
 		return r;
 	}
+	fs_exec(t, nd.inode, argv);
+	nd_put(&nd);
 	if (old)
 		mm_put(old);
 	const char *base = strrchr(path, '/');

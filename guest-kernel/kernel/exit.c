@@ -4,6 +4,7 @@
 #include "arch.h"
 #include "errno.h"
 #include "file.h"
+#include "fs.h"
 #include "futex.h"
 #include "lab.h"
 #include "syscall.h"
@@ -47,6 +48,7 @@ void do_exit(int status)
 	exit_mm(t);
 	if (t->files)
 		files_put(t->files);
+	exit_fs(t);
 	if (t->sighand)
 		sighand_put(t->sighand);
 	t->files = NULL;

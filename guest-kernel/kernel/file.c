@@ -4,11 +4,11 @@
 #include "arch.h"
 #include "errno.h"
 #include "file.h"
+#include "fs.h"
 #include "lab.h"
 #include "syscall.h"
 #include "task.h"
 
-#define O_CLOEXEC 02000000
 #define F_DUPFD 0
 #define F_GETFD 1
 #define F_SETFD 2
@@ -63,6 +63,11 @@ static long console_ioctl(struct file *f, u64 cmd, u64 arg)
 	return -ENOTTY;
 }
 
+long console_rw(bool read, u64 ubuf, u64 n)
+{
+	return console_xfer(read ? FL_LAB_READ : FL_LAB_WRITE, read ? 0 : 1, ubuf, n);
+}
+
 static const struct file_ops console_ops = {
 	.read = console_read, .write = console_write, .ioctl = console_ioctl,
 };
@@ -88,6 +93,21 @@ long copy_user_phys(u64 uaddr, u64 pa, u64 n, bool to_user)
 	return n;
 }
 
+long clear_user_phys(u64 uaddr, u64 n)
+{
+	if (!access_ok(uaddr, n))
+		return -EFAULT;
+	for (u64 done = 0; done < n;) {
+		u64 va = uaddr + done, upa;
+		u64 chunk = MIN(n - done, PAGE_SIZE - (va & ~PAGE_MASK));
+		if (user_pa(current->mm, va, true, &upa) < 0)
+			return done ? (long)done : -EFAULT;
+		host_zero(upa, chunk);
+		done += chunk;
+	}
+	return n;
+}
+
 /* ---- files and fd tables ---- */
 
 struct file *file_alloc(const struct file_ops *ops, void *priv, int flags)
@@ -108,8 +128,13 @@ struct file *file_get(struct file *f)
 
 void file_put(struct file *f)
 {
-	if (--f->refs == 0 && f->ops->release)
+	if (--f->refs)
+		return;
+	if (f->ops->release)
 		f->ops->release(f);
+	if (f->inode)
+		iput(f->inode);
+	f->inode = NULL;
 }
 
 static struct files_struct *files_new(void)
@@ -171,7 +196,7 @@ int fd_install(struct file *file, int min, bool cloexec)
 	return -EMFILE;
 }
 
-static struct file *fd_file(u64 fd)
+struct file *fd_file(u64 fd)
 {
 	return fd < NR_OPEN ? current->files->fd[fd] : NULL;
 }
@@ -304,6 +329,7 @@ long sys_fcntl(u64 fd, u64 cmd, u64 arg)
 	case F_GETFL:
 		return f->flags;
 	case F_SETFL:
+		f->flags = (f->flags & ~(O_APPEND | O_NONBLOCK)) | (arg & (O_APPEND | O_NONBLOCK));
 		return 0;
 	}
 	return -EINVAL;

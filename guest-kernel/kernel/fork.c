@@ -5,6 +5,7 @@
 #include "arch.h"
 #include "errno.h"
 #include "file.h"
+#include "fs.h"
 #include "lab.h"
 #include "syscall.h"
 #include "task.h"
@@ -102,6 +103,7 @@ static void undo_copy(struct task *p)
 		files_put(p->files);
 	if (p->sighand)
 		sighand_put(p->sighand);
+	exit_fs(p);
 	task_free(p);
 }
 
@@ -112,7 +114,7 @@ static struct task *copy_process(u64 flags, u64 stack, u64 child_tid, u64 tls, i
 		*err = -EAGAIN;
 		return NULL;
 	}
-	if ((*err = copy_mm(flags, p)) || (*err = copy_files(flags, p)) ||
+	if ((*err = copy_mm(flags, p)) || (*err = copy_files(flags, p)) || (*err = copy_fs(flags, p)) ||
 	    (*err = copy_sighand(flags, p)) || (*err = copy_thread(flags, stack, tls, p))) {
 		undo_copy(p);
 		return NULL;

@@ -5,7 +5,7 @@
 #include "arch.h"
 #include "exec.h"
 #include "file.h"
-#include "initramfs.h"
+#include "fs.h"
 #include "lab.h"
 #include "task.h"
 #include "trace.h"
@@ -149,11 +149,21 @@ static void start_init(const struct boot_info *bi)
 	nr_user_tasks = 1;
 	t->files = files_alloc();
 	t->sighand = sighand_dup(NULL);
+	t->fs = fs_struct_alloc();
 	t->files->fd[0] = file_get(&console_in);
 	t->files->fd[1] = file_get(&console_out);
 	t->files->fd[2] = file_get(&console_err);
 	set_current(t);
 	cpu_tss.sp0 = t->thread.sp0;
+	if (bi->init_cwd && kernel_chdir(bi->init_cwd) < 0) {
+		/* Bad input, as the user sees it: one line and exit status 2. */
+		char line[320];
+		int n = snprintf(line, sizeof line, "forklab: --cwd %s: no such directory in the guest\n",
+				 bi->init_cwd);
+		lab_call(FL_LAB_WRITE, 2, __pa(line), MIN(n, (int)sizeof line - 1), 0);
+		for (;;)
+			lab_call(FL_LAB_EXIT, 2 << 8, 0, 0, 0);
+	}
 	fl_kstate.free_pages_at_init = fl_kstate.free_pages;
 	start_kthreads(bi->bootargs);
 	int r = kernel_execve(t, argv[0], argv, envp);
@@ -179,7 +189,7 @@ void start_kernel(u64 fdt_pa)
 	host_init(bi.host_kind);
 	fpu_init();
 	lapic_timer_init();
-	initramfs_init(__va(bi.initrd_start), bi.initrd_end - bi.initrd_start);
+	fs_init(__va(bi.initrd_start), bi.initrd_end - bi.initrd_start);
 	boot_tests(bi.bootargs);
 	start_init(&bi);
 }

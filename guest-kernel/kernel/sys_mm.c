@@ -39,8 +39,10 @@ long sys_mmap(u64 addr, u64 len, u64 prot, u64 flags, u64 fd, u64 off)
 	struct mm *mm = current->mm;
 	if (!len || len > FL_USER_TOP || (flags & MAP_FIXED && addr & ~PAGE_MASK))
 		return -EINVAL;
-	if (!(flags & MAP_ANONYMOUS) || !(flags & MAP_PRIVATE) == !(flags & MAP_SHARED))
-		return -EINVAL; /* anonymous memory only: there are no files to map */
+	if (!(flags & MAP_PRIVATE) == !(flags & MAP_SHARED))
+		return -EINVAL;
+	if (!(flags & MAP_ANONYMOUS))
+		return file_mmap(addr, len, prot, flags, fd, off); /* fs/mmap.c */
 	len = PAGE_UP(len);
 	if (flags & MAP_FIXED) {
 		if (!user_range_ok(addr, len))

@@ -241,3 +241,16 @@ Test(cli, pack_tree)
 	TEST_ASSERT_RUN_STATUS(r, 3);
 	TEST_ASSERT_RUN_EQ(r, out, "argc=2\nargv[1]=x\n");
 }
+
+/* --cwd: pid 1 starts there; a directory the guest lacks is bad input. */
+Test(cli, working_directory)
+{
+	struct fr_result r = FORKLAB("run", "--pack", "build/guest:/opt/progs", "--cwd", "/opt/progs",
+				     "/bin/busybox", "sh", "-c", "pwd; ls hello");
+	TEST_ASSERT_RUN_STATUS(r, 0);
+	TEST_ASSERT_RUN_EQ(r, out, "/opt/progs\nhello\n");
+	struct fr_result bad = FORKLAB("run", "--cwd", "/nonexistent", "hello");
+	TEST_ASSERT_RUN_STATUS(bad, 2);
+	TEST_ASSERT_RUN_EQ(bad, out, "");
+	TEST_ASSERT_RUN_EQ(bad, err, "forklab: --cwd /nonexistent: no such directory in the guest\n");
+}

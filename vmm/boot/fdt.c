@@ -61,7 +61,7 @@ static int put_tree(void *fdt, int size, const struct fl_boot_info *bi)
 	    (r = fdt_property_u64(fdt, FL_FDT_REALTIME, bi->realtime_ns)) ||
 	    (r = put_strings(fdt, FL_FDT_INIT_ARGV, bi->init_argv, bi->init_argc)) ||
 	    (r = put_strings(fdt, FL_FDT_INIT_ENVP, bi->init_envp, bi->init_envc)) ||
-	    (r = fdt_property_string(fdt, FL_FDT_INIT_CWD, bi->init_cwd)) ||
+	    (r = fdt_property_string(fdt, FL_FDT_INIT_CWD, bi->init_cwd ? bi->init_cwd : "/")) ||
 	    (r = fdt_end_node(fdt)) ||
 
 	    (r = fdt_end_node(fdt)))

@@ -14,7 +14,7 @@ struct fl_boot_info {
 	uint32_t lab_port, tsc_khz;
 	const char *const *init_argv; size_t init_argc; /* argv of pid 1, argv[0] = path in the initramfs */
 	const char *const *init_envp; size_t init_envc; /* its environment */
-	const char *init_cwd;              /* its working directory */
+	const char *init_cwd;              /* its working directory (NULL: /) */
 	uint64_t realtime_ns;              /* the host's wall clock */
 };
 

@@ -1,0 +1,366 @@
+/* /proc, generated: directories and links are made at lookup (inodes that
+ * go away with their last reference), file text at open, into one page.
+ * /proc/self, /proc/PID/{exe,cwd,fd/N,stat,status,cmdline,maps,comm},
+ * /proc/{meminfo,stat,uptime,loadavg,mounts}, /proc/sys/kernel/pid_max. */
+#include "arch.h"
+#include "errno.h"
+#include "file.h"
+#include "fs.h"
+#include "task.h"
+
+struct proc_entry {
+	const char *name;
+	u8 kind;
+	u32 mode;
+};
+
+static const struct proc_entry root_entries[] = {
+	{ "self", PROC_SELF, S_IFLNK | 0777 }, { "meminfo", PROC_MEMINFO, S_IFREG | 0444 },
+	{ "stat", PROC_STAT, S_IFREG | 0444 }, { "uptime", PROC_UPTIME, S_IFREG | 0444 },
+	{ "loadavg", PROC_LOADAVG, S_IFREG | 0444 }, { "mounts", PROC_MOUNTS, S_IFREG | 0444 },
+	{ "sys", PROC_SYS, S_IFDIR | 0555 }, { NULL },
+};
+static const struct proc_entry pid_entries[] = {
+	{ "exe", PROC_EXE, S_IFLNK | 0777 }, { "cwd", PROC_CWD, S_IFLNK | 0777 },
+	{ "fd", PROC_FDDIR, S_IFDIR | 0500 }, { "stat", PROC_PID_STAT, S_IFREG | 0444 },
+	{ "status", PROC_PID_STATUS, S_IFREG | 0444 }, { "cmdline", PROC_PID_CMDLINE, S_IFREG | 0444 },
+	{ "maps", PROC_PID_MAPS, S_IFREG | 0444 }, { "comm", PROC_PID_COMM, S_IFREG | 0644 },
+	{ NULL },
+};
+static const struct proc_entry sys_entries[] = { { "kernel", PROC_SYS_KERNEL, S_IFDIR | 0555 }, { NULL } };
+static const struct proc_entry kernel_entries[] = { { "pid_max", PROC_PID_MAX, S_IFREG | 0644 }, { NULL } };
+
+#define PID_POS 16 /* /proc's readdir: pid directories from here, by task slot */
+
+static const struct proc_entry *entries_of(u8 kind)
+{
+	switch (kind) {
+	case PROC_ROOT: return root_entries;
+	case PROC_PID: return pid_entries;
+	case PROC_SYS: return sys_entries;
+	case PROC_SYS_KERNEL: return kernel_entries;
+	}
+	return NULL;
+}
+
+static struct inode *proc_inode(struct inode *dir, u8 kind, u32 mode, int pid, int fd)
+{
+	struct inode *i = inode_alloc(mode);
+	if (!i)
+		return NULL;
+	i->proc = kind;
+	i->pid = pid;
+	i->fd = fd;
+	i->parent = iget(dir);
+	i->parent_ref = true;
+	return i;
+}
+
+static bool parse_num(const char *s, size_t len, int *out)
+{
+	long v = 0;
+	if (!len || len > 9)
+		return false;
+	for (size_t k = 0; k < len; k++) {
+		if (s[k] < '0' || s[k] > '9')
+			return false;
+		v = v * 10 + s[k] - '0';
+	}
+	*out = v;
+	return true;
+}
+
+static struct task *proc_task(const struct inode *i)
+{
+	struct task *t = find_pid(i->pid);
+	return t && !t->kthread ? t : NULL;
+}
+
+struct inode *proc_lookup(struct inode *dir, const char *name, size_t len)
+{
+	int n;
+	if (dir->proc == PROC_ROOT && parse_num(name, len, &n)) {
+		struct task *t = find_pid(n);
+		return t && t->state != TASK_ZOMBIE ? proc_inode(dir, PROC_PID, S_IFDIR | 0555, n, 0) : NULL;
+	}
+	if (dir->proc == PROC_FDDIR) {
+		struct task *t = proc_task(dir);
+		if (!parse_num(name, len, &n) || !t || !t->files || n >= NR_OPEN || !t->files->fd[n])
+			return NULL;
+		return proc_inode(dir, PROC_FDLINK, S_IFLNK | 0700, dir->pid, n);
+	}
+	const struct proc_entry *e = entries_of(dir->proc);
+	for (; e && e->name; e++)
+		if (strlen(e->name) == len && !memcmp(e->name, name, len))
+			return proc_inode(dir, e->kind, e->mode, dir->pid, 0);
+	return NULL;
+}
+
+int proc_next_entry(struct inode *dir, u64 *pos, char *name, u8 *type, u64 *ino)
+{
+	*ino = inode_ino(dir) * 1000 + *pos;
+	if (*pos < 2) {
+		memcpy(name, "..", *pos + 1);
+		name[*pos + 1] = 0;
+		*type = DT_DIR;
+		(*pos)++;
+		return 1;
+	}
+	const struct proc_entry *e = entries_of(dir->proc);
+	for (u64 k = 0; e && e[k].name; k++)
+		if (*pos == 2 + k) {
+			memcpy(name, e[k].name, strlen(e[k].name) + 1);
+			*type = mode_dtype(e[k].mode);
+			(*pos)++;
+			return 1;
+		}
+	if (dir->proc == PROC_ROOT) {
+		for (u64 s = *pos < PID_POS ? 0 : *pos - PID_POS; s < MAX_TASKS; s++) {
+			struct task *t = &tasks[s];
+			if (t->state == TASK_UNUSED || t->state == TASK_DEAD || t->state == TASK_ZOMBIE ||
+			    !thread_group_leader(t))
+				continue;
+			snprintf(name, NAME_LEN, "%d", t->pid);
+			*type = DT_DIR;
+			*ino = 100000 + t->pid;
+			*pos = PID_POS + s + 1;
+			return 1;
+		}
+	}
+	if (dir->proc == PROC_FDDIR) {
+		struct task *t = proc_task(dir);
+		for (u64 fd = *pos - 2; t && t->files && fd < NR_OPEN; fd++)
+			if (t->files->fd[fd]) {
+				snprintf(name, NAME_LEN, "%lu", fd);
+				*type = DT_LNK;
+				*pos = fd + 3;
+				return 1;
+			}
+	}
+	return 0;
+}
+
+int proc_readlink(struct inode *i, char *buf, size_t n, struct file **magic)
+{
+	struct task *t = i->proc == PROC_SELF ? NULL : proc_task(i);
+	*magic = NULL;
+	if (i->proc == PROC_SELF)
+		return snprintf(buf, n, "%d", current->tgid);
+	if (!t)
+		return -ENOENT;
+	if (i->proc == PROC_EXE) {
+		struct inode *e = task_exe_inode(t);
+		return e ? inode_path(e, buf, n) : -ENOENT;
+	}
+	if (i->proc == PROC_CWD)
+		return t->fs ? inode_path(t->fs->cwd, buf, n) : -ENOENT;
+	struct file *f = t->files && i->fd < NR_OPEN ? t->files->fd[i->fd] : NULL;
+	if (!f)
+		return -ENOENT;
+	extern struct file console_in, console_out, console_err;
+	int len;
+	if (f->inode)
+		len = inode_path(f->inode, buf, n);
+	else if (f == &console_in || f == &console_out || f == &console_err)
+		len = snprintf(buf, n, "/dev/console");
+	else
+		len = snprintf(buf, n, "pipe:[%lu]", ((u64)f->priv >> 4) & 0xffffff);
+	*magic = file_get(f);
+	return len;
+}
+
+/* ---- generated files ---- */
+
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void out(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	b->len = MIN(b->len + n, b->cap - 1);
+}
+
+static char task_state(const struct task *t)
+{
+	return t->state == TASK_ZOMBIE ? 'Z' : t->state == TASK_SLEEPING ? 'S' : 'R';
+}
+
+static int nr_threads(const struct task *t)
+{
+	int n = 0;
+	for (int k = 0; k < MAX_TASKS; k++)
+		if (tasks[k].state != TASK_UNUSED && tasks[k].state != TASK_DEAD &&
+		    tasks[k].tgid == t->tgid)
+			n++;
+	return n;
+}
+
+static u64 vm_bytes(const struct task *t, bool resident)
+{
+	u64 n = 0;
+	for (int k = 0; t->mm && k < t->mm->nvma; k++) {
+		const struct vma *v = &t->mm->vma[k];
+		n += resident ? v->hi - v->lo : v->end - v->start;
+	}
+	return n;
+}
+
+static void gen_pid_file(struct buf *b, u8 kind, struct task *t)
+{
+	struct task *p = t->group_leader->parent;
+	int ppid = p ? p->tgid : 0;
+	u64 ticks = ktime_ns() / 10000000;
+	switch (kind) {
+	case PROC_PID_STAT:
+		out(b, "%d (%s) %c %d %d %d 0 -1 4194304 0 0 0 0 %lu 0 0 0 20 0 %d 0 %lu %lu %lu "
+		    "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+		    t->pid, t->comm, task_state(t), ppid, t->tgid, t->tgid, ticks / 2, nr_threads(t),
+		    0UL, vm_bytes(t, false), vm_bytes(t, true) / PAGE_SIZE);
+		break;
+	case PROC_PID_STATUS:
+		u32 um = t->fs ? t->fs->umask : 022;
+		out(b, "Name:\t%s\nUmask:\t0%u%u%u\nState:\t%c (%s)\nTgid:\t%d\nNgid:\t0\nPid:\t%d\n"
+		    "PPid:\t%d\nTracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t%d\n"
+		    "VmSize:\t%8lu kB\nVmRSS:\t%8lu kB\nThreads:\t%d\n", t->comm,
+		    um >> 6 & 7, um >> 3 & 7, um & 7, task_state(t),
+		    t->state == TASK_ZOMBIE ? "zombie" : t->state == TASK_SLEEPING ? "sleeping" : "running",
+		    t->tgid, t->pid, ppid, NR_OPEN, vm_bytes(t, false) >> 10, vm_bytes(t, true) >> 10,
+		    nr_threads(t));
+		break;
+	case PROC_PID_CMDLINE: {
+		size_t n;
+		const char *c = task_cmdline(t, &n);
+		n = MIN(n, b->cap);
+		memcpy(b->p, c, n);
+		b->len = n;
+		break;
+	}
+	case PROC_PID_COMM:
+		out(b, "%s\n", t->comm);
+		break;
+	case PROC_PID_MAPS:
+		for (int k = 0; t->mm && k < t->mm->nvma; k++) {
+			const struct vma *v = &t->mm->vma[k];
+			bool heap = v->start >= t->mm->brk_start && v->end <= PAGE_UP(t->mm->brk) &&
+				    t->mm->brk > t->mm->brk_start;
+			out(b, "%08lx-%08lx %c%c%c%c 00000000 00:00 0 %s\n", v->start, v->end,
+			    v->flags & VM_READ ? 'r' : '-', v->flags & VM_WRITE ? 'w' : '-',
+			    v->flags & VM_EXEC ? 'x' : '-', v->flags & VM_SHARED ? 's' : 'p',
+			    v->flags & VM_GROWSDOWN ? "               [stack]" :
+			    heap ? "               [heap]" : "");
+		}
+		break;
+	}
+}
+
+static void gen(struct buf *b, struct inode *i)
+{
+	u64 ns = ktime_ns(), ticks = ns / 10000000;
+	u64 total = fl_kstate.total_pages * 4, free = fl_kstate.free_pages * 4;
+	u64 shmem = tmpfs_pages_used() * 4;
+	int nproc = 0, lastpid = 0;
+	for (int k = 0; k < MAX_TASKS; k++)
+		if (tasks[k].state != TASK_UNUSED && tasks[k].state != TASK_DEAD) {
+			nproc++;
+			lastpid = MAX(lastpid, tasks[k].pid);
+		}
+	switch (i->proc) {
+	case PROC_MEMINFO:
+		out(b, "MemTotal:       %8lu kB\nMemFree:        %8lu kB\nMemAvailable:   %8lu kB\n"
+		    "Buffers:               0 kB\nCached:         %8lu kB\nSwapCached:            0 kB\n"
+		    "SwapTotal:             0 kB\nSwapFree:              0 kB\nShmem:          %8lu kB\n"
+		    "Slab:                  0 kB\nSReclaimable:          0 kB\n",
+		    total, free, free, shmem, shmem);
+		break;
+	case PROC_STAT:
+		out(b, "cpu  %lu 0 0 0 0 0 0 0 0 0\ncpu0 %lu 0 0 0 0 0 0 0 0 0\nintr 0\nctxt %lu\n"
+		    "btime 0\nprocesses %lu\nprocs_running 1\nprocs_blocked 0\nsoftirq 0\n",
+		    ticks, ticks, fl_kstate.switches, fl_kstate.forks + 1);
+		break;
+	case PROC_UPTIME:
+		out(b, "%lu.%02lu 0.00\n", ns / 1000000000, ns / 10000000 % 100);
+		break;
+	case PROC_LOADAVG:
+		out(b, "0.00 0.00 0.00 1/%d %d\n", nproc, lastpid);
+		break;
+	case PROC_PID_MAX:
+		out(b, "32768\n");
+		break;
+	case PROC_MOUNTS:
+		out(b, "rootfs / tmpfs rw 0 0\nproc /proc proc rw,nosuid,nodev,noexec 0 0\n");
+		break;
+	default: {
+		struct task *t = proc_task(i);
+		if (t)
+			gen_pid_file(b, i->proc, t);
+	}
+	}
+}
+
+static long proc_read(struct file *f, u64 ubuf, u64 n)
+{
+	if (f->pos >= f->aux)
+		return 0;
+	n = MIN(n, f->aux - f->pos);
+	if (copy_to_user(ubuf, (char *)f->priv + f->pos, n) < 0)
+		return -EFAULT;
+	f->pos += n;
+	return n;
+}
+
+static void proc_release(struct file *f)
+{
+	page_put(__pa(f->priv));
+}
+
+static long proc_ioctl(struct file *f, u64 cmd, u64 arg)
+{
+	return -ENOTTY;
+}
+
+static const struct file_ops proc_file_ops = { .read = proc_read, .release = proc_release,
+					       .ioctl = proc_ioctl };
+
+int proc_open(struct inode *i, struct file *f)
+{
+	u64 pa = page_alloc(false);
+	if (!pa)
+		return -ENOMEM;
+	struct buf b = { __va(pa), 0, PAGE_SIZE };
+	b.p[0] = 0;
+	gen(&b, i);
+	f->priv = b.p;
+	f->aux = b.len;
+	f->ops = &proc_file_ops;
+	return 0;
+}
+
+/* sysinfo(2), which busybox free and uptime read: the same numbers as /proc. */
+struct sysinfo {
+	s64 uptime;
+	u64 loads[3], totalram, freeram, sharedram, bufferram, totalswap, freeswap;
+	u16 procs, pad;
+	u64 totalhigh, freehigh;
+	u32 mem_unit;
+	char pad2[4];
+};
+
+long sys_sysinfo(u64 uinfo)
+{
+	struct sysinfo si = { 0 };
+	si.uptime = ktime_ns() / 1000000000;
+	si.totalram = fl_kstate.total_pages * PAGE_SIZE;
+	si.freeram = fl_kstate.free_pages * PAGE_SIZE;
+	si.sharedram = tmpfs_pages_used() * PAGE_SIZE;
+	for (int k = 0; k < MAX_TASKS; k++)
+		if (tasks[k].state != TASK_UNUSED && tasks[k].state != TASK_DEAD)
+			si.procs++;
+	si.mem_unit = 1;
+	return copy_to_user(uinfo, &si, sizeof si) < 0 ? -EFAULT : 0;
+}
