@@ -313,26 +313,26 @@ static long set_cwd(struct inode *i)
 	return 0;
 }
 
+/* The end of chdir, once the path is walked (r its result). */
+static long chdir_to(int r, struct nameidata *nd)
+{
+	if (r < 0)
+		return r;
+	r = nd->inode ? set_cwd(nd->inode) : nd->file ? -ENOTDIR : -ENOENT;
+	nd_put(nd);
+	return r;
+}
+
 long kernel_chdir(const char *path)
 {
 	struct nameidata nd;
-	int r = path_walk(AT_FDCWD, path, LOOKUP_FOLLOW, &nd);
-	if (r < 0)
-		return r;
-	r = nd.inode ? set_cwd(nd.inode) : nd.file ? -ENOTDIR : -ENOENT;
-	nd_put(&nd);
-	return r;
+	return chdir_to(path_walk(AT_FDCWD, path, LOOKUP_FOLLOW, &nd), &nd);
 }
 
 long sys_chdir(u64 path)
 {
 	struct nameidata nd;
-	int r = user_walk(AT_FDCWD, path, LOOKUP_FOLLOW, &nd);
-	if (r < 0)
-		return r;
-	r = nd.inode ? set_cwd(nd.inode) : nd.file ? -ENOTDIR : -ENOENT;
-	nd_put(&nd);
-	return r;
+	return chdir_to(user_walk(AT_FDCWD, path, LOOKUP_FOLLOW, &nd), &nd);
 }
 
 long sys_fchdir(u64 fd)

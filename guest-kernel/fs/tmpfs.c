@@ -82,6 +82,22 @@ struct dentry *dir_find(struct inode *dir, const char *name, size_t len)
 	return NULL;
 }
 
+/* Names d (name, len) and puts it last in dir's list: readdir's order. */
+static void dentry_append(struct dentry *d, struct inode *dir, const char *name, size_t len)
+{
+	d->dir = dir;
+	d->next = NULL;
+	d->seq = dentry_seq++;
+	d->len = len;
+	memcpy(d->name, name, len);
+	d->name[len] = 0;
+	if (dir->last_child)
+		dir->last_child->next = d;
+	else
+		dir->children = d;
+	dir->last_child = d;
+}
+
 int dir_link(struct inode *dir, const char *name, size_t len, struct inode *i)
 {
 	if (len > NAME_LEN)
@@ -97,17 +113,7 @@ int dir_link(struct inode *dir, const char *name, size_t len, struct inode *i)
 	if (!d)
 		return -ENOSPC;
 	d->inode = i;
-	d->dir = dir;
-	d->next = NULL;
-	d->seq = dentry_seq++;
-	d->len = len;
-	memcpy(d->name, name, len);
-	d->name[len] = 0;
-	if (dir->last_child)
-		dir->last_child->next = d;
-	else
-		dir->children = d;
-	dir->last_child = d;
+	dentry_append(d, dir, name, len);
 	i->nlink++;
 	i->dentry = d;
 	if (S_ISDIR(i->mode)) {
@@ -384,17 +390,7 @@ int dir_move(struct dentry *d, struct inode *dir, const char *name, size_t len)
 	*pp = d->next;
 	if (old->last_child == d)
 		old->last_child = prev;
-	d->next = NULL;
-	d->dir = dir;
-	d->seq = dentry_seq++;
-	d->len = len;
-	memcpy(d->name, name, len);
-	d->name[len] = 0;
-	if (dir->last_child)
-		dir->last_child->next = d;
-	else
-		dir->children = d;
-	dir->last_child = d;
+	dentry_append(d, dir, name, len);
 	if (S_ISDIR(i->mode) && old != dir) {
 		old->nlink--;
 		dir->nlink++;
