@@ -261,75 +261,46 @@ int inode_path(struct inode *i, char *buf, size_t n)
 /* ---- per-task context ---- */
 
 static struct fs_struct fs_pool[MAX_TASKS];
-static struct inode *exe[MAX_TASKS];
-#define CMDLINE_MAX 256
-static char cmdline[MAX_TASKS][CMDLINE_MAX];
-static u16 cmdline_len[MAX_TASKS];
+static struct fs_struct *fs_struct_new(struct inode *cwd, u32 umask)
+{
+	static int hint; /* where the last one was found: usually free again, or next */
+	for (int n = 0; n < MAX_TASKS; n++) {
+		int k = (hint + n) % MAX_TASKS;
+		if (!fs_pool[k].refs) {
+			hint = k;
+			fs_pool[k] = (struct fs_struct){ .refs = 1, .umask = umask, .cwd = iget(cwd) };
+			return &fs_pool[k];
+		}
+	}
+	return NULL;
+}
 
 struct fs_struct *fs_struct_alloc(void)
 {
-	for (int k = 0; k < MAX_TASKS; k++)
-		if (!fs_pool[k].refs) {
-			fs_pool[k] = (struct fs_struct){ .refs = 1, .umask = 022,
-							 .cwd = iget(root_inode) };
-			return &fs_pool[k];
-		}
-	return NULL;
+	return fs_struct_new(root_inode, 022);
 }
 
 int copy_fs(u64 flags, struct task *p)
 {
 	struct task *c = current;
-	int s = p - tasks, cs = c - tasks;
 	if (c->fs && (flags & CLONE_FS)) {
 		p->fs = c->fs;
 		p->fs->refs++;
-	} else if (c->fs) {
-		if (!(p->fs = fs_struct_alloc()))
-			return -ENOMEM;
-		iput(p->fs->cwd);
-		p->fs->cwd = iget(c->fs->cwd);
-		p->fs->umask = c->fs->umask;
+	} else if (c->fs && !(p->fs = fs_struct_new(c->fs->cwd, c->fs->umask))) {
+		return -ENOMEM;
 	}
-	exe[s] = exe[cs] ? iget(exe[cs]) : NULL;
-	memcpy(cmdline[s], cmdline[cs], cmdline_len[cs]);
-	cmdline_len[s] = cmdline_len[cs];
 	return 0;
 }
 
 void exit_fs(struct task *t)
 {
-	int s = t - tasks;
 	if (t->fs && !--t->fs->refs)
 		iput(t->fs->cwd);
 	t->fs = NULL;
-	if (exe[s])
-		iput(exe[s]);
-	exe[s] = NULL;
 }
 
-void fs_exec(struct task *t, struct inode *i, const char *const *argv)
-{
-	int s = t - tasks;
-	if (exe[s])
-		iput(exe[s]);
-	exe[s] = iget(i);
-	size_t n = 0;
-	for (int k = 0; argv[k] && n < CMDLINE_MAX; k++) {
-		size_t l = MIN(strlen(argv[k]) + 1, CMDLINE_MAX - n);
-		memcpy(cmdline[s] + n, argv[k], l);
-		n += l;
-	}
-	cmdline_len[s] = n;
-}
-
-const char *task_cmdline(struct task *t, size_t *len)
-{
-	*len = cmdline_len[t - tasks];
-	return cmdline[t - tasks];
-}
 
 struct inode *task_exe_inode(struct task *t)
 {
-	return exe[t - tasks];
+	return t->mm ? t->mm->exe_file : NULL;
 }

@@ -233,14 +233,11 @@ static void gen_pid_file(struct buf *b, u8 kind, struct task *t)
 		    t->tgid, t->pid, ppid, NR_OPEN, vm_bytes(t, false) >> 10, vm_bytes(t, true) >> 10,
 		    nr_threads(t));
 		break;
-	case PROC_PID_CMDLINE: {
-		size_t n;
-		const char *c = task_cmdline(t, &n);
-		n = MIN(n, b->cap);
-		memcpy(b->p, c, n);
-		b->len = n;
+	case PROC_PID_CMDLINE: /* from the task's own memory, as Linux reads it */
+		if (t->mm)
+			b->len = access_mm(t->mm, t->mm->arg_start, b->p,
+					   MIN(t->mm->arg_end - t->mm->arg_start, b->cap));
 		break;
-	}
 	case PROC_PID_COMM:
 		out(b, "%s\n", t->comm);
 		break;

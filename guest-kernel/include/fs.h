@@ -155,8 +155,6 @@ struct fs_struct *fs_struct_alloc(void);
 int copy_fs(u64 flags, struct task *p);       /* fork: cwd, umask, exe */
 void exit_fs(struct task *t);
 struct inode *task_exe_inode(struct task *t);
-void fs_exec(struct task *t, struct inode *i, const char *const *argv);
-const char *task_cmdline(struct task *t, size_t *len);
 
 /* fs/open.c */
 struct file *file_open_inode(struct inode *i, int flags, int *err);

@@ -59,12 +59,16 @@ struct mm {
 	 * here, the rest in a chain of pages (no limit but memory). */
 	u64 tables[MM_TABLES_INLINE];
 	u64 more_tables;     /* physical address of the first chain page, or 0 */
+	struct inode *exe_file;   /* the program (ref): /proc/PID/exe */
+	u64 arg_start, arg_end;   /* argv's strings on the stack: /proc/PID/cmdline */
 };
 _Static_assert(offsetof(struct mm, vma) == offsetof(struct fl_mm_head, vma) &&
 	       offsetof(struct mm, cr3) == offsetof(struct fl_mm_head, cr3) &&
 	       offsetof(struct mm, nvma) == offsetof(struct fl_mm_head, nvma) &&
 	       MAX_VMAS == FL_MAX_VMAS, "struct mm head matches abi.h");
 
+/* Reads n bytes at va in mm (not necessarily current's); bytes read. */
+size_t access_mm(struct mm *mm, u64 va, void *buf, size_t n);
 struct mm *mm_create(void);
 struct mm *dup_mm(struct mm *old);        /* copy-on-write copy (mm/cow.c) */
 void mm_put(struct mm *mm);               /* frees pages and tables with the last user */

@@ -146,13 +146,18 @@ static int setup_stack(struct mm *mm, struct pt_regs *regs, const char *path,
 	u64 execfn = push(&w, path, strlen(path) + 1), platform = push(&w, "x86_64", 7);
 	u64 rnd[2] = { rdtsc() * 0x9e3779b97f4a7c15UL, (u64)mm ^ rdtsc() };
 	u64 random = push(&w, rnd, 16);
-	*t++ = argc;
-	for (int i = 0; i < argc; i++)
-		*t++ = push(&w, argv[i], strlen(argv[i]) + 1);
-	*t++ = 0;
-	for (int i = 0; i < envc; i++)
-		*t++ = push(&w, envp[i], strlen(envp[i]) + 1);
-	*t++ = 0;
+	/* The strings as Linux lays them out, argv[0] lowest, then the rest of
+	 * argv, then envp: /proc/PID/cmdline reads [arg_start, arg_end). */
+	u64 *argp = t + 1, *envpp = argp + argc + 1;
+	for (int i = envc - 1; i >= 0; i--)
+		envpp[i] = push(&w, envp[i], strlen(envp[i]) + 1);
+	mm->arg_end = w.sp;
+	for (int i = argc - 1; i >= 0; i--)
+		argp[i] = push(&w, argv[i], strlen(argv[i]) + 1);
+	mm->arg_start = w.sp;
+	t[0] = argc;
+	argp[argc] = envpp[envc] = 0;
+	t = envpp + envc + 1;
 	const u64 aux[][2] = {
 		{ AT_PHDR, phdr }, { AT_PHENT, sizeof(struct elf64_phdr) }, { AT_PHNUM, phnum },
 		{ AT_PAGESZ, PAGE_SIZE }, { AT_BASE, 0 }, { AT_FLAGS, 0 }, { AT_ENTRY, entry },
@@ -231,7 +236,7 @@ int kernel_execve(struct task *t, const char *path, const char *const *argv,
 		nd_put(&nd);
 		return r;
 	}
-	fs_exec(t, nd.inode, argv);
+	mm->exe_file = iget(nd.inode);
 	nd_put(&nd);
 	if (old)
 		mm_put(old);

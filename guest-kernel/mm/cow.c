@@ -3,6 +3,7 @@
  * the writer is its last holder, who just gets it back writable. */
 #include "arch.h"
 #include "errno.h"
+#include "fs.h"
 #include "mm.h"
 #include "task.h"
 #include "trace.h"
@@ -62,6 +63,9 @@ struct mm *dup_mm(struct mm *old)
 	mm->brk_start = old->brk_start;
 	mm->brk = old->brk;
 	mm->mmap_top = old->mmap_top;
+	mm->exe_file = old->exe_file ? iget(old->exe_file) : NULL;
+	mm->arg_start = old->arg_start;
+	mm->arg_end = old->arg_end;
 	long n = 0;
 	for (int i = 0; i < old->nvma && n >= 0; i++) {
 		long c = copy_vma(mm, old, &old->vma[i]);

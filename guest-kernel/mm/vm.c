@@ -3,6 +3,7 @@
  * half: page-table pages and the pages they map. */
 #include "arch.h"
 #include "errno.h"
+#include "fs.h"
 #include "mm.h"
 
 #define PML4_SLOT(va) (((va) >> 39) & 511)
@@ -52,6 +53,8 @@ struct mm *mm_create(void)
 	mm->pml4 = __va(pa);
 	mm->mmap_top = 0x00007e0000000000UL;
 	mm->more_tables = 0;
+	mm->exe_file = NULL;
+	mm->arg_start = mm->arg_end = 0;
 	/* The kernel half, and on PVM hosts the trampoline's slot. */
 	mm->pml4[PML4_SLOT(FL_PAGE_OFFSET)] = kernel_pml4[PML4_SLOT(FL_PAGE_OFFSET)];
 	mm->pml4[511] = kernel_pml4[511];
@@ -77,6 +80,20 @@ static u64 *table_slot(struct mm *mm, int i, bool grow)
 			return &page[i];
 		link = &page[TABLES_PER_PAGE];
 	}
+}
+
+size_t access_mm(struct mm *mm, u64 va, void *buf, size_t n)
+{
+	size_t done = 0;
+	while (done < n) {
+		u64 *pte = pte_walk(mm, va + done, false);
+		if (!pte || !(*pte & PTE_P))
+			break;
+		size_t off = (va + done) & ~PAGE_MASK, chunk = MIN(n - done, PAGE_SIZE - off);
+		memcpy((u8 *)buf + done, (u8 *)__va(*pte & PTE_ADDR) + off, chunk);
+		done += chunk;
+	}
+	return done;
 }
 
 u64 *pt_lookup(struct mm *mm, u64 va, bool alloc, u64 *span)
@@ -314,4 +331,6 @@ void mm_put(struct mm *mm)
 		page_put(link);
 	}
 	page_put(mm->cr3);
+	if (mm->exe_file)
+		iput(mm->exe_file);
 }
