@@ -1,4 +1,4 @@
-/* Small system calls: identity, time, TLS, and signal bookkeeping. */
+/* Small system calls: identity, time, TLS. */
 #include "arch.h"
 #include "errno.h"
 #include "ktime.h"
@@ -53,16 +53,15 @@ long sys_nanosleep(u64 ureq, u64 urem)
 	if (r < 0)
 		return r;
 	static struct wait_queue sleepers;
-	return sleep_on(&sleepers, rdtsc() + ticks) ? 0 : -EINTR;
-}
-
-/* Sleeps until a signal: with handlers never run, only a fatal one ends it. */
-long sys_pause(void)
-{
-	static struct wait_queue never;
-	while (sleep_on(&never, 0))
-		;
-	return -EINTR;
+	u64 deadline = rdtsc() + ticks;
+	if (sleep_on(&sleepers, deadline))
+		return 0;
+	/* A signal: -EINTR with the time left if a handler runs, else the sleep restarts. */
+	u64 now = rdtsc(), ns = now < deadline ? tsc_to_ns(deadline - now) : 0;
+	struct timespec rem = { ns / 1000000000, ns % 1000000000 };
+	if (urem && copy_to_user(urem, &rem, sizeof rem) < 0)
+		return -EFAULT;
+	return -ERESTARTNOHAND;
 }
 
 long sys_arch_prctl(u64 code, u64 addr)
