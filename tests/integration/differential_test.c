@@ -213,6 +213,8 @@ Test(differential, pthreads) { differential(60, "pthreads", NULL, NULL, false); 
 Test(differential, cow) { differential(60, "cow", NULL, NULL, false); }
 Test(differential, wait_status) { differential(60, "wait-status", NULL, NULL, false); }
 Test(differential, fork_storm) { differential(120, "fork-storm", NULL, NULL, false); }
+/* Handlers, masks, restarts, stops, groups, timers, faults (guest-user/signals.c). */
+Test(differential, signals) { differential(120, "signals", NULL, NULL, false); }
 
 /* Parent and child each print a line; their order is the scheduler's. */
 Test(differential, fork_demo) { differential(60, "fork-demo", NULL, NULL, true); }
