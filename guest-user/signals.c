@@ -857,9 +857,30 @@ static void bench(int n)
 	printf("kill + handler + sigreturn     min %8lu median %8lu ticks\n", all[0], all[n / 2]);
 }
 
+/* kill(-1): every process but init and the caller. Guest only: natively it
+ * would reach every process of the uid. */
+static int kill_all(void)
+{
+	pid_t a = fork(), b;
+	if (a == 0)
+		pause_forever();
+	if ((b = fork()) == 0)
+		pause_forever();
+	int sa, sb;
+	long r = kill(-1, SIGTERM);
+	waitpid(a, &sa, 0);
+	waitpid(b, &sb, 0);
+	printf("kill(-1, SIGTERM): %ld, children killed by %d and %d\n", r, WTERMSIG(sa), WTERMSIG(sb));
+	r = kill(-1, 0);
+	printf("kill(-1, 0) with nobody else: %s\n", r < 0 && errno == ESRCH ? "ESRCH" : "FAILED");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	self = argv[0];
+	if (argc > 1 && !strcmp(argv[1], "kill-all"))
+		return kill_all();
 	if (argc > 1 && !strcmp(argv[1], "exec-check"))
 		return exec_check();
 	if (argc > 1 && !strcmp(argv[1], "bench")) {

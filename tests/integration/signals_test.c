@@ -78,3 +78,12 @@ Test(signals, guest_program_fault_reports)
 		n++;
 	TEST_ASSERT_RUN(n == 3 ? NULL : fr_explain(&r, "stderr: %d \"killed by\" reports, expected 3", n));
 }
+
+/* kill(-1) reaches every process but init (the caller here, pid 1). */
+Test(signals, kill_minus_one)
+{
+	struct fr_result r = FORKLAB("run", "--timeout", "60", "signals", "kill-all");
+	TEST_ASSERT_RUN_STATUS(r, 0);
+	TEST_ASSERT_RUN_EQ(r, out, "kill(-1, SIGTERM): 0, children killed by 15 and 15\n"
+			   "kill(-1, 0) with nobody else: ESRCH\n");
+}
