@@ -39,4 +39,11 @@
 #define EOVERFLOW 75
 #define EOPNOTSUPP 95
 #define ETIMEDOUT 110
+/* Kernel-internal: a sleep cut short by a signal. do_signal turns them into
+ * -EINTR, or restarts the call (ax = orig_ax, ip -= 2), as Linux does:
+ * ERESTARTSYS restarts unless a handler without SA_RESTART runs,
+ * ERESTARTNOHAND only if no handler runs, ERESTARTNOINTR always. */
+#define ERESTARTSYS 512
+#define ERESTARTNOINTR 513
+#define ERESTARTNOHAND 514
 #endif

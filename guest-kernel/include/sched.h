@@ -19,14 +19,18 @@ struct completion {
 };
 
 /* Sleeps until woken (or, if deadline != 0, until the TSC passes it).
- * Returns false if the sleep ended because the task is being killed. */
+ * Returns false if a signal is pending (sig_work): the caller returns
+ * -EINTR or a restart code (errno.h). */
 bool sleep_on(struct wait_queue *wq, u64 deadline);
+/* Sleeps until woken; false only if the task is being killed. */
+bool sleep_on_killable(struct wait_queue *wq);
 void wake_up(struct wait_queue *wq);
 bool wait_for_completion(struct completion *c); /* false if killed */
 void complete(struct completion *c);
 
 void schedule(void);
 void sched_tick(bool from_user);   /* timer interrupt */
+void sched_deadline(u64 deadline); /* a timer (signal.c) wants a tick's scan by then */
 void wake_task(struct task *t);
 
 #endif

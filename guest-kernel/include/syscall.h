@@ -35,6 +35,28 @@ long sys_kill(u64 pid, u64 sig);
 long sys_tgkill(u64 tgid, u64 tid, u64 sig);
 long sys_rt_sigaction(u64 sig, u64 act, u64 oact, u64 size);
 long sys_rt_sigprocmask(u64 how, u64 set, u64 oset, u64 size);
+long sys_rt_sigreturn(void);
+long sys_rt_sigpending(u64 set, u64 size);
+long sys_rt_sigsuspend(u64 mask, u64 size);
+long sys_rt_sigtimedwait(u64 set, u64 info, u64 ts, u64 size);
+long sys_rt_sigqueueinfo(u64 pid, u64 sig, u64 info);
+long sys_rt_tgsigqueueinfo(u64 tgid, u64 tid, u64 sig, u64 info);
+long sys_tkill(u64 tid, u64 sig);
+long sys_sigaltstack(u64 ss, u64 oss);
+long sys_pause(void);
+long sys_setpgid(u64 pid, u64 pgid);
+long sys_getpgid(u64 pid);
+long sys_getpgrp(void);
+long sys_setsid(void);
+long sys_getsid(u64 pid);
+long sys_alarm(u64 secs);
+long sys_getitimer(u64 which, u64 val);
+long sys_setitimer(u64 which, u64 val, u64 old);
+long sys_timer_create(u64 clock, u64 sev, u64 id);
+long sys_timer_settime(u64 id, u64 flags, u64 val, u64 old);
+long sys_timer_gettime(u64 id, u64 cur);
+long sys_timer_getoverrun(u64 id);
+long sys_timer_delete(u64 id);
 /* kernel/futex.c */
 long sys_futex(u64 uaddr, u64 op, u64 val, u64 timeout, u64 uaddr2, u64 val3);
 /* kernel/sys_process.c */
@@ -121,8 +143,8 @@ long sys_uname(u64 buf);
 long sys_clock_gettime(u64 clk, u64 ts);
 long sys_gettimeofday(u64 tv, u64 tz);
 long sys_time(u64 t);
+long sys_clock_nanosleep(u64 clk, u64 flags, u64 req, u64 rem);
 long sys_nanosleep(u64 req, u64 rem);
-long sys_pause(void);
 long sys_arch_prctl(u64 code, u64 addr);
 long sys_set_tid_address(u64 tidptr);
 

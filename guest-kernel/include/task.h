@@ -29,11 +29,25 @@ struct files_struct {
 	u32 cloexec;             /* bit per fd */
 };
 
-/* Signal dispositions, shared by CLONE_SIGHAND (kernel/signal.c). Handlers
- * are recorded; only default actions (and SIG_IGN) take effect. */
+/* Signal dispositions, shared by CLONE_SIGHAND (kernel/signal.c). */
 struct sighand {
 	int refs;
 	struct k_sigaction action[NSIG];
+};
+
+/* What a queued signal carries (kernel/signal.c): si_code and the first 32
+ * bytes of siginfo's union, as Linux lays them out (pid, uid, then status
+ * or sigval; or si_addr for a fault); trapno and err for the sigcontext. */
+struct ksiginfo {
+	s32 code, errno_;
+	u32 trapno, err;
+	u8 fault;                     /* raised by a fault: its death is reported to the host */
+	u8 pad_[7];
+	union {
+		u64 raw[4];
+		struct { s32 pid, uid; union { s32 status; u64 value; }; };
+		u64 addr;
+	};
 };
 
 enum task_state {
@@ -75,7 +89,21 @@ struct task {
 	struct wait_queue *waiting_on;
 	u64 wake_deadline;             /* TSC deadline of a timed sleep, or 0 */
 	char comm[16];
+	/* Signals (kernel/signal.c); zero at fork. sig_work is the one word the
+	 * return to user mode tests: a signal this thread may take, a group stop,
+	 * or fatal_sig. "leader:" fields are the process's. */
+	u32 sig_work;
+	bool restore_sigmask;          /* sigsuspend: saved_sigmask goes back after delivery */
+	u64 pending, shared_pending;   /* bit sig-1; shared_pending is the leader's (kill) */
+	u64 saved_sigmask, sigwait_set;
+	u64 sas_ss_sp, sas_ss_size;    /* sigaltstack */
+	u32 sas_ss_flags;
+	int pgid, sid;                 /* leader: process group and session */
+	int stopped;                   /* leader: the signal that stopped the group, or 0 */
+	int stop_report;               /* leader: a stop (signal) or continue (SIGCONT) for wait */
 	u8 fpstate[FPU_AREA_MAX] __attribute__((aligned(64))); /* user FPU state (fpu.c) */
+	/* Not cleared at fork: valid only while the pending bit is set. */
+	struct ksiginfo siginfo[NSIG - 1], shared_siginfo[NSIG - 1];
 };
 
 #define TASK_HEAD_IS(f) _Static_assert(offsetof(struct task, f) == offsetof(struct fl_task_head, f), #f)
@@ -116,22 +144,34 @@ void do_exit(int wait_status) __attribute__((noreturn));
 void do_group_exit(int wait_status) __attribute__((noreturn));
 
 /* kernel/signal.c */
-/* A user fault: report it to the host and kill the task with `sig`. */
-void force_sig_fault(int sig, u64 addr, struct pt_regs *regs) __attribute__((noreturn));
-/* Delivers sig to a thread group (its leader), as its disposition says. */
+/* A user fault: the signal, forced on the thread (unblocked, and back to
+ * SIG_DFL if blocked or ignored), is taken on the way back to user mode. */
+void force_sig_fault(int sig, u64 addr, u32 trapno, u64 err);
+/* A user fault the task cannot survive: report it to the host and exit. */
+void force_sig_exit(int sig, u64 addr, struct pt_regs *regs) __attribute__((noreturn));
+/* Sends sig to a thread group (its leader), from the kernel (SIGPIPE). */
 void send_sig(struct task *leader, int sig);
 /* Ends t before it next returns to user mode, exiting with wait_status. */
 void kill_task(struct task *t, int sig, int wait_status);
+/* A child's exit (its leader, now a zombie): SIGCHLD to its parent and a
+ * wake-up of wait. True if the parent ignores SIGCHLD: reap it now. */
+bool do_notify_parent(struct task *child);
+void signal_fork(u64 clone_flags, struct task *p); /* pgid, sid, sigaltstack */
+void signal_exec(struct task *t);     /* handlers to default, POSIX timers gone */
+/* sched_tick: fires the expired interval and POSIX timers; the next deadline. */
+u64 signal_timers(u64 now);
 
 struct sighand *sighand_dup(struct sighand *old); /* old NULL: all default; NULL if none free */
 void sighand_put(struct sighand *s);
 
-/* Before any return to user mode: act on a pending fatal signal. Inline, so
- * the common case is one test on every return. */
+/* The slow path of exit_to_user_mode: a stop, death, or a handler frame. */
+void do_signal(void);
+/* Before any return to user mode: signals. Inline, so the common case is
+ * one test on every return. */
 static inline void exit_to_user_mode(void)
 {
-	if (unlikely(current->fatal_sig))
-		do_exit(current->exit_code);
+	if (unlikely(current->sig_work))
+		do_signal();
 }
 
 /* kernel/fork.c: the task table, and process creation */

@@ -250,9 +250,7 @@ int kernel_execve(struct task *t, const char *path, const char *const *argv,
 	fpu_exec();
 	if (t->files)
 		files_close_on_exec(t->files);
-	for (int sig = 1; sig < NSIG && t->sighand; sig++)
-		if (t->sighand->action[sig].handler > 1) /* caught: back to default */
-			t->sighand->action[sig] = (struct k_sigaction){ 0 };
+	signal_exec(t); /* caught signals back to default; mask and pending kept */
 	trace_event(t, FL_EV_EXEC, .exec = { (u64)mm });
 	release_vfork_parent(t); /* it may run again: we have our own mm */
 	return 0;

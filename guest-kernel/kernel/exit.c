@@ -28,15 +28,19 @@ static void exit_mm(struct task *t)
 	}
 }
 
-/* A zombie nobody will reap (its parent, pid 1, has exited) is freed now. */
+/* A zombie nobody will reap (its parent, pid 1, has exited) is freed now;
+ * so is one whose parent ignores SIGCHLD (do_notify_parent), as on Linux. */
 static void zombie(struct task *t)
 {
 	if (t->parent && t->parent->state == TASK_ZOMBIE) {
 		t->state = TASK_DEAD;
 		t->parent->nr_children--;
+	} else if (t->parent && do_notify_parent(t)) {
+		t->state = TASK_DEAD;
+		t->parent->nr_children--;
+		if (t != current)
+			task_free(t);
 	}
-	else if (t->parent)
-		wake_up(&t->parent->child_exit);
 }
 
 /* The run ends when pid 1 has exited and so has every other user task, as a
@@ -70,7 +74,7 @@ void do_exit(int status)
 		c->parent = init;
 		t->nr_children--;
 		init->nr_children++;
-		if (c->state == TASK_ZOMBIE)
+		if (c->state == TASK_ZOMBIE && !c->live_threads)
 			zombie(c);
 	}
 	if (leader->state == TASK_ZOMBIE && !leader->live_threads)
@@ -109,23 +113,41 @@ long sys_exit_group(u64 code)
 	do_group_exit((code & 0xff) << 8);
 }
 
-/* Finds a child matching `pid` (-1: any); reaps it unless `nowait`. Returns
- * its pid with *status set, 0 if children exist but none has exited, or -ECHILD. */
-static long reap(long pid, int *status, bool nowait)
+/* waitid's idtype and id: P_ALL, P_PID pid, P_PGID pgid (0: our own group). */
+static bool wait_match(struct task *c, int idtype, long id)
+{
+	if (idtype == P_PID)
+		return c->pid == id;
+	return idtype == P_ALL || c->pgid == (id ? id : current->group_leader->pgid);
+}
+
+/* Finds a child matching idtype and id that has exited (WEXITED; reaped unless WNOWAIT), stopped
+ * (WUNTRACED) or continued (WCONTINUED). Returns its pid with *status set,
+ * 0 if children exist but none has news, or -ECHILD. */
+static long reap(int idtype, long id, int *status, int options)
 {
 	struct task *me = current->group_leader;
 	bool have = false;
 	for (int i = 0; i < MAX_TASKS && me->nr_children; i++) {
 		struct task *c = &tasks[i];
 		if (c->state == TASK_UNUSED || c->state == TASK_DEAD || c->parent != me ||
-		    !thread_group_leader(c) || (pid > 0 && c->pid != pid))
+		    !thread_group_leader(c) || !wait_match(c, idtype, id))
 			continue;
 		have = true;
-		if (c->state != TASK_ZOMBIE || c->live_threads) /* a leader waits for its threads */
+		if (c->state != TASK_ZOMBIE || c->live_threads) { /* a leader waits for its threads */
+			int r = c->stop_report;
+			if (!r || !(options & (r == SIGCONT ? WCONTINUED : WUNTRACED)))
+				continue;
+			*status = r == SIGCONT ? 0xffff : 0x7f | r << 8;
+			if (!(options & WNOWAIT))
+				c->stop_report = 0;
+			return c->pid;
+		}
+		if (!(options & WEXITED))
 			continue;
 		*status = c->exit_code;
 		long found = c->pid;
-		if (!nowait) {
+		if (!(options & WNOWAIT)) {
 			task_free(c);
 			me->nr_children--;
 		}
@@ -134,14 +156,14 @@ static long reap(long pid, int *status, bool nowait)
 	return have ? 0 : -ECHILD;
 }
 
-static long wait_child(long pid, int *status, bool nohang, bool nowait)
+static long wait_child(int idtype, long id, int *status, int options)
 {
 	for (;;) {
-		long r = reap(pid, status, nowait);
-		if (r || nohang)
+		long r = reap(idtype, id, status, options);
+		if (r || (options & WNOHANG))
 			return r;
 		if (!sleep_on(&current->group_leader->child_exit, 0))
-			return -EINTR;
+			return -ERESTARTSYS;
 	}
 }
 
@@ -149,9 +171,10 @@ long sys_wait4(u64 upid, u64 ustatus, u64 options, u64 rusage)
 {
 	long pid = (int)upid;
 	int status = 0;
-	if (options & ~(u64)(WNOHANG | 0x2 | 0x8 | 0x40000000 | 0x80000000))
+	if (options & ~(u64)(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WALL | __WCLONE))
 		return -EINVAL;
-	long r = wait_child(pid < -1 || pid == 0 ? -1 : pid, &status, options & WNOHANG, false);
+	int idtype = pid > 0 ? P_PID : pid == -1 ? P_ALL : P_PGID;
+	long r = wait_child(idtype, pid > 0 ? pid : -pid, &status, (options & ~(u64)WNOWAIT) | WEXITED);
 	if (r > 0 && ustatus && copy_to_user(ustatus, &status, sizeof status) < 0)
 		return -EFAULT;
 	if (r >= 0 && rusage) {
@@ -170,20 +193,25 @@ struct siginfo_chld {
 
 long sys_waitid(u64 idtype, u64 id, u64 uinfo, u64 options)
 {
-	if ((idtype != P_ALL && idtype != P_PID) || !(options & WEXITED) ||
-	    options & ~(u64)(WNOHANG | WEXITED | WNOWAIT | 0x2 | 0x8))
+	if ((idtype != P_ALL && idtype != P_PID && idtype != P_PGID) ||
+	    !(options & (WEXITED | WUNTRACED | WCONTINUED)) ||
+	    options & ~(u64)(WNOHANG | WEXITED | WNOWAIT | WUNTRACED | WCONTINUED))
 		return -EINVAL;
 	int status = 0;
-	long r = wait_child(idtype == P_PID ? (long)(int)id : -1, &status, options & WNOHANG,
-			    options & WNOWAIT);
+	long r = wait_child(idtype, (int)id, &status, options);
 	if (r < 0)
 		return r;
 	struct siginfo_chld si = { 0 };
 	if (r > 0) {
 		si.signo = SIGCHLD;
 		si.pid = r;
-		si.code = status & 0x7f ? CLD_KILLED : CLD_EXITED;
-		si.status = status & 0x7f ? status & 0x7f : (status >> 8) & 0xff;
+		if ((status & 0xff) == 0x7f)
+			si.code = CLD_STOPPED, si.status = (status >> 8) & 0xff;
+		else if (status == 0xffff)
+			si.code = CLD_CONTINUED, si.status = SIGCONT;
+		else
+			si.code = status & 0x7f ? CLD_KILLED : CLD_EXITED,
+			si.status = status & 0x7f ? status & 0x7f : (status >> 8) & 0xff;
 	}
 	return uinfo && copy_to_user(uinfo, &si, sizeof si) < 0 ? -EFAULT : 0;
 }

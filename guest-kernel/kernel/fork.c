@@ -133,6 +133,7 @@ static struct task *copy_process(u64 flags, u64 stack, u64 child_tid, u64 tls, i
 			p->parent->nr_children++;
 		p->exit_signal = flags & CSIGNAL;
 	}
+	signal_fork(flags, p);
 	nr_user_tasks++;
 	if (flags & CLONE_CHILD_SETTID)
 		p->set_child_tid = child_tid;

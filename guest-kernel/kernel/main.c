@@ -146,6 +146,7 @@ static void start_init(const struct boot_info *bi)
 	struct task *t = task_alloc();
 	t->group_leader = t;
 	t->live_threads = 1;
+	t->pgid = t->sid = 1;
 	nr_user_tasks = 1;
 	t->files = files_alloc();
 	t->sighand = sighand_dup(NULL);

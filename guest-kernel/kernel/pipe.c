@@ -34,7 +34,7 @@ static long pipe_read(struct file *f, u64 ubuf, u64 n)
 		if (!p->writers || !n)
 			return 0;
 		if (!sleep_on(&p->rq, 0))
-			return -EINTR;
+			return -ERESTARTSYS;
 	}
 	u64 done = 0;
 	while (done < n && p->tail < p->head) {
@@ -61,7 +61,7 @@ static long pipe_write(struct file *f, u64 ubuf, u64 n)
 		if (p->head - p->tail == PAGE_SIZE) {
 			wake_up(&p->rq);
 			if (!sleep_on(&p->wq, 0))
-				return done ? (long)done : -EINTR;
+				return done ? (long)done : -ERESTARTSYS;
 			continue;
 		}
 		u64 off = p->head % PAGE_SIZE;

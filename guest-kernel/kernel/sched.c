@@ -85,7 +85,7 @@ void sched_tick(bool from_user)
 {
 	u64 now = rdtsc();
 	if (now >= next_deadline) {
-		next_deadline = ~0UL;
+		next_deadline = signal_timers(now);
 		for (int i = 0; i < MAX_TASKS; i++) {
 			struct task *t = &tasks[i];
 			if (t->state != TASK_SLEEPING || !t->wake_deadline)
@@ -100,10 +100,17 @@ void sched_tick(bool from_user)
 		schedule();
 }
 
-bool sleep_on(struct wait_queue *wq, u64 deadline)
+void sched_deadline(u64 deadline)
+{
+	next_deadline = MIN(next_deadline, deadline);
+}
+
+/* An interruptible sleep ends early for any signal this thread may take
+ * (sig_work); a killable one only for a fatal signal. */
+static bool __sleep_on(struct wait_queue *wq, u64 deadline, bool killable)
 {
 	struct task *t = current;
-	if (t->fatal_sig)
+	if (killable ? t->fatal_sig != 0 : t->sig_work != 0)
 		return false;
 	t->state = TASK_SLEEPING;
 	t->waiting_on = wq;
@@ -113,14 +120,24 @@ bool sleep_on(struct wait_queue *wq, u64 deadline)
 	if (deadline)
 		next_deadline = MIN(next_deadline, deadline);
 	schedule();
-	/* Woken by a timeout or a kill: take ourselves off the queue. */
+	/* Woken by a timeout or a signal: take ourselves off the queue. */
 	for (struct task **p = &wq->first; *p; p = &(*p)->wait_next)
 		if (*p == t) {
 			*p = t->wait_next;
 			break;
 		}
 	t->waiting_on = NULL;
-	return !t->fatal_sig;
+	return killable ? !t->fatal_sig : !t->sig_work;
+}
+
+bool sleep_on(struct wait_queue *wq, u64 deadline)
+{
+	return __sleep_on(wq, deadline, false);
+}
+
+bool sleep_on_killable(struct wait_queue *wq)
+{
+	return __sleep_on(wq, 0, true);
 }
 
 void wake_up(struct wait_queue *wq)
@@ -134,7 +151,7 @@ void wake_up(struct wait_queue *wq)
 bool wait_for_completion(struct completion *c)
 {
 	while (!c->done)
-		if (!sleep_on(&c->wq, 0))
+		if (!sleep_on_killable(&c->wq))
 			return false; /* killed */
 	return true;
 }

@@ -1,4 +1,4 @@
-/* Small system calls: identity, time, TLS, and signal bookkeeping. */
+/* Small system calls: identity, time, TLS. */
 #include "arch.h"
 #include "errno.h"
 #include "ktime.h"
@@ -10,6 +10,7 @@
 #define CLOCK_REALTIME 0
 #define CLOCK_REALTIME_COARSE 5
 #define CLOCK_TAI 11
+#define TIMER_ABSTIME 1
 
 
 long sys_uname(u64 buf)
@@ -74,23 +75,43 @@ long timespec_to_tsc(u64 uts, u64 *ticks)
 	return 0;
 }
 
+/* Sleeps until the TSC reaches deadline; rem gets the time left if a
+ * signal's handler cuts the sleep short. */
+static long sleep_until(u64 deadline, u64 urem)
+{
+	static struct wait_queue sleepers;
+	if (sleep_on(&sleepers, deadline))
+		return 0;
+	/* A signal: -EINTR with the time left if a handler runs, else the sleep restarts. */
+	u64 now = rdtsc(), ns = now < deadline ? tsc_to_ns(deadline - now) : 0;
+	struct timespec rem = { ns / 1000000000, ns % 1000000000 };
+	if (urem && copy_to_user(urem, &rem, sizeof rem) < 0)
+		return -EFAULT;
+	return -ERESTARTNOHAND;
+}
+
 long sys_nanosleep(u64 ureq, u64 urem)
 {
 	u64 ticks;
 	long r = timespec_to_tsc(ureq, &ticks);
-	if (r < 0)
-		return r;
-	static struct wait_queue sleepers;
-	return sleep_on(&sleepers, rdtsc() + ticks) ? 0 : -EINTR;
+	return r < 0 ? r : sleep_until(rdtsc() + ticks, urem);
 }
 
-/* Sleeps until a signal: with handlers never run, only a fatal one ends it. */
-long sys_pause(void)
+/* glibc's nanosleep and sleep use this. TIMER_ABSTIME takes the clock's own
+ * time, so its origin (boot or the wall clock) comes off first. */
+long sys_clock_nanosleep(u64 clk, u64 flags, u64 ureq, u64 urem)
 {
-	static struct wait_queue never;
-	while (sleep_on(&never, 0))
-		;
-	return -EINTR;
+	u64 ticks;
+	if (clk > 11)
+		return -EINVAL;
+	long r = timespec_to_tsc(ureq, &ticks);
+	if (r < 0)
+		return r;
+	if (!(flags & TIMER_ABSTIME))
+		return sleep_until(rdtsc() + ticks, urem);
+	u64 origin = clock_ns(clk) - tsc_to_ns(rdtsc() - boot_tsc); /* 0, or the wall clock at boot */
+	u64 origin_ticks = origin / 1000000 * tsc_khz + origin % 1000000 * tsc_khz / 1000000;
+	return sleep_until(boot_tsc + (ticks > origin_ticks ? ticks - origin_ticks : 0), 0);
 }
 
 long sys_arch_prctl(u64 code, u64 addr)

@@ -25,6 +25,7 @@ static const syscall_fn table[] = {
 	SYS(12, sys_brk),
 	SYS(13, sys_rt_sigaction),
 	SYS(14, sys_rt_sigprocmask),
+	SYS(15, sys_rt_sigreturn),
 	SYS(16, sys_ioctl),
 	SYS(17, sys_pread64),
 	SYS(18, sys_pwrite64),
@@ -38,6 +39,9 @@ static const syscall_fn table[] = {
 	SYS(33, sys_dup2),
 	SYS(34, sys_pause),
 	SYS(35, sys_nanosleep),
+	SYS(36, sys_getitimer),
+	SYS(37, sys_alarm),
+	SYS(38, sys_setitimer),
 	SYS(39, sys_getpid),
 	SYS(56, sys_clone),
 	SYS(57, sys_fork),
@@ -47,7 +51,6 @@ static const syscall_fn table[] = {
 	SYS(61, sys_wait4),
 	SYS(62, sys_kill),
 	SYS(63, sys_uname),
-	SYS(96, sys_gettimeofday),
 	SYS(72, sys_fcntl),
 	SYS(76, sys_truncate),
 	SYS(77, sys_ftruncate),
@@ -68,6 +71,7 @@ static const syscall_fn table[] = {
 	SYS(93, sys_fchown),
 	SYS(94, sys_lchown),
 	SYS(95, sys_umask),
+	SYS(96, sys_gettimeofday),
 	SYS(99, sys_sysinfo),
 	SYS(102, sys_getuid),
 	SYS(104, sys_getgid),
@@ -75,7 +79,10 @@ static const syscall_fn table[] = {
 	SYS(106, sys_setgid),
 	SYS(107, sys_geteuid),
 	SYS(108, sys_getegid),
+	SYS(109, sys_setpgid),
 	SYS(110, sys_getppid),
+	SYS(111, sys_getpgrp),
+	SYS(112, sys_setsid),
 	SYS(113, sys_setreuid),
 	SYS(114, sys_setregid),
 	SYS(115, sys_getgroups),
@@ -84,13 +91,27 @@ static const syscall_fn table[] = {
 	SYS(118, sys_getresuid),
 	SYS(119, sys_setresgid),
 	SYS(120, sys_getresgid),
+	SYS(121, sys_getpgid),
+	SYS(124, sys_getsid),
+	SYS(127, sys_rt_sigpending),
+	SYS(128, sys_rt_sigtimedwait),
+	SYS(129, sys_rt_sigqueueinfo),
+	SYS(130, sys_rt_sigsuspend),
+	SYS(131, sys_sigaltstack),
 	SYS(158, sys_arch_prctl),
 	SYS(186, sys_gettid),
+	SYS(200, sys_tkill),
 	SYS(201, sys_time),
 	SYS(202, sys_futex),
 	SYS(217, sys_getdents64),
 	SYS(218, sys_set_tid_address),
+	SYS(222, sys_timer_create),
+	SYS(223, sys_timer_settime),
+	SYS(224, sys_timer_gettime),
+	SYS(225, sys_timer_getoverrun),
+	SYS(226, sys_timer_delete),
 	SYS(228, sys_clock_gettime),
+	SYS(230, sys_clock_nanosleep),
 	SYS(231, sys_exit_group),
 	SYS(234, sys_tgkill),
 	SYS(247, sys_waitid),
@@ -108,6 +129,7 @@ static const syscall_fn table[] = {
 	SYS(280, sys_utimensat),
 	SYS(292, sys_dup3),
 	SYS(293, sys_pipe2),
+	SYS(297, sys_rt_tgsigqueueinfo),
 	SYS(316, sys_renameat2),
 	SYS(318, sys_getrandom),
 	SYS(332, sys_statx),
@@ -122,14 +144,14 @@ void do_syscall_64(struct pt_regs *regs)
 	u64 nr = regs->orig_ax;
 	if (nr < ARRAY_SIZE(table) && table[nr]) {
 		regs->ax = table[nr](regs->di, regs->si, regs->dx, regs->r10, regs->r8, regs->r9);
-		exit_to_user_mode();
-		return;
+	} else {
+		if (nr >= 512 || !(logged[nr / 64] & (1UL << (nr % 64)))) {
+			if (nr < 512)
+				logged[nr / 64] |= 1UL << (nr % 64);
+			printk("forklab: pid %d (%s): unimplemented system call %lu\n", current->pid,
+			       current->comm, nr);
+		}
+		regs->ax = -ENOSYS;
 	}
-	if (nr >= 512 || !(logged[nr / 64] & (1UL << (nr % 64)))) {
-		if (nr < 512)
-			logged[nr / 64] |= 1UL << (nr % 64);
-		printk("forklab: pid %d (%s): unimplemented system call %lu\n", current->pid,
-		       current->comm, nr);
-	}
-	regs->ax = -ENOSYS;
+	exit_to_user_mode();
 }

@@ -41,11 +41,22 @@
 #define SIGPIPE  13
 #define SIGALRM  14
 #define SIGTERM  15
+#define SIGSTKFLT 16
 #define SIGCHLD  17
 #define SIGCONT  18
 #define SIGSTOP  19
+#define SIGTSTP  20
+#define SIGTTIN  21
+#define SIGTTOU  22
 #define SIGURG   23
+#define SIGXCPU  24
+#define SIGXFSZ  25
+#define SIGVTALRM 26
+#define SIGPROF  27
 #define SIGWINCH 28
+#define SIGIO    29
+#define SIGPWR   30
+#define SIGSYS   31
 #define NSIG     65 /* signals are 1..64 */
 #define SIG_DFL  0
 #define SIG_IGN  1
@@ -63,10 +74,14 @@
 #define __WCLONE   0x80000000
 #define P_ALL 0
 #define P_PID 1
+#define P_PGID 2
 #endif
 #ifndef CLD_EXITED
 #define CLD_EXITED 1 /* waitid's si_code */
 #define CLD_KILLED 2
+#define CLD_DUMPED 3
+#define CLD_STOPPED 5
+#define CLD_CONTINUED 6
 #endif
 
 /* Model-specific registers. */

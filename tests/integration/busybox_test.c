@@ -65,3 +65,14 @@ Test(busybox_sh, dev_null_and_sleep_applet)
 {
 	same_as_native("cat </dev/null; sleep 0.1; echo slept; ls / >/dev/null && echo listed");
 }
+
+Test(busybox_sh, background_jobs_wait_and_kill)
+{
+	same_as_native("sleep 0.1 & wait $!; echo $?; sleep 5 & kill %1; wait %1; echo $?");
+}
+
+Test(busybox_sh, traps_usr1_int_chld_exit)
+{
+	same_as_native("trap 'echo usr1' USR1; kill -USR1 $$; trap 'echo int' INT; kill -INT $$; "
+		       "trap 'echo chld' CHLD; true & wait; trap 'echo exit' EXIT; echo end");
+}

@@ -47,7 +47,7 @@ bool host_syscall_from_trap(struct pt_regs *regs, int vector)
 	/* A program may jump here itself with any RCX. The iretq back would
 	 * fault in the kernel on a non-canonical RIP: make it a user fault. */
 	if (regs->cx >= FL_USER_TOP)
-		force_sig_fault(11, regs->cx, regs);
+		force_sig_exit(11, regs->cx, regs);
 	regs->orig_ax = regs->ax;
 	regs->ax = -38; /* -ENOSYS until the call returns */
 	regs->ip = regs->cx;

@@ -1,6 +1,7 @@
-/* Exceptions and interrupts. A fault in user mode kills the task with the
- * signal Linux would send; a fault in the kernel panics with its registers,
- * except inside copy_user, where it becomes -EFAULT. */
+/* Exceptions and interrupts. A fault in user mode raises the signal Linux
+ * would send (taken on the way out: a handler may run, or the task dies); a
+ * fault in the kernel panics with its registers, except inside copy_user,
+ * where it becomes -EFAULT. */
 #include "arch.h"
 #include "mm.h"
 #include "syscall.h"
@@ -17,18 +18,20 @@ static const struct { const char *name; u8 sig; } vectors[22] = {
 	{ "SIMD FP error", SIGFPE }, { "virtualization", 0 }, { "control protection", SIGSEGV },
 };
 
-static void page_fault(struct pt_regs *regs)
+static void page_fault(struct pt_regs *regs, u64 error)
 {
 	u64 addr = read_cr2();
-	bool write = regs->orig_ax & 2;
+	bool write = error & 2;
 	bool user = (regs->cs & 3) == 3;
 	bool in_copy_user = regs->ip >= (u64)copy_user_start && regs->ip < (u64)copy_user_end;
 
 	if ((user || in_copy_user) && current && current->mm && addr < FL_USER_TOP &&
 	    handle_mm_fault(current->mm, addr, write) == 0)
 		return;
-	if (user)
-		force_sig_fault(SIGSEGV, addr, regs);
+	if (user) {
+		force_sig_fault(SIGSEGV, addr, 14, error);
+		return;
+	}
 	if (in_copy_user) {
 		regs->ip = (u64)copy_user_fault;
 		return;
@@ -44,21 +47,29 @@ void do_trap(struct pt_regs *regs, u64 vector)
 		return;
 	}
 	bool user = (regs->cs & 3) == 3;
+	u64 error = regs->orig_ax;
+	if (user)
+		regs->orig_ax = -1; /* not a system call: nothing to restart on the way out */
 	switch (vector) {
 	case 14:
-		page_fault(regs);
-		return;
+		page_fault(regs, error);
+		break;
 	case 32:
 		lapic_eoi();
 		sched_tick(user);
-		if (user)
-			exit_to_user_mode();
-		return;
+		break;
 	case 255:
-		return;
+		break;
+	default:
+		if (user && vector < ARRAY_SIZE(vectors) && vectors[vector].sig) {
+			/* #GP: no address, as Linux */
+			force_sig_fault(vectors[vector].sig, vector == 13 ? 0 : regs->ip, vector,
+					error == (u64)-1 ? 0 : error);
+			break;
+		}
+		panic_regs(regs, "%s (vector %lu, error %#lx) in the kernel",
+			   vector < ARRAY_SIZE(vectors) ? vectors[vector].name : "interrupt", vector, error);
 	}
-	const char *name = vector < ARRAY_SIZE(vectors) ? vectors[vector].name : "interrupt";
-	if (user && vector < ARRAY_SIZE(vectors) && vectors[vector].sig)
-		force_sig_fault(vectors[vector].sig, vector == 13 ? 0 : regs->ip, regs); /* #GP: no address, as Linux */
-	panic_regs(regs, "%s (vector %lu, error %#lx) in the kernel", name, vector, regs->orig_ax);
+	if (user)
+		exit_to_user_mode();
 }
