@@ -121,8 +121,17 @@ check: all
 
 # One test at a time: two nested guests at once intermittently hung L1 under
 # QEMU's multi-threaded TCG (seen twice in five runs with Criterion's -j2).
+# Even so, L1 has frozen mid-suite (once in about 20 runs on 2026-11-30, with
+# another bed running beside it: QEMU idle, no output for 15 minutes). A bed
+# that itself fails (status 125: timed out, or no status from L1) is started
+# once more, saying so; a failing test is never run again.
+NESTED_SUITE := NESTED_TIMEOUT=900 tools/nested/run-suite.sh build/tests/integration -j1
 test-nested: all
-	tools/nested/run-suite.sh build/tests/integration -j1
+	@$(NESTED_SUITE); st=$$?; \
+	if [ $$st -eq 125 ]; then \
+	  echo "make test-nested: the nested bed itself failed (see above); starting it once more" >&2; \
+	  $(NESTED_SUITE); st=$$?; \
+	fi; exit $$st
 
 clean:
 	rm -rf $(B)
