@@ -28,7 +28,9 @@ static const struct proc_entry pid_entries[] = {
 	{ NULL },
 };
 static const struct proc_entry sys_entries[] = { { "kernel", PROC_SYS_KERNEL, S_IFDIR | 0555 }, { NULL } };
-static const struct proc_entry kernel_entries[] = { { "pid_max", PROC_PID_MAX, S_IFREG | 0644 }, { NULL } };
+static const struct proc_entry kernel_entries[] = {
+	{ "pid_max", PROC_PID_MAX, S_IFREG | 0644 }, { "tainted", PROC_TAINTED, S_IFREG | 0444 }, { NULL },
+};
 
 #define PID_POS 16 /* /proc's readdir: pid directories from here, by task slot */
 
@@ -288,6 +290,9 @@ static void gen(struct buf *b, struct inode *i)
 		break;
 	case PROC_PID_MAX:
 		out(b, "32768\n");
+		break;
+	case PROC_TAINTED:
+		out(b, "0\n");
 		break;
 	case PROC_MOUNTS:
 		out(b, "rootfs / tmpfs rw 0 0\nproc /proc proc rw,nosuid,nodev,noexec 0 0\n");

@@ -124,6 +124,40 @@ long sys_fstat(u64 fd, u64 ubuf)
 	return put_stat(0, &st, ubuf);
 }
 
+/* statfs and fstatfs: every path is on the one tmpfs (which also holds
+ * /dev and /proc here). Its size is the file-data cap, half of memory. */
+#define TMPFS_MAGIC 0x01021994
+struct kstatfs {
+	s64 type, bsize;
+	u64 blocks, bfree, bavail, files, ffree;
+	s32 fsid[2];
+	s64 namelen, frsize, flags, spare[4];
+};
+
+static long put_statfs(u64 ubuf)
+{
+	u64 blocks = fl_kstate.total_pages / 2, used = tmpfs_pages_used();
+	u64 files = tmpfs_inodes_max(), in_use = tmpfs_inodes_used();
+	struct kstatfs st = {
+		.type = TMPFS_MAGIC, .bsize = PAGE_SIZE, .blocks = blocks,
+		.bfree = blocks > used ? blocks - used : 0, .bavail = blocks > used ? blocks - used : 0,
+		.files = files, .ffree = files - in_use, .namelen = NAME_LEN, .frsize = PAGE_SIZE,
+	};
+	return copy_to_user(ubuf, &st, sizeof st) < 0 ? -EFAULT : 0;
+}
+
+long sys_statfs(u64 path, u64 ubuf)
+{
+	struct kstat st;
+	int r = stat_path(AT_FDCWD, path, 0, &st);
+	return r < 0 ? r : put_statfs(ubuf);
+}
+
+long sys_fstatfs(u64 fd, u64 ubuf)
+{
+	return fd_file(fd) ? put_statfs(ubuf) : -EBADF;
+}
+
 static struct statx_ts ts(u64 sec, u64 ns)
 {
 	return (struct statx_ts){ sec, ns, 0 };

@@ -20,6 +20,19 @@ static int inode_hint, dentry_hint;
 static u32 dentry_seq = 2;     /* 0 and 1 are "." and ".." */
 static u64 tmpfs_pages;        /* pages held by file data: at most half of memory */
 
+u32 tmpfs_inodes_max(void)
+{
+	return MAX_INODES;
+}
+
+u32 tmpfs_inodes_used(void)
+{
+	u32 n = 0;
+	for (int k = 0; k < MAX_INODES; k++)
+		n += inodes[k].mode != 0;
+	return n;
+}
+
 u64 tmpfs_pages_used(void)
 {
 	return tmpfs_pages;

@@ -61,7 +61,7 @@ enum proc_kind {
 	PROC_NONE, PROC_ROOT, PROC_SELF, PROC_PID, PROC_FDDIR, PROC_FDLINK, PROC_EXE, PROC_CWD,
 	PROC_SYS, PROC_SYS_KERNEL,
 	/* files, generated at open */
-	PROC_FILES, PROC_MEMINFO = PROC_FILES, PROC_STAT, PROC_UPTIME, PROC_LOADAVG, PROC_PID_MAX,
+	PROC_FILES, PROC_MEMINFO = PROC_FILES, PROC_STAT, PROC_UPTIME, PROC_LOADAVG, PROC_PID_MAX, PROC_TAINTED,
 	PROC_MOUNTS, PROC_PID_STAT, PROC_PID_STATUS, PROC_PID_CMDLINE, PROC_PID_MAPS,
 	PROC_PID_COMM,
 };
@@ -104,6 +104,8 @@ struct inode *iget(struct inode *i);
 void iput(struct inode *i);
 u64 inode_ino(const struct inode *i);
 u64 tmpfs_pages_used(void);
+u32 tmpfs_inodes_max(void);
+u32 tmpfs_inodes_used(void);
 u64 ktime_ns(void);
 /* Directory entries. */
 struct dentry *dir_find(struct inode *dir, const char *name, size_t len);

@@ -143,6 +143,13 @@ long sys_uname(u64 buf);
 long sys_clock_gettime(u64 clk, u64 ts);
 long sys_gettimeofday(u64 tv, u64 tz);
 long sys_time(u64 t);
+/* kernel/sys_process.c: resource limits */
+long sys_getrlimit(u64 res, u64 old);
+long sys_setrlimit(u64 res, u64 new_);
+long sys_prlimit64(u64 pid, u64 res, u64 new_, u64 old);
+/* fs/stat.c */
+long sys_statfs(u64 path, u64 buf);
+long sys_fstatfs(u64 fd, u64 buf);
 long sys_clock_nanosleep(u64 clk, u64 flags, u64 req, u64 rem);
 long sys_nanosleep(u64 req, u64 rem);
 long sys_arch_prctl(u64 code, u64 addr);

@@ -97,6 +97,7 @@ struct task {
 	u64 pending, shared_pending;   /* bit sig-1; shared_pending is the leader's (kill) */
 	u64 saved_sigmask, sigwait_set;
 	u64 sas_ss_sp, sas_ss_size;    /* sigaltstack */
+	struct rlimits *rlimits;       /* leader: setrlimit's, shared with fork's children; NULL: defaults */
 	u32 sas_ss_flags;
 	int pgid, sid;                 /* leader: process group and session */
 	int stopped;                   /* leader: the signal that stopped the group, or 0 */
@@ -173,6 +174,10 @@ static inline void exit_to_user_mode(void)
 	if (unlikely(current->sig_work))
 		do_signal();
 }
+
+/* kernel/sys_process.c: resource limits, shared copy-on-write */
+struct rlimits *rlimits_get(struct rlimits *r);
+void rlimits_put(struct rlimits *r);
 
 /* kernel/fork.c: the task table, and process creation */
 struct task *task_alloc(void);

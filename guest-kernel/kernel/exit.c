@@ -50,6 +50,10 @@ void do_exit(int status)
 	struct task *t = current, *init = find_pid(1);
 	trace_event(t, FL_EV_EXIT, .exit = { status });
 	exit_mm(t);
+	if (thread_group_leader(t)) {
+		rlimits_put(t->rlimits);
+		t->rlimits = NULL;
+	}
 	if (t->files)
 		files_put(t->files);
 	exit_fs(t);

@@ -132,6 +132,8 @@ static struct task *copy_process(u64 flags, u64 stack, u64 child_tid, u64 tls, i
 		if (p->parent)
 			p->parent->nr_children++;
 		p->exit_signal = flags & CSIGNAL;
+		if (leader->rlimits)
+			p->rlimits = rlimits_get(leader->rlimits);
 	}
 	signal_fork(flags, p);
 	nr_user_tasks++;

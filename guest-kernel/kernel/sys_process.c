@@ -119,3 +119,115 @@ long sys_getresuid(u64 r, u64 e, u64 s) { return get_ids(r, e, s); }
 long sys_getresgid(u64 r, u64 e, u64 s) { return get_ids(r, e, s); }
 long sys_getgroups(u64 n, u64 list) { return 0; }
 long sys_setgroups(u64 n, u64 list) { return n <= 65536 ? 0 : -EINVAL; }
+
+/* ---- resource limits ---- */
+
+/* A process's limits, shared copy-on-write: fork copies a pointer, and only
+ * setrlimit makes a block of the process's own. They are recorded and
+ * reported; the kernel's own fixed limits (MAX_TASKS, NR_OPEN, memory) are
+ * what bind, and the defaults report those. */
+#define RLIM_NLIMITS 16
+#define RLIM_INFINITY (~0UL)
+#define RLIMIT_STACK 3
+#define RLIMIT_CORE 4
+#define RLIMIT_NPROC 6
+#define RLIMIT_NOFILE 7
+#define RLIMIT_MEMLOCK 8
+#define RLIMIT_SIGPENDING 11
+#define RLIMIT_MSGQUEUE 12
+#define RLIMIT_NICE 13
+#define RLIMIT_RTPRIO 14
+
+struct rlimit64 {
+	u64 cur, max;
+};
+struct rlimits {
+	int refs;
+	struct rlimit64 lim[RLIM_NLIMITS];
+};
+
+static struct rlimits default_limits = {
+	.refs = 1, /* never freed */
+	.lim = {
+		[0] = { RLIM_INFINITY, RLIM_INFINITY },  /* CPU */
+		[1] = { RLIM_INFINITY, RLIM_INFINITY },  /* FSIZE */
+		[2] = { RLIM_INFINITY, RLIM_INFINITY },  /* DATA */
+		[5] = { RLIM_INFINITY, RLIM_INFINITY },  /* RSS */
+		[9] = { RLIM_INFINITY, RLIM_INFINITY },  /* AS */
+		[10] = { RLIM_INFINITY, RLIM_INFINITY }, /* LOCKS */
+		[15] = { RLIM_INFINITY, RLIM_INFINITY }, /* RTTIME */
+		[RLIMIT_STACK] = { 8UL << 20, RLIM_INFINITY },
+		[RLIMIT_CORE] = { 0, RLIM_INFINITY },
+		[RLIMIT_NPROC] = { MAX_TASKS, MAX_TASKS },
+		[RLIMIT_NOFILE] = { NR_OPEN, NR_OPEN },
+		[RLIMIT_MEMLOCK] = { 8UL << 20, 8UL << 20 },
+		[RLIMIT_SIGPENDING] = { NSIG - 1, NSIG - 1 },
+		[RLIMIT_MSGQUEUE] = { 819200, 819200 },
+		[RLIMIT_NICE] = { 0, 0 },
+		[RLIMIT_RTPRIO] = { 0, 0 },
+	},
+};
+static struct rlimits limits_pool[MAX_TASKS];
+
+struct rlimits *rlimits_get(struct rlimits *r)
+{
+	r = r ? r : &default_limits;
+	r->refs++;
+	return r;
+}
+
+void rlimits_put(struct rlimits *r)
+{
+	if (r)
+		r->refs--;
+}
+
+/* prlimit64 for the caller's process (pid 0 or its own): old and new are
+ * user pointers to struct rlimit64, either may be 0. */
+static long do_prlimit(u64 res, u64 unew, u64 uold)
+{
+	struct task *leader = current->group_leader;
+	struct rlimits *r = leader->rlimits ? leader->rlimits : &default_limits;
+	struct rlimit64 new;
+	if (res >= RLIM_NLIMITS)
+		return -EINVAL;
+	if (unew && copy_from_user(&new, unew, sizeof new) < 0)
+		return -EFAULT;
+	if (unew && (new.cur > new.max || (res == RLIMIT_NOFILE && new.max > NR_OPEN)))
+		return res == RLIMIT_NOFILE && new.cur <= new.max ? -EPERM : -EINVAL;
+	if (uold && copy_to_user(uold, &r->lim[res], sizeof r->lim[res]) < 0)
+		return -EFAULT;
+	if (!unew)
+		return 0;
+	if (r->refs > 1 || r == &default_limits) { /* shared: a block of our own */
+		struct rlimits *own = NULL;
+		for (int k = 0; k < MAX_TASKS && !own; k++)
+			if (!limits_pool[k].refs)
+				own = &limits_pool[k];
+		if (!own)
+			return -ENOMEM;
+		*own = *r;
+		own->refs = 1;
+		rlimits_put(leader->rlimits);
+		leader->rlimits = r = own;
+	}
+	r->lim[res] = new;
+	return 0;
+}
+
+long sys_prlimit64(u64 pid, u64 res, u64 unew, u64 uold)
+{
+	if (pid && (int)pid != current->tgid)
+		return find_pid((int)pid) ? -EPERM : -ESRCH; /* others' limits are not modelled */
+	return do_prlimit(res, unew, uold);
+}
+
+long sys_getrlimit(u64 res, u64 uold)
+{
+	return do_prlimit(res, 0, uold);
+}
+
+long sys_setrlimit(u64 res, u64 unew)
+{
+	return do_prlimit(res, unew, 0);
+}

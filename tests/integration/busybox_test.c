@@ -9,11 +9,19 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define BUSYBOX "/bin/busybox"
 
+/* make deps installs it (busybox-static): its absence fails the test. */
+static void need_busybox(void)
+{
+	TEST_ASSERT(access(BUSYBOX, X_OK) == 0, BUSYBOX ": not installed (make deps: busybox-static)");
+}
+
 static void same_as_native(const char *script)
 {
+	need_busybox();
 	char *const av[] = { BUSYBOX, "sh", "-c", (char *)script, NULL };
 	struct native n = native_run_argv(av, native_scratch_dir());
 	struct fr_opts o = { .guard_s = 120 };
@@ -29,50 +37,132 @@ static void same_as_native(const char *script)
 	TEST_ASSERT_RUN(n.r.out_len ? NULL : fr_explain(&n.r, "the native run printed nothing"));
 }
 
-Test(busybox_sh, pipeline_of_six_stages)
+Test(busybox, pipeline_of_six_stages)
 {
 	same_as_native("echo 'e d c b a' | tr ' ' '\\n' | sort | head -n 4 | sort -r | tr -d '\\n'; echo");
 }
 
-Test(busybox_sh, command_substitution)
+Test(busybox, command_substitution)
 {
 	same_as_native("x=$(echo hi | tr a-z A-Z); y=`echo $x$x`; echo \"$x $y $(echo $(echo nested))\"");
 }
 
-Test(busybox_sh, subshells)
+Test(busybox, subshells)
 {
 	same_as_native("(echo in; exit 3); echo status $?; x=1; (x=2; echo inner $x); echo outer $x; "
 		       "echo $( (echo a; echo b) | wc -l)");
 }
 
-Test(busybox_sh, here_documents)
+Test(busybox, here_documents)
 {
 	same_as_native("cat <<EOF\nline $((1+2))\nEOF\ncat <<'EOF'\n$HOME\nEOF\nwc -c <<EOF\n12345\nEOF");
 }
 
-Test(busybox_sh, redirections_to_and_from_files)
+Test(busybox, redirections_to_and_from_files)
 {
 	same_as_native("echo one > f; echo two >> f; cat < f; wc -l < f; cat f nosuch 2>err >out; "
 		       "echo $?; cat out err; rm f out err; cat f 2>&1; echo $?");
 }
 
-Test(busybox_sh, exec)
+Test(busybox, exec)
 {
 	same_as_native("exec 3>&1; echo to3 >&3; exec echo replaced; echo not reached");
 }
 
-Test(busybox_sh, dev_null_and_sleep_applet)
+Test(busybox, dev_null_and_sleep_applet)
 {
 	same_as_native("cat </dev/null; sleep 0.1; echo slept; ls / >/dev/null && echo listed");
 }
 
-Test(busybox_sh, background_jobs_wait_and_kill)
+Test(busybox, background_jobs_wait_and_kill)
 {
 	same_as_native("sleep 0.1 & wait $!; echo $?; sleep 5 & kill %1; wait %1; echo $?");
 }
 
-Test(busybox_sh, traps_usr1_int_chld_exit)
+Test(busybox, traps_usr1_int_chld_exit)
 {
 	same_as_native("trap 'echo usr1' USR1; kill -USR1 $$; trap 'echo int' INT; kill -INT $$; "
 		       "trap 'echo chld' CHLD; true & wait; trap 'echo exit' EXIT; echo end");
+}
+
+/* ---- the guest's own file system and its limits ---- */
+
+/* `forklab run BUSYBOX sh -c SCRIPT` (busybox packed as /bin/busybox). */
+static struct fr_result busybox_guest(const char *script, const char *mem, bool verbose)
+{
+	struct fr_opts o = { .guard_s = 90 };
+	if (verbose)
+		return fr_run(&o, (const char *const[]){ "run", "-v", "--timeout", "30", "--mem", mem,
+				BUSYBOX, "sh", "-c", script, NULL });
+	return fr_run(&o, (const char *const[]){ "run", "--timeout", "30", "--mem", mem, BUSYBOX,
+			"sh", "-c", script, NULL });
+}
+
+/* A background job gets /dev/null as stdin; wait sleeps in rt_sigsuspend. */
+Test(busybox, background_wait)
+{
+	need_busybox();
+	struct fr_result g = busybox_guest("busybox sleep 0.1 & wait $!; echo $?", "256M", true);
+	TEST_ASSERT_RUN_LACKS(g, err, "unimplemented system call 130"); /* rt_sigsuspend */
+	TEST_ASSERT_RUN_LACKS(g, err, "unimplemented system call 230"); /* clock_nanosleep */
+	TEST_ASSERT_RUN_LACKS(g, err, "/dev/null");
+	TEST_ASSERT_RUN_STATUS(g, 0);
+	TEST_ASSERT_RUN_EQ(g, out, "0\n");
+}
+
+Test(busybox, file_round_trip)
+{
+	same_as_native("mkdir t && cd t && echo hi > f && cat f && ls && ln -s f l && cat l && "
+			     "mv f g && ls && cat l 2>/dev/null; rm g l && ls && cd .. && rmdir t && "
+			     "echo removed");
+}
+
+/* The guest's own tree: nothing to compare with natively. */
+Test(busybox, guest_root)
+{
+	need_busybox();
+	struct fr_result g = busybox_guest("ls /; echo hi > /tmp/f; cat /tmp/f; ls /tmp; rm /tmp/f; "
+					   "ls /tmp; ls -d /dev/null /dev/shm; cat /proc/sys/kernel/pid_max; "
+					   "readlink /dev/stdout; echo via >/dev/stdout; echo err >/dev/stderr",
+					   "256M", false);
+	TEST_ASSERT_RUN_STATUS(g, 0);
+	TEST_ASSERT_RUN_EQ(g, out, "bin\ndev\nproc\ntmp\nhi\nf\n/dev/null\n/dev/shm\n32768\n"
+			   "/proc/self/fd/1\nvia\n");
+	TEST_ASSERT_RUN_EQ(g, err, "err\n");
+}
+
+Test(busybox, ps_free_uptime)
+{
+	need_busybox();
+	struct fr_result g = busybox_guest("ps; free; uptime", "256M", false);
+	TEST_ASSERT_RUN_STATUS(g, 0);
+	TEST_ASSERT_RUN_MATCHES(g, out, "^ +1 +0 +(/bin/busybox|\\{exe\\}|sh|ps)");
+	TEST_ASSERT_RUN_MATCHES(g, out, "^Mem: +2[0-9]{5} ");
+	TEST_ASSERT_RUN_MATCHES(g, out, "up .*load average: 0.00, 0.00, 0.00$");
+}
+
+/* Filling the file system: ENOSPC, and the system goes on, the space back
+ * once the file is removed. */
+Test(busybox, full_file_system)
+{
+	need_busybox();
+	struct fr_result g = busybox_guest(
+		"dd if=/dev/zero of=/tmp/big bs=4096 count=100000 2>&1 | grep -o 'No space left on device'; "
+		"ls -l /tmp/big | grep -c big; rm /tmp/big; "
+		"dd if=/dev/zero of=/tmp/again bs=4096 count=256 2>/dev/null && echo written again; "
+		"echo hi > /tmp/f; cat /tmp/f", "24M", false);
+	TEST_ASSERT_RUN_STATUS(g, 0);
+	TEST_ASSERT_RUN_EQ(g, out, "No space left on device\n1\nwritten again\nhi\n");
+}
+
+/* statfs and resource limits, as LTP's library asks for them at start. */
+Test(busybox, statfs_and_limits)
+{
+	need_busybox();
+	struct fr_result g = busybox_guest("stat -f -c '%T %S' /tmp; ulimit -n; ulimit -c 0 && ulimit -c; "
+					   "(ulimit -c 5; ulimit -c); ulimit -c; cat /proc/sys/kernel/tainted",
+					   "256M", false);
+	TEST_ASSERT_RUN_STATUS(g, 0);
+	TEST_ASSERT_RUN_EQ(g, out, "tmpfs 4096\n32\n0\n5\n0\n0\n");
+	TEST_ASSERT_RUN_EQ(g, err, "");
 }
