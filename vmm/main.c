@@ -142,8 +142,13 @@ static int parse_pack(char *arg, struct fl_pack *p)
 	else
 		colon = NULL;
 	p->host = arg;
-	if (!*arg || lstat(arg, &st) < 0)
-		return bad("--pack: %s", *arg ? strerror(errno) : "no host path"), -1;
+	if (!*arg)
+		return bad("--pack %s: no host path", arg), -1;
+	if (lstat(arg, &st) < 0) {
+		char why[PATH_MAX + 64];
+		snprintf(why, sizeof why, "%s: %s", arg, strerror(errno));
+		return bad("--pack %s", why), -1;
+	}
 	if (colon) {
 		p->guest = colon + 1;
 	} else {

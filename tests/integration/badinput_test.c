@@ -231,7 +231,8 @@ Test(badinput, cwd_dotdot)
 
 Test(badinput, pack_missing_host_path)
 {
-	bad_option("--pack", "/nonexistent/forklab-pack", "forklab: --pack: No such file or directory");
+	bad_option("--pack", "/nonexistent/forklab-pack",
+		   "forklab: --pack /nonexistent/forklab-pack: No such file or directory");
 }
 
 Test(badinput, pack_relative_guest_path)

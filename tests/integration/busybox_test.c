@@ -76,7 +76,8 @@ Test(busybox, dev_null_and_sleep_applet)
 
 Test(busybox, background_jobs_wait_and_kill)
 {
-	same_as_native("sleep 0.1 & wait $!; echo $?; sleep 5 & kill %1; wait %1; echo $?");
+	/* The shell's "Terminated" job report comes or not by timing: not compared. */
+	same_as_native("sleep 0.1 & wait $!; echo $?; { sleep 5 & kill %1; wait %1; echo $?; } 2>/dev/null");
 }
 
 Test(busybox, traps_usr1_int_chld_exit)

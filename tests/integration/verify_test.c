@@ -204,6 +204,19 @@ Test(verify, pthreads) { verify_passes("pthreads", NULL, 0); }
 Test(verify, posix_spawn) { verify_passes("posix-spawn", NULL, 0); }
 Test(verify, vfork_magic_keeps_its_status) { verify_passes("vfork-magic", NULL, 139); }
 
+/* Debian's busybox sh (glibc-static) running a four-stage pipeline: every
+ * fork it makes passes every check. */
+Test(verify, busybox_pipeline)
+{
+	struct fr_result r = FORKLAB("run", "--timeout", "120", "--verify", "/bin/busybox", "sh", "-c",
+				     "echo x | cat | tr x y | cat");
+	TEST_ASSERT_RUN_STATUS(r, 0);
+	TEST_ASSERT_RUN_EQ(r, out, "y\n");
+	TEST_ASSERT_RUN_LACKS(r, err, " FAIL ");
+	TEST_ASSERT_RUN_MATCHES(r, err, "^verify: ([3-9]|[1-9][0-9]+) clone-family calls, [0-9]+ checks: "
+				"[0-9]+ passed, 0 failed$");
+}
+
 /* ---- each injected fault fails its check, and only that ---- */
 
 /* Every expected check fails, and no other. (A fault may make the program
