@@ -121,11 +121,13 @@ check: all
 
 # One test at a time: two nested guests at once intermittently hung L1 under
 # QEMU's multi-threaded TCG (seen twice in five runs with Criterion's -j2).
-# Even so, L1 has frozen mid-suite (once in about 20 runs on 2026-11-30, with
-# another bed running beside it: QEMU idle, no output for 15 minutes). A bed
-# that itself fails (status 125: timed out, or no status from L1) is started
-# once more, saying so; a failing test is never run again.
-NESTED_SUITE := NESTED_TIMEOUT=900 tools/nested/run-suite.sh build/tests/integration -j1
+# Even so, L1 has frozen mid-suite: 3 times in about 25 runs on 2026-11-30,
+# twice with another bed beside it, once alone (QEMU idle, no output). The
+# suite takes about 90 s, so a bed that runs 10 minutes has frozen. A bed that
+# itself fails (status 125: timed out, or no status from L1) is started once
+# more, saying so; a failing test is never run again. --verbose names each
+# test as it starts, so a freeze shows where it happened.
+NESTED_SUITE := NESTED_TIMEOUT=600 tools/nested/run-suite.sh build/tests/integration -j1 --verbose
 test-nested: all
 	@$(NESTED_SUITE); st=$$?; \
 	if [ $$st -eq 125 ]; then \
