@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -107,6 +108,18 @@ struct native native_run_argv(char *const *av, const char *cwd)
 	return n;
 }
 
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *f)
+{
+	return remove(path) < 0 ? -1 : 0;
+}
+
+void native_scratch_remove(char *dir)
+{
+	TEST_ASSERT(nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) == 0, "removing %s: %s", dir,
+		    strerror(errno));
+	free(dir);
+}
 
 char *native_scratch_dir(void)
 {

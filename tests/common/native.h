@@ -34,7 +34,9 @@ struct native {
  * or outlives NATIVE_WALL_S. */
 struct native native_run_argv(char *const *argv, const char *cwd);
 
-/* A directory NATIVE_UID may write in, fresh for each call, under /tmp. */
+/* A directory NATIVE_UID may write in, fresh for each call, under /tmp;
+ * native_scratch_remove deletes it and whatever the run left in it. */
 char *native_scratch_dir(void);
+void native_scratch_remove(char *dir);
 
 #endif

@@ -23,7 +23,9 @@ static void same_as_native(const char *script)
 {
 	need_busybox();
 	char *const av[] = { BUSYBOX, "sh", "-c", (char *)script, NULL };
-	struct native n = native_run_argv(av, native_scratch_dir());
+	char *dir = native_scratch_dir();
+	struct native n = native_run_argv(av, dir);
+	native_scratch_remove(dir);
 	struct fr_opts o = { .guard_s = 120 };
 	struct fr_result g = fr_run(&o, (const char *const[]){ "run", "--timeout", "60", BUSYBOX,
 							       "sh", "-c", script, NULL });

@@ -150,7 +150,7 @@ Test(differential, files)
 	char *dir = native_scratch_dir(), path[PATH_MAX];
 	TEST_ASSERT(realpath(GUEST_DIR "files", path), GUEST_DIR "files: %s", strerror(errno));
 	struct native n = native_run_argv((char *const[]){ path, NULL }, dir);
-	rmdir(dir);
+	native_scratch_remove(dir);
 	TEST_ASSERT_RUN(fr_check_eq(&n.r, "native stdout's last line", n.r.out_len >= 11 ?
 			n.r.out + n.r.out_len - 11 : n.r.out, n.r.out_len >= 11 ? 11 : n.r.out_len,
 			"all passed\n", 11));
