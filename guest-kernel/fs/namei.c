@@ -15,18 +15,8 @@ static char namebuf[PATH_MAX];
 
 long getname(u64 upath, char *buf)
 {
-	char *dst = buf, *end = buf + PATH_MAX;
-	for (;;) {
-		u64 chunk = MIN((u64)(end - dst), PAGE_SIZE - (upath & ~PAGE_MASK));
-		if (!chunk)
-			return -ENAMETOOLONG;
-		if (copy_from_user(dst, upath, chunk) < 0)
-			return -EFAULT;
-		if (memchr(dst, 0, chunk))
-			return 0;
-		dst += chunk;
-		upath += chunk;
-	}
+	long n = strncpy_from_user(buf, upath, PATH_MAX);
+	return n < 0 ? n : n == PATH_MAX ? -ENAMETOOLONG : 0;
 }
 
 /* The directory a relative path starts from (a reference). */

@@ -125,5 +125,8 @@ static inline bool user_range_ok(u64 addr, u64 len)
 }
 long copy_from_user(void *dst, u64 usrc, size_t n);
 long copy_to_user(u64 udst, const void *src, size_t n);
+/* A NUL-terminated user string into dst[0, cap), a page at a time: its
+ * length, cap if no NUL came within cap bytes, or -EFAULT. */
+long strncpy_from_user(char *dst, u64 usrc, size_t cap);
 
 #endif

@@ -17,21 +17,13 @@ static const char *exec_argv[257], *exec_envp[257];
 /* Copies a NUL-terminated user string into [*pos, end); 0 or -errno. */
 static long copy_string(u64 ustr, char **pos, char *end)
 {
-	char *dst = *pos;
-	for (;;) {
-		u64 chunk = MIN((u64)(end - dst), PAGE_SIZE - (ustr & ~PAGE_MASK));
-		if (!chunk)
-			return -E2BIG;
-		if (copy_from_user(dst, ustr, chunk) < 0)
-			return -EFAULT;
-		char *nul = memchr(dst, 0, chunk);
-		if (nul) {
-			*pos = nul + 1;
-			return 0;
-		}
-		dst += chunk;
-		ustr += chunk;
-	}
+	long n = strncpy_from_user(*pos, ustr, end - *pos);
+	if (n < 0)
+		return n;
+	if (n == end - *pos)
+		return -E2BIG;
+	*pos += n + 1;
+	return 0;
 }
 
 static long copy_strings(u64 uvec, const char **out, char **pos, char *end)
