@@ -59,16 +59,18 @@ static int set_cpuid(struct fl_vm *vm, char *err, size_t n)
 		free(c);
 		return fl_fail(err, n, "KVM_SET_CPUID2: %s", strerror(errno));
 	}
+	bool xsave = false;
 	for (uint32_t i = 0; i < c->nent; i++) {
 		const struct kvm_cpuid_entry2 *e = &c->entries[i];
-		if (e->function == 1 && !(e->ecx & (1u << 26)))
-			break; /* no XSAVE */
-		if (e->function == 0xd && e->index == 0) {
+		if (e->function == 1)
+			xsave = e->ecx & (1u << 26);
+		if (e->function == 0xd && e->index == 0)
 			vm->xcr0 = (e->eax | (uint64_t)e->edx << 32) & FL_XFEATURES;
-			if ((vm->xcr0 & FL_XFEATURES_AVX512) != FL_XFEATURES_AVX512)
-				vm->xcr0 &= ~FL_XFEATURES_AVX512;
-		}
 	}
+	if (!xsave)
+		vm->xcr0 = 0;
+	else if ((vm->xcr0 & FL_XFEATURES_AVX512) != FL_XFEATURES_AVX512)
+		vm->xcr0 &= ~FL_XFEATURES_AVX512; /* all three components or none, as the kernel */
 	free(c);
 	return 0;
 }
