@@ -6,7 +6,8 @@
 # root, so host binaries run unchanged. CMD's output goes to stdout; we exit with its status.
 #
 # Usage: tools/nested/run-suite.sh [CMD [ARGS...]]    (exit 125: the bed itself failed)
-# Env: NESTED_TIMEOUT (s, 1800), NESTED_CPU (max), NESTED_MEM (MiB, 2048), NESTED_SMP (1),
+# Env: NESTED_TIMEOUT (s, 1800; waiting for another bed is not counted), NESTED_CPU (max),
+#      NESTED_MEM (MiB, 2048), NESTED_SMP (1), NESTED_BED_LOCK (/tmp/forklab-nested-bed.lock),
 #      NESTED_APPEND (extra L1 kernel args, e.g. loglevel=7), NESTED_ICOUNT=1 (-icount
 #      shift=0, -smp 1: guest TSC = instructions executed, for deterministic costs; ~2.5x
 #      slower).
@@ -106,7 +107,7 @@ shquote() { local a; for a; do printf "'%s' " "${a//\'/\'\\\'\'}"; done; }
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (make deps)"
 [ -x /bin/busybox ] || die "/bin/busybox missing (make deps: busybox-static)"
 mkdir -p "$OUT"
-exec 9>"$OUT/lock" # one prepare at a time; runs themselves may overlap
+exec 9>"$OUT/lock" # one prepare at a time
 flock 9
 prepare
 exec 9>&-
@@ -135,6 +136,10 @@ mkdir "$RUN/root"
 accel=(-accel tcg,thread=multi -smp "${NESTED_SMP:-1}")
 # icount needs single-threaded TCG; with it, L1 hangs bringing up a second CPU.
 [ "${NESTED_ICOUNT:-0}" = 0 ] || accel=(-accel tcg,thread=single -icount shift=0 -smp "${NESTED_SMP:-1}")
+# One bed per machine: two at once froze QEMU twice in ~25 runs. The lock is machine-wide
+# (not under build/), so worktrees and parallel sessions queue behind each other.
+exec 8>"${NESTED_BED_LOCK:-/tmp/forklab-nested-bed.lock}"
+flock -n 8 || { echo "run-suite: waiting for the other nested bed on this machine" >&2; flock 8; }
 set +e
 timeout --foreground -k 10 "$TIMEOUT" qemu-system-x86_64 \
     -machine pc "${accel[@]}" -cpu "${NESTED_CPU:-max}" \
