@@ -44,8 +44,9 @@ static const char run_usage[] =
 	"  --mem SIZE       guest RAM: a number with K, M or G (default 256M, 16M..3G)\n"
 	"  --timeout SECS   end the run after SECS seconds (default 30; 0: no limit)\n"
 	"  --kernel PATH    boot this kernel ELF instead of the one built beside forklab\n"
-	"  --append ARGS    extra kernel boot arguments (test.panic, test.fault,\n"
-	"                   test.triple, kthreads=N, fault.*: see README)\n"
+	"  --append ARGS    extra kernel boot arguments (fork=copy or fork=shared,\n"
+	"                   test.panic, test.fault, test.triple, kthreads=N, fault.*:\n"
+	"                   see README)\n"
 	"  --verify[=FILE]  check every fork, vfork and clone from the host: the child's\n"
 	"                   frame and thread record, both return values, shared memory,\n"
 	"                   the vfork wait; one line per check on stderr, JSON Lines to\n"
@@ -163,6 +164,23 @@ static int parse_pack(char *arg, struct fl_pack *p)
 	return 0;
 }
 
+/* --append's fork=copy|shared, checked here so that a typo is an error and
+ * not the default; the verifier needs the mode too. */
+static int parse_fork_mode(const char *a, bool *shared)
+{
+	int seen = 0;
+	for (const char *p = a; (p = strstr(p, "fork=")); p++) {
+		if (p != a && p[-1] != ' ')
+			continue;
+		size_t n = strcspn(p + 5, " ");
+		if (seen++ || !((n == 4 && !strncmp(p + 5, "copy", 4)) ||
+				(n == 6 && !strncmp(p + 5, "shared", 6))))
+			return -1;
+		*shared = n == 6;
+	}
+	return 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	static char kernel[PATH_MAX], guest_dir[PATH_MAX];
@@ -201,7 +219,11 @@ static int cmd_run(int argc, char **argv)
 				return bad("--timeout %s: not a whole number of seconds (0 to 86400)", optarg);
 			break;
 		case 'k': c.kernel = optarg; break;
-		case 'a': c.append = optarg; break;
+		case 'a':
+			c.append = optarg;
+			if (parse_fork_mode(optarg, &c.fork_shared) < 0)
+				return bad("--append %s: fork= takes copy or shared, once", optarg);
+			break;
 		case 'v': c.verbose = true; break;
 		case 's': c.stats = true; break;
 		case 'V':

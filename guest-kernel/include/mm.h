@@ -56,8 +56,9 @@ struct mm {
 	u64 mmap_top;        /* next mmap search starts below this */
 	struct vma vma[MAX_VMAS]; /* sorted by start */
 	/* The kernel's own. mm_alloc clears only what precedes vma[]. */
-	/* Every page-table page below the PML4, freed with the mm: the first
-	 * here, the rest in a chain of pages (no limit but memory). */
+	/* Every page-table page below the PML4, freed with the mm (mm/memory.c:
+	 * record_table): the first here, the rest in a chain of pages (no limit
+	 * but memory). */
 	u64 tables[MM_TABLES_INLINE];
 	u64 more_tables;     /* physical address of the first chain page, or 0 */
 	struct inode *exe_file;   /* the program (ref): /proc/PID/exe */
@@ -102,6 +103,10 @@ void walk_vma(struct mm *mm, const struct vma *v, pte_fn fn, void *arg);
 u64 pte_flags(u32 vmflags);
 int do_wp_page(struct mm *mm, u64 va, u64 *pte);   /* a write to a COW page */
 long copy_page_range(struct mm *dst, struct mm *src, const struct vma *v); /* fork */
+extern bool fork_shares_tables;                     /* bootarg fork=shared */
+/* Before PTEs in [start, end) change outside a fault (munmap, mprotect):
+ * tables fork=shared left shared become this mm's own. 0 or -ENOMEM. */
+int unshare_tables(struct mm *mm, u64 start, u64 end);
 void free_pgtables(struct mm *mm);                  /* mm_put: pages and tables */
 static inline void invlpg(u64 va)
 {

@@ -4,12 +4,24 @@
  * private page read-only between parent and child, counting references; the
  * first write copies the page, unless the writer is its last holder, who
  * just gets it back writable. Each mm owns its user half: page-table pages
- * (recorded in mm->tables and its chain) and the pages they map. */
+ * (recorded in mm->tables and its chain) and the pages they map.
+ *
+ * With bootarg fork=shared (as On-demand-fork does on Linux), fork does not
+ * copy the last-level tables at all: the child's PD entries point at the
+ * parent's tables, read-only in both, and a table's reference count is the
+ * number of mms using it. The first change under such an entry, by either
+ * side (a write, a new page, munmap, mprotect), takes the table back
+ * (pt_unshare): a copy made exactly as the classic fork would have made it,
+ * or, for its last holder, the same table writable again. */
 #include "arch.h"
 #include "errno.h"
 #include "mm.h"
 #include "task.h"
 #include "trace.h"
+
+#define PMD_SIZE (1UL << 21) /* what one last-level table maps */
+
+bool fork_shares_tables;
 
 /* Where the mm records its table number i: inline, or in the chain (which
  * grows by a page when i is the first of a new chain page and grow is set). */
@@ -45,31 +57,148 @@ size_t access_mm(struct mm *mm, u64 va, void *buf, size_t n)
 	return done;
 }
 
-u64 *pt_lookup(struct mm *mm, u64 va, bool alloc, u64 *span)
+/* Records a page-table page for free_pgtables: an upper-level table by its
+ * address, a last-level one by the region it maps (va | 1), so that
+ * pt_unshare can replace the table without finding this record. */
+static int record_table(struct mm *mm, u64 what)
+{
+	u64 *slot = table_slot(mm, mm->ntables, true);
+	if (!slot)
+		return -ENOMEM;
+	*slot = what;
+	mm->ntables++;
+	return 0;
+}
+
+/* A new, empty table under entry e; region is the va | 1 of a last-level
+ * table, or 0 for a table above it. */
+static bool table_alloc(struct mm *mm, u64 *e, u64 region)
+{
+	u64 pa = page_alloc(true);
+	if (!pa)
+		return false;
+	if (record_table(mm, region ? region : pa) < 0) {
+		page_put(pa);
+		return false;
+	}
+	fl_kstate.pt_pages++;
+	*e = pa | PTE_P | PTE_W | PTE_U;
+	return true;
+}
+
+/* The PD entry for va (allocating the levels above it if `alloc`), or NULL
+ * with *span = the bytes the missing level would have mapped. */
+static u64 *pmd_lookup(struct mm *mm, u64 va, bool alloc, u64 *span)
 {
 	u64 *table = mm->pml4;
-	for (int shift = 39; shift > 12; shift -= 9) {
+	for (int shift = 39; shift > 21; shift -= 9) {
 		u64 *e = &table[(va >> shift) & 511];
-		if (!(*e & PTE_P)) {
-			u64 pa = alloc ? page_alloc(true) : 0;
-			if (!pa) {
-				if (span)
-					*span = 1UL << shift;
-				return NULL;
-			}
-			u64 *slot = table_slot(mm, mm->ntables, true);
-			if (!slot) {
-				page_put(pa);
-				return NULL;
-			}
-			*slot = pa;
-			mm->ntables++;
-			fl_kstate.pt_pages++;
-			*e = pa | PTE_P | PTE_W | PTE_U;
+		if (!(*e & PTE_P) && (!alloc || !table_alloc(mm, e, 0))) {
+			if (span)
+				*span = 1UL << shift;
+			return NULL;
 		}
 		table = __va(*e & PTE_ADDR);
 	}
-	return table;
+	return &table[(va >> 21) & 511];
+}
+
+/* The PTE for va under a present PD entry, else NULL. */
+static u64 *pte_under(const u64 *pmd, u64 va)
+{
+	return pmd && (*pmd & PTE_P) ? &((u64 *)__va(*pmd & PTE_ADDR))[(va >> 12) & 511] : NULL;
+}
+
+/* fork=shared's mark: a present PD entry without W. */
+static bool pmd_shared(const u64 *pmd)
+{
+	return pmd && (*pmd & (PTE_P | PTE_W)) == PTE_P;
+}
+
+static u64 cow_keep(const struct vma *v)
+{
+	bool cow = (v->flags & VM_WRITE) && !(v->flags & VM_SHARED);
+	return cow && !fault_on(FAULT_COW_WRITABLE) ? ~PTE_W : ~0UL;
+}
+
+/* Shares the present PTEs of [va, end), all in one last-level table spt,
+ * into dpt: one pass over the entries, no call per entry (as Linux's
+ * copy_pte_range). keep is ~PTE_W for a private writable VMA: its pages
+ * become read-only in both, so the first write faults. Returns the number
+ * of PTEs copied. */
+static long copy_pte_range(u64 *dpt, u64 *spt, u64 va, u64 end, u64 keep)
+{
+	unsigned first = (va >> 12) & 511, last = first + ((end - va) >> 12);
+	long n = 0;
+	for (unsigned i = first; i < last; i++) {
+		u64 pte = spt[i];
+		if (!(pte & PTE_P))
+			continue;
+		pte &= keep;
+		spt[i] = dpt[i] = pte;
+		page_get(pte & PTE_ADDR);
+		n++;
+	}
+	return n;
+}
+
+/* fork=shared left this mm's PD entry read-only over a table that other mms
+ * may use too. Before the table changes, the mm takes it back: a copy with
+ * each VMA's pages shared as copy_page_range shares them, or, for the last
+ * holder, the same table made writable. The VMAs over the region are still
+ * those of fork time: anything that changed them unshared first. */
+static int pt_unshare(struct mm *mm, u64 *pmd, u64 va)
+{
+	u64 old = *pmd & PTE_ADDR, pa = old, base = va & ~(PMD_SIZE - 1), top = base + PMD_SIZE;
+	if (page_refcount(old) > 1) {
+		if (!(pa = page_alloc(true)))
+			return -ENOMEM;
+		for (const struct vma *v = mm->vma; v < mm->vma + mm->nvma && v->start < top; v++) {
+			u64 lo = MAX(MAX(v->start, v->lo), base), hi = MIN(MIN(v->end, v->hi), top);
+			if (lo < hi)
+				copy_pte_range(__va(pa), __va(old), lo, hi, cow_keep(v));
+		}
+		fl_kstate.pt_copies++;
+		page_put(old);
+	}
+	*pmd = pa | PTE_P | PTE_W | PTE_U;
+	if (mm->cr3 == read_cr3())
+		write_cr3(mm->cr3); /* flush: the entry and, in a copy, PTEs lost rights */
+	trace_event(current, FL_EV_PT_COPY, .pt_copy = { base, old, pa });
+	return 0;
+}
+
+int unshare_tables(struct mm *mm, u64 start, u64 end)
+{
+	u64 span;
+	for (u64 va = start, next; va < end; va = next) {
+		u64 *pmd = pmd_lookup(mm, va, false, &span);
+		if (!pmd) {
+			next = (va & ~(span - 1)) + span;
+			continue;
+		}
+		next = (va & ~(PMD_SIZE - 1)) + PMD_SIZE;
+		if (pmd_shared(pmd) && pt_unshare(mm, pmd, va) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+u64 *pt_lookup(struct mm *mm, u64 va, bool alloc, u64 *span)
+{
+	u64 *pmd = pmd_lookup(mm, va, alloc, span);
+	if (!pmd)
+		return NULL;
+	if (!(*pmd & PTE_P)) {
+		if (!alloc || !table_alloc(mm, pmd, (va & ~(PMD_SIZE - 1)) | 1)) {
+			if (span)
+				*span = PMD_SIZE;
+			return NULL;
+		}
+	} else if (alloc && pmd_shared(pmd) && pt_unshare(mm, pmd, va) < 0) {
+		return NULL;
+	}
+	return __va(*pmd & PTE_ADDR);
 }
 
 void walk_ptes(struct mm *mm, u64 start, u64 end, pte_fn fn, void *arg)
@@ -81,7 +210,9 @@ void walk_ptes(struct mm *mm, u64 start, u64 end, pte_fn fn, void *arg)
 			next = (va & ~(span - 1)) + span;
 			continue;
 		}
-		next = MIN((va & ~((1UL << 21) - 1)) + (1UL << 21), end);
+		next = MIN((va & ~(PMD_SIZE - 1)) + PMD_SIZE, end);
+		if (page_refcount(__pa(pt)) > 1)
+			continue; /* fork=shared's, still used by another mm: not this one's to change */
 		for (u64 a = va; a < next; a += PAGE_SIZE) {
 			u64 *pte = &pt[(a >> 12) & 511];
 			if (*pte & PTE_P)
@@ -132,7 +263,10 @@ int handle_mm_fault(struct mm *mm, u64 addr, bool write)
 	struct vma *v = vma_find(mm, addr);
 	if (!v || (write && !(v->flags & VM_WRITE)) || (!write && !(v->flags & (VM_READ | VM_EXEC))))
 		return -EFAULT;
-	u64 *pte = pte_walk(mm, addr, false);
+	u64 *pmd = pmd_lookup(mm, addr, false, NULL);
+	if (pmd_shared(pmd) && pt_unshare(mm, pmd, addr) < 0)
+		return -ENOMEM;
+	u64 *pte = pte_under(pmd, addr);
 	if (pte && (*pte & PTE_P))
 		return write && !(*pte & PTE_W) ? do_wp_page(mm, addr & PAGE_MASK, pte) : 0;
 	u64 pa = page_alloc(true);
@@ -143,7 +277,8 @@ int handle_mm_fault(struct mm *mm, u64 addr, bool write)
 
 int user_pa(struct mm *mm, u64 va, bool write, u64 *pa)
 {
-	u64 *pte = pte_walk(mm, va, false);
+	u64 *pmd = pmd_lookup(mm, va, false, NULL);
+	u64 *pte = write && pmd_shared(pmd) ? NULL : pte_under(pmd, va); /* NULL: a fault */
 	if (!pte || !(*pte & PTE_P) || (write && !(*pte & PTE_W))) {
 		int r = handle_mm_fault(mm, va, write);
 		if (r < 0)
@@ -159,36 +294,46 @@ static void put_pte(struct mm *mm, u64 va, u64 *pte, void *arg)
 	page_put(*pte & PTE_ADDR);
 }
 
-/* Shares the present PTEs of [va, end), all in one last-level table spt,
- * into the child's table: one pass over the entries, no call per entry (as
- * Linux's copy_pte_range). keep is ~PTE_W for a private writable VMA: its
- * pages become read-only in both, so the first write faults. Returns the
- * number of PTEs copied, or -ENOMEM. */
-static long copy_pte_range(struct mm *dst, u64 *spt, u64 va, u64 end, u64 keep)
+/* fork=shared: the child's PD entries point at the parent's last-level
+ * tables, read-only in both; no PTE is touched. The number of tables
+ * shared, or -ENOMEM. */
+static long share_tables(struct mm *dst, struct mm *src, const struct vma *v)
 {
-	u64 *dpt = pt_lookup(dst, va, true, NULL);
-	if (!dpt)
-		return -ENOMEM;
-	unsigned first = (va >> 12) & 511, last = first + ((end - va) >> 12);
+	u64 span;
 	long n = 0;
-	for (unsigned i = first; i < last; i++) {
-		u64 pte = spt[i];
-		if (!(pte & PTE_P))
+	for (u64 va = MAX(v->start, v->lo), end = MIN(v->end, v->hi), next; va < end; va = next) {
+		u64 *spmd = pmd_lookup(src, va, false, &span), *dpmd;
+		if (!spmd) {
+			next = (va & ~(span - 1)) + span;
 			continue;
-		pte &= keep;
-		spt[i] = dpt[i] = pte;
-		page_get(pte & PTE_ADDR);
+		}
+		next = (va & ~(PMD_SIZE - 1)) + PMD_SIZE;
+		if (!(*spmd & PTE_P))
+			continue;
+		if (!(dpmd = pmd_lookup(dst, va, true, NULL)))
+			return -ENOMEM;
+		if (*dpmd & PTE_P)
+			continue; /* shared already, for the VMA before */
+		if (record_table(dst, (va & ~(PMD_SIZE - 1)) | 1) < 0)
+			return -ENOMEM;
+		if (!fault_on(FAULT_COW_WRITABLE))
+			*spmd &= ~PTE_W;
+		*dpmd = *spmd;
+		page_get(*spmd & PTE_ADDR);
 		n++;
 	}
+	fl_kstate.pt_shared += n;
 	return n;
 }
 
 /* fork: shares the part of v ever mapped into dst, a last-level table at a
- * time. The number of PTEs copied, or -ENOMEM. */
+ * time (or, with fork=shared, the tables themselves). The number of PTEs
+ * copied, or -ENOMEM. */
 long copy_page_range(struct mm *dst, struct mm *src, const struct vma *v)
 {
-	bool cow = (v->flags & VM_WRITE) && !(v->flags & VM_SHARED);
-	u64 keep = cow && !fault_on(FAULT_COW_WRITABLE) ? ~PTE_W : ~0UL, span;
+	if (fork_shares_tables)
+		return share_tables(dst, src, v) < 0 ? -ENOMEM : 0;
+	u64 keep = cow_keep(v), span;
 	long total = 0;
 	for (u64 va = MAX(v->start, v->lo), end = MIN(v->end, v->hi), next; va < end; va = next) {
 		u64 *spt = pt_lookup(src, va, false, &span);
@@ -196,11 +341,11 @@ long copy_page_range(struct mm *dst, struct mm *src, const struct vma *v)
 			next = (va & ~(span - 1)) + span;
 			continue;
 		}
-		next = MIN((va | ((1UL << 21) - 1)) + 1, end);
-		long n = copy_pte_range(dst, spt, va, next, keep);
-		if (n < 0)
-			return n;
-		total += n;
+		next = MIN((va | (PMD_SIZE - 1)) + 1, end);
+		u64 *dpt = pt_lookup(dst, va, true, NULL);
+		if (!dpt)
+			return -ENOMEM;
+		total += copy_pte_range(dpt, spt, va, next, keep);
 	}
 	return total;
 }
@@ -233,9 +378,17 @@ int do_wp_page(struct mm *mm, u64 va, u64 *pte)
 void free_pgtables(struct mm *mm)
 {
 	for (int i = 0; i < mm->nvma; i++)
-		walk_vma(mm, &mm->vma[i], put_pte, NULL);
-	for (int i = 0; i < mm->ntables; i++)
-		page_put(*table_slot(mm, i, false));
+		walk_vma(mm, &mm->vma[i], put_pte, NULL); /* skips tables others still use */
+	for (int i = 0; i < mm->ntables; i++) { /* last-level tables, while their PDs stand */
+		u64 e = *table_slot(mm, i, false), *pmd;
+		if ((e & 1) && (pmd = pmd_lookup(mm, e, false, NULL)) && (*pmd & PTE_P))
+			page_put(*pmd & PTE_ADDR);
+	}
+	for (int i = 0; i < mm->ntables; i++) {
+		u64 e = *table_slot(mm, i, false);
+		if (!(e & 1))
+			page_put(e);
+	}
 	for (u64 link = mm->more_tables, next; link; link = next) {
 		next = ((u64 *)__va(link))[TABLES_PER_PAGE];
 		page_put(link);

@@ -55,7 +55,7 @@ static void unmap_pte(struct mm *mm, u64 va, u64 *pte, void *arg)
 
 int vma_unmap(struct mm *mm, u64 start, u64 end)
 {
-	if (vma_split(mm, start) < 0 || vma_split(mm, end) < 0)
+	if (unshare_tables(mm, start, end) < 0 || vma_split(mm, start) < 0 || vma_split(mm, end) < 0)
 		return -ENOMEM;
 	for (int i = 0; i < mm->nvma;) {
 		struct vma *v = &mm->vma[i];
@@ -86,7 +86,7 @@ int vma_protect(struct mm *mm, u64 start, u64 end, u32 flags)
 	for (u64 a = start; a < end; a += PAGE_SIZE)
 		if (!vma_find(mm, a))
 			return -ENOMEM;
-	if (vma_split(mm, start) < 0 || vma_split(mm, end) < 0)
+	if (unshare_tables(mm, start, end) < 0 || vma_split(mm, start) < 0 || vma_split(mm, end) < 0)
 		return -ENOMEM;
 	for (int i = 0; i < mm->nvma; i++) {
 		struct vma *v = &mm->vma[i];
