@@ -101,7 +101,8 @@ void walk_ptes(struct mm *mm, u64 start, u64 end, pte_fn fn, void *arg);
 /* walk_ptes over the part of v that has ever been mapped. */
 void walk_vma(struct mm *mm, const struct vma *v, pte_fn fn, void *arg);
 u64 pte_flags(u32 vmflags);
-int do_wp_page(struct mm *mm, u64 va, u64 *pte);   /* a write to a COW page */
+/* A write to a COW page at va, in v. */
+int do_wp_page(struct mm *mm, const struct vma *v, u64 va, u64 *pte);
 long copy_page_range(struct mm *dst, struct mm *src, const struct vma *v); /* fork */
 extern bool fork_shares_tables;                     /* bootarg fork=shared */
 /* Before PTEs in [start, end) change outside a fault (munmap, mprotect):

@@ -70,13 +70,18 @@ static int record_table(struct mm *mm, u64 what)
 	return 0;
 }
 
-/* A new, empty table under entry e; region is the va | 1 of a last-level
- * table, or 0 for a table above it. */
-static bool table_alloc(struct mm *mm, u64 *e, u64 region)
+/* A new table under entry e; region is the va | 1 of a last-level table,
+ * or 0 for a table above it. Its entries are zero but for [from, to), which
+ * the caller is about to write all of (fork: no clearing of what it fills). */
+static bool table_alloc(struct mm *mm, u64 *e, u64 region, unsigned from, unsigned to)
 {
-	u64 pa = page_alloc(true);
+	u64 pa = page_alloc(from == to);
 	if (!pa)
 		return false;
+	if (from != to) {
+		memset(__va(pa), 0, from * 8);
+		memset((u64 *)__va(pa) + to, 0, (512 - to) * 8);
+	}
 	if (record_table(mm, region ? region : pa) < 0) {
 		page_put(pa);
 		return false;
@@ -93,7 +98,7 @@ static u64 *pmd_lookup(struct mm *mm, u64 va, bool alloc, u64 *span)
 	u64 *table = mm->pml4;
 	for (int shift = 39; shift > 21; shift -= 9) {
 		u64 *e = &table[(va >> shift) & 511];
-		if (!(*e & PTE_P) && (!alloc || !table_alloc(mm, e, 0))) {
+		if (!(*e & PTE_P) && (!alloc || !table_alloc(mm, e, 0, 0, 0))) {
 			if (span)
 				*span = 1UL << shift;
 			return NULL;
@@ -124,22 +129,27 @@ static u64 cow_keep(const struct vma *v)
 /* Shares the present PTEs of [va, end), all in one last-level table spt,
  * into dpt: one pass over the entries, no call per entry (as Linux's
  * copy_pte_range). keep is ~PTE_W for a private writable VMA: its pages
- * become read-only in both, so the first write faults. Returns the number
- * of PTEs copied. */
+ * become read-only in both, so the first write faults. Every entry of
+ * [va, end) in dpt is written. Returns the number of PTEs copied. The loop is fork's cost per page, so it is kept to ten
+ * instructions a PTE: unrolled, and counting the holes, which are rare,
+ * rather than the copies. */
 static long copy_pte_range(u64 *dpt, u64 *spt, u64 va, u64 end, u64 keep)
 {
-	unsigned first = (va >> 12) & 511, last = first + ((end - va) >> 12);
-	long n = 0;
-	for (unsigned i = first; i < last; i++) {
+	unsigned first = (va >> 12) & 511, n = (end - va) >> 12, holes = 0;
+	u16 *refs = page_refs;
+#pragma GCC unroll 4
+	for (unsigned i = first; i < first + n; i++) {
 		u64 pte = spt[i];
-		if (!(pte & PTE_P))
+		if (unlikely(!(pte & PTE_P))) {
+			holes++;
+			dpt[i] = 0;
 			continue;
+		}
 		pte &= keep;
 		spt[i] = dpt[i] = pte;
-		page_get(pte & PTE_ADDR);
-		n++;
+		refs[(pte & PTE_ADDR) >> 12]++;
 	}
-	return n;
+	return n - holes;
 }
 
 /* fork=shared left this mm's PD entry read-only over a table that other mms
@@ -190,7 +200,7 @@ u64 *pt_lookup(struct mm *mm, u64 va, bool alloc, u64 *span)
 	if (!pmd)
 		return NULL;
 	if (!(*pmd & PTE_P)) {
-		if (!alloc || !table_alloc(mm, pmd, (va & ~(PMD_SIZE - 1)) | 1)) {
+		if (!alloc || !table_alloc(mm, pmd, (va & ~(PMD_SIZE - 1)) | 1, 0, 0)) {
 			if (span)
 				*span = PMD_SIZE;
 			return NULL;
@@ -268,7 +278,7 @@ int handle_mm_fault(struct mm *mm, u64 addr, bool write)
 		return -ENOMEM;
 	u64 *pte = pte_under(pmd, addr);
 	if (pte && (*pte & PTE_P))
-		return write && !(*pte & PTE_W) ? do_wp_page(mm, addr & PAGE_MASK, pte) : 0;
+		return write && !(*pte & PTE_W) ? do_wp_page(mm, v, addr & PAGE_MASK, pte) : 0;
 	u64 pa = page_alloc(true);
 	if (!pa)
 		return -ENOMEM;
@@ -294,65 +304,53 @@ static void put_pte(struct mm *mm, u64 va, u64 *pte, void *arg)
 	page_put(*pte & PTE_ADDR);
 }
 
-/* fork=shared: the child's PD entries point at the parent's last-level
- * tables, read-only in both; no PTE is touched. The number of tables
- * shared, or -ENOMEM. */
-static long share_tables(struct mm *dst, struct mm *src, const struct vma *v)
-{
-	u64 span;
-	long n = 0;
-	for (u64 va = MAX(v->start, v->lo), end = MIN(v->end, v->hi), next; va < end; va = next) {
-		u64 *spmd = pmd_lookup(src, va, false, &span), *dpmd;
-		if (!spmd) {
-			next = (va & ~(span - 1)) + span;
-			continue;
-		}
-		next = (va & ~(PMD_SIZE - 1)) + PMD_SIZE;
-		if (!(*spmd & PTE_P))
-			continue;
-		if (!(dpmd = pmd_lookup(dst, va, true, NULL)))
-			return -ENOMEM;
-		if (*dpmd & PTE_P)
-			continue; /* shared already, for the VMA before */
-		if (record_table(dst, (va & ~(PMD_SIZE - 1)) | 1) < 0)
-			return -ENOMEM;
-		if (!fault_on(FAULT_COW_WRITABLE))
-			*spmd &= ~PTE_W;
-		*dpmd = *spmd;
-		page_get(*spmd & PTE_ADDR);
-		n++;
-	}
-	fl_kstate.pt_shared += n;
-	return n;
-}
-
-/* fork: shares the part of v ever mapped into dst, a last-level table at a
- * time (or, with fork=shared, the tables themselves). The number of PTEs
- * copied, or -ENOMEM. */
+/* fork: the child's address space under v, a PD (1 GiB) at a time, then an
+ * entry (2 MiB) at a time. Classic (fork=copy): the child gets tables of
+ * its own, with every page shared copy-on-write (copy_pte_range). With
+ * fork=shared: the child's PD entries point at the parent's tables,
+ * read-only in both, and no PTE is touched. The number of PTEs copied, or
+ * -ENOMEM. */
 long copy_page_range(struct mm *dst, struct mm *src, const struct vma *v)
 {
-	if (fork_shares_tables)
-		return share_tables(dst, src, v) < 0 ? -ENOMEM : 0;
-	u64 keep = cow_keep(v), span;
-	long total = 0;
+	u64 keep = cow_keep(v), wp = fault_on(FAULT_COW_WRITABLE) ? ~0UL : ~PTE_W, span;
+	long copied = 0, shared = 0;
 	for (u64 va = MAX(v->start, v->lo), end = MIN(v->end, v->hi), next; va < end; va = next) {
-		u64 *spt = pt_lookup(src, va, false, &span);
-		if (!spt) { /* nothing mapped in this table's span, or above it */
+		u64 *spmd = pmd_lookup(src, va, false, &span), *dpmd;
+		if (!spmd) { /* nothing mapped in this span */
 			next = (va & ~(span - 1)) + span;
 			continue;
 		}
-		next = MIN((va | (PMD_SIZE - 1)) + 1, end);
-		u64 *dpt = pt_lookup(dst, va, true, NULL);
-		if (!dpt)
+		if (!(dpmd = pmd_lookup(dst, va, true, NULL)))
 			return -ENOMEM;
-		total += copy_pte_range(dpt, spt, va, next, keep);
+		next = MIN((va | ((1UL << 30) - 1)) + 1, end); /* the rest of this PD's GiB */
+		for (u64 a = va, b; a < next; a = b, spmd++, dpmd++) {
+			b = MIN((a | (PMD_SIZE - 1)) + 1, next);
+			if (!(*spmd & PTE_P))
+				continue;
+			if (fork_shares_tables) {
+				if (*dpmd & PTE_P)
+					continue; /* shared already, for the VMA before */
+				if (record_table(dst, (a & ~(PMD_SIZE - 1)) | 1) < 0)
+					return -ENOMEM;
+				*spmd = *dpmd = *spmd & wp;
+				page_get(*spmd & PTE_ADDR);
+				shared++;
+				continue;
+			}
+			unsigned from = (a >> 12) & 511, to = from + ((b - a) >> 12);
+			if (!(*dpmd & PTE_P) &&
+			    !table_alloc(dst, dpmd, (a & ~(PMD_SIZE - 1)) | 1, from, to))
+				return -ENOMEM;
+			copied += copy_pte_range(__va(*dpmd & PTE_ADDR), __va(*spmd & PTE_ADDR), a, b,
+						 keep);
+		}
 	}
-	return total;
+	fl_kstate.pt_shared += shared;
+	return copied;
 }
 
-int do_wp_page(struct mm *mm, u64 va, u64 *pte)
+int do_wp_page(struct mm *mm, const struct vma *v, u64 va, u64 *pte)
 {
-	struct vma *v = vma_find(mm, va);
 	u64 old = *pte & PTE_ADDR;
 	if (page_refcount(old) == 1) {
 		fl_kstate.cow_reuses++;
