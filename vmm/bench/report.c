@@ -133,7 +133,7 @@ static void plot_script(const struct fb_results *r, const struct fl_bench_config
 		"set multiplot layout %d,%d title \"forklab bench: %s per operation (median; bars min to "
 		"p90; %d runs) against the MiB of touched private memory\"\n"
 		"set termoption noenhanced\nset logscale y\nset grid ytics\n"
-		"set key outside below horizontal\nset xrange [-0.3:%f]\n"
+		"set key outside below horizontal samplen 2\nset xrange [-0.3:%f]\n"
 		"set format y '%%.0s%%c'\nset ylabel '%s'\nset xtics (", 40 + 360 * rows, c->plot,
 		rows, nops > 1 ? 2 : 1, unit(c), c->n, c->nsizes - 0.7, unit(c));
 	for (int s = 0; s < c->nsizes; s++)
