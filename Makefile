@@ -150,7 +150,8 @@ help:
 	@echo "make              build build/forklab, build/kernel.elf, build/guest/*, the tests"
 	@echo "make run          boot the default program (fork-demo) on /dev/kvm"
 	@echo "make test         Criterion unit and integration suites on this host's /dev/kvm"
-	@echo "make test-nested  the integration suite inside QEMU TCG nested SVM (hardware KVM)"
+	@echo "make test-nested  the integration suite inside QEMU TCG nested SVM (hardware KVM),"
+	@echo "                  then forklab bench --icount at two sizes"
 	@echo "make check        what CI runs: unit, integration on /dev/kvm if present, nested"
 	@echo "make clean        remove build/"
 
