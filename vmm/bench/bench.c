@@ -107,8 +107,12 @@ static int stream(struct bench *b, char *const argv[], char *const extra_env[])
 	if (nextra) {
 		while (environ[nenv])
 			nenv++;
-		env = calloc(nenv + nextra + 1, sizeof *env);
-		memcpy(env, extra_env, nextra * sizeof *env);
+		if (!(env = calloc(nenv + nextra + 1, sizeof *env))) {
+			close(fds[0]);
+			close(fds[1]);
+			return -1;
+		}
+		memcpy(env, extra_env, nextra * sizeof *env); /* first, so they win */
 		memcpy(env + nextra, environ, nenv * sizeof *env);
 	}
 	pid_t pid;
