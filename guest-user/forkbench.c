@@ -7,7 +7,8 @@
  * record a line, for vmm/bench/ to parse:
  *	@fb tick_ns NS
  *	@fb begin OP MIB
- *	@fb point OP MIB N FORKS FAULTS PTES PT_PAGES COW_COPIES COW_REUSES : TICKS...
+ *	@fb point OP MIB N FORKS FAULTS PTES PT_PAGES PT_SHARED PT_COPIES COW_COPIES
+ *		COW_REUSES : TICKS...
  *	@fb skip MIB WHY
  * Counters are totals over the N runs, -1 where the kernel has none.
  * Usage: forkbench [-n N] [-s MIB,...] [-o OP,...] [-H]; `forkbench exit`
@@ -49,7 +50,10 @@ static uint64_t rdtsc(void)
 
 /* ---- the kernels' work counters ---- */
 
-enum { C_FORKS, C_FAULTS, C_PTES, C_PT_PAGES, C_COW_COPIES, C_COW_REUSES, NCOUNTERS };
+enum {
+	C_FORKS, C_FAULTS, C_PTES, C_PT_PAGES, C_PT_SHARED, C_PT_COPIES, C_COW_COPIES, C_COW_REUSES,
+	NCOUNTERS
+};
 
 /* "NAME VALUE" lines (/proc/vmstat) or "NAME VALUE..." (/proc/stat). */
 static long long proc_value(const char *path, const char *name)
@@ -90,6 +94,8 @@ static void counters(long long c[NCOUNTERS])
 	c[C_FAULTS] = faults();
 	c[C_PTES] = proc_value("/proc/vmstat", "ptes_copied");
 	c[C_PT_PAGES] = proc_value("/proc/vmstat", "pt_pages");
+	c[C_PT_SHARED] = proc_value("/proc/vmstat", "pt_shared");
+	c[C_PT_COPIES] = proc_value("/proc/vmstat", "pt_copies");
 	c[C_COW_COPIES] = proc_value("/proc/vmstat", "cow_copies");
 	c[C_COW_REUSES] = proc_value("/proc/vmstat", "cow_reuses");
 }

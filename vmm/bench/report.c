@@ -43,11 +43,13 @@ static void table(const struct fb_results *r, const struct fl_bench_config *c)
 	const struct fb_run *lx = linux_run(r);
 	printf("forklab bench: %s per operation, min / median / p90 of %d runs; counters per operation\n"
 	       "(forks: /proc/stat processes, machine-wide on Linux; faults: the bench's own on Linux,\n"
-	       "getrusage; PTEs copied, page-table pages allocated, COW pages copied: forklab's\n"
-	       "/proc/vmstat; /Linux: median against Linux's). Linux's memory: %s.\n\n", unit(c), c->n,
+	       "getrusage; PTEs copied, page-table pages allocated, shared by fork and copied at a\n"
+	       "first change, COW pages copied: forklab's /proc/vmstat; /Linux: median against\n"
+	       "Linux's). Linux's memory: %s.\n\n", unit(c), c->n,
 	       c->thp ? "transparent huge pages where it can (--thp)" : "4 KiB pages, as forklab's");
-	printf("%-15s %5s  %-15s %12s %12s %12s %7s %9s %9s %9s %9s %9s\n", "operation", "MiB", "kernel",
-	       "min", "median", "p90", "/Linux", "forks", "faults", "PTEs", "PT pages", "COW copies");
+	printf("%-15s %5s  %-15s %12s %12s %12s %7s %9s %9s %9s %9s %9s %9s %9s\n", "operation", "MiB",
+	       "kernel", "min", "median", "p90", "/Linux", "forks", "faults", "PTEs", "PT pages",
+	       "PT shared", "PT copied", "COW pages");
 	for (int o = 0; o < fb_nops; o++) {
 		if (!c->op_on[o])
 			continue;

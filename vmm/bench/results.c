@@ -6,7 +6,8 @@
 #include <string.h>
 
 const char *const fb_counter_names[FB_NCOUNTERS] = {
-	"forks", "faults", "ptes_copied", "pt_pages", "cow_copies", "cow_reuses",
+	"forks", "faults", "ptes_copied", "pt_pages", "pt_shared", "pt_copies", "cow_copies",
+	"cow_reuses",
 };
 
 struct fb_run *fb_run_begin(struct fb_results *r, const char *kernel, const char *fork)
@@ -32,15 +33,22 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* "OP MIB N C0 .. C5 : T1 .. TN" */
+/* "OP MIB N C0 .. C7 : T1 .. TN" */
 static int parse_point(struct fb_run *run, const char *s)
 {
 	struct fb_point pt = { 0 };
 	int used;
-	if (sscanf(s, "%23s %u %d %lld %lld %lld %lld %lld %lld :%n", pt.op, &pt.mib, &pt.n,
-		   &pt.counters[0], &pt.counters[1], &pt.counters[2], &pt.counters[3],
-		   &pt.counters[4], &pt.counters[5], &used) != 9 || pt.n < 1 || pt.n > 1000000)
+	if (sscanf(s, "%23s %u %d %n", pt.op, &pt.mib, &pt.n, &used) != 3 || pt.n < 1 || pt.n > 1000000)
 		return -2;
+	for (int k = 0; k < FB_NCOUNTERS; k++) {
+		int more;
+		if (sscanf(s + used, "%lld %n", &pt.counters[k], &more) != 1)
+			return -2;
+		used += more;
+	}
+	if (s[used] != ':')
+		return -2;
+	used++;
 	if (!(pt.ticks = calloc(pt.n, sizeof *pt.ticks)))
 		return -2;
 	s += used;

@@ -10,7 +10,10 @@
 
 /* The counters forkbench reports, in its order: totals over a point's runs,
  * -1 where the kernel keeps none (Linux has only the first two). */
-enum { FB_FORKS, FB_FAULTS, FB_PTES, FB_PT_PAGES, FB_COW_COPIES, FB_COW_REUSES, FB_NCOUNTERS };
+enum {
+	FB_FORKS, FB_FAULTS, FB_PTES, FB_PT_PAGES, FB_PT_SHARED, FB_PT_COPIES, FB_COW_COPIES,
+	FB_COW_REUSES, FB_NCOUNTERS
+};
 extern const char *const fb_counter_names[FB_NCOUNTERS];
 
 struct fb_point {
