@@ -270,6 +270,7 @@ int map_user_page(struct mm *mm, struct vma *v, u64 va, u64 pa)
 
 int handle_mm_fault(struct mm *mm, u64 addr, bool write)
 {
+	fl_kstate.faults++;
 	struct vma *v = vma_find(mm, addr);
 	if (!v || (write && !(v->flags & VM_WRITE)) || (!write && !(v->flags & (VM_READ | VM_EXEC))))
 		return -EFAULT;

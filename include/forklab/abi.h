@@ -219,6 +219,8 @@ struct fl_kstate {
 	uint64_t switches;     /* context switches */
 	uint64_t pt_shared;    /* last-level tables shared by fork (bootarg fork=shared) */
 	uint64_t pt_copies;    /* shared tables copied at the first change in them */
+	uint64_t faults;       /* handle_mm_fault calls (Linux's pgfault): CPU faults and
+	                          the kernel's own touches of user pages */
 };
 #define FL_KSTATE_SYMBOL "fl_kstate"
 
