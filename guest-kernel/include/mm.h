@@ -16,8 +16,13 @@
 /* ---- physical pages (mm/page.c) ---- */
 void page_init(u64 mem_size, u64 reserved_end, u64 initrd_start);
 u64 page_alloc(bool zero);   /* physical address, or 0 when memory is exhausted */
-void page_put(u64 pa);       /* frees the page when the last reference goes */
+void page_free(u64 pa);      /* onto the free list (page_put, at the last reference) */
 extern u16 *page_refs;       /* a reference count per physical page */
+static inline void page_put(u64 pa)
+{
+	if (!--page_refs[pa / PAGE_SIZE])
+		page_free(pa);
+}
 static inline void page_get(u64 pa)
 {
 	page_refs[pa / PAGE_SIZE]++;

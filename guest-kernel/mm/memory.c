@@ -211,7 +211,12 @@ u64 *pt_lookup(struct mm *mm, u64 va, bool alloc, u64 *span)
 	return __va(*pmd & PTE_ADDR);
 }
 
-void walk_ptes(struct mm *mm, u64 start, u64 end, pte_fn fn, void *arg)
+typedef void (*table_fn)(struct mm *mm, u64 *pt, u64 va, u64 end, void *arg);
+
+/* Calls fn on each last-level table under [start, end) that is this mm's
+ * own, with the part of the range the table maps. A table fork=shared still
+ * shares is skipped: its other holders' to change, and to empty. */
+static void walk_tables(struct mm *mm, u64 start, u64 end, table_fn fn, void *arg)
 {
 	u64 span;
 	for (u64 va = start, next; va < end; va = next) {
@@ -221,14 +226,25 @@ void walk_ptes(struct mm *mm, u64 start, u64 end, pte_fn fn, void *arg)
 			continue;
 		}
 		next = MIN((va & ~(PMD_SIZE - 1)) + PMD_SIZE, end);
-		if (page_refcount(__pa(pt)) > 1)
-			continue; /* fork=shared's, still used by another mm: not this one's to change */
-		for (u64 a = va; a < next; a += PAGE_SIZE) {
-			u64 *pte = &pt[(a >> 12) & 511];
-			if (*pte & PTE_P)
-				fn(mm, a, pte, arg);
-		}
+		if (page_refcount(__pa(pt)) == 1)
+			fn(mm, pt, va, next, arg);
 	}
+}
+
+struct pte_walk { pte_fn fn; void *arg; };
+
+static void each_pte(struct mm *mm, u64 *pt, u64 va, u64 end, void *w)
+{
+	for (u64 a = va; a < end; a += PAGE_SIZE) {
+		u64 *pte = &pt[(a >> 12) & 511];
+		if (*pte & PTE_P)
+			((struct pte_walk *)w)->fn(mm, a, pte, ((struct pte_walk *)w)->arg);
+	}
+}
+
+void walk_ptes(struct mm *mm, u64 start, u64 end, pte_fn fn, void *arg)
+{
+	walk_tables(mm, start, end, each_pte, &(struct pte_walk){ fn, arg });
 }
 
 u64 *pte_walk(struct mm *mm, u64 va, bool alloc)
@@ -300,9 +316,13 @@ int user_pa(struct mm *mm, u64 va, bool write, u64 *pa)
 	return 0;
 }
 
-static void put_pte(struct mm *mm, u64 va, u64 *pte, void *arg)
+/* exit's cost per page: one test and one count, no call, for the pages of
+ * one table. */
+static void zap_pte_range(struct mm *mm, u64 *pt, u64 va, u64 end, void *arg)
 {
-	page_put(*pte & PTE_ADDR);
+	for (unsigned i = (va >> 12) & 511, last = i + ((end - va) >> 12); i < last; i++)
+		if (pt[i] & PTE_P)
+			page_put(pt[i] & PTE_ADDR);
 }
 
 /* fork: the child's address space under v, a PD (1 GiB) at a time, then an
@@ -376,8 +396,10 @@ int do_wp_page(struct mm *mm, const struct vma *v, u64 va, u64 *pte)
  * user half of releasing an address space (mm_put, kernel/fork.c). */
 void free_pgtables(struct mm *mm)
 {
-	for (int i = 0; i < mm->nvma; i++)
-		walk_vma(mm, &mm->vma[i], put_pte, NULL); /* skips tables others still use */
+	for (int i = 0; i < mm->nvma; i++) {
+		const struct vma *v = &mm->vma[i];
+		walk_tables(mm, MAX(v->start, v->lo), MIN(v->end, v->hi), zap_pte_range, NULL);
+	}
 	for (int i = 0; i < mm->ntables; i++) { /* last-level tables, while their PDs stand */
 		u64 e = *table_slot(mm, i, false), *pmd;
 		if ((e & 1) && (pmd = pmd_lookup(mm, e, false, NULL)) && (*pmd & PTE_P))

@@ -37,10 +37,8 @@ u64 page_alloc(bool zero)
 	return pa;
 }
 
-void page_put(u64 pa)
+void page_free(u64 pa)
 {
-	if (--page_refs[pa / PAGE_SIZE])
-		return;
 	*(u64 *)__va(pa) = free_list;
 	free_list = pa;
 	fl_kstate.free_pages++;
