@@ -23,6 +23,16 @@ static inline void page_put(u64 pa)
 	if (!--page_refs[pa / PAGE_SIZE])
 		page_free(pa);
 }
+/* page_put of a page the caller has cleared (an emptied page table): it is
+ * handed out again without clearing. */
+void page_free_zeroed(u64 pa);
+static inline void page_put_zeroed(u64 pa)
+{
+	if (!--page_refs[pa / PAGE_SIZE])
+		page_free_zeroed(pa);
+}
+/* A page, zero if *zeroed says so: pages known to be zero first. */
+u64 page_alloc_clean_first(bool *zeroed);
 static inline void page_get(u64 pa)
 {
 	page_refs[pa / PAGE_SIZE]++;

@@ -58,8 +58,10 @@ size_t access_mm(struct mm *mm, u64 va, void *buf, size_t n)
 }
 
 /* Records a page-table page for free_pgtables: an upper-level table by its
- * address, a last-level one by the region it maps (va | 1), so that
- * pt_unshare can replace the table without finding this record. */
+ * address (| PD_RECORD for a page directory, which exit leaves empty), a
+ * last-level one by the region it maps (va | 1), so that pt_unshare can
+ * replace the table without finding this record. */
+#define PD_RECORD 2
 static int record_table(struct mm *mm, u64 what)
 {
 	u64 *slot = table_slot(mm, mm->ntables, true);
@@ -71,18 +73,21 @@ static int record_table(struct mm *mm, u64 what)
 }
 
 /* A new table under entry e; region is the va | 1 of a last-level table,
- * or 0 for a table above it. Its entries are zero but for [from, to), which
- * the caller is about to write all of (fork: no clearing of what it fills). */
+ * PD_RECORD for a page directory, or 0 for a table above that. Its entries
+ * are zero but for [from, to), which the caller is about to write all of
+ * (fork: no clearing of what it fills; from == to: all zero). Tables that
+ * exit emptied come back without clearing. */
 static bool table_alloc(struct mm *mm, u64 *e, u64 region, unsigned from, unsigned to)
 {
-	u64 pa = page_alloc(from == to);
+	bool zeroed;
+	u64 pa = page_alloc_clean_first(&zeroed);
 	if (!pa)
 		return false;
-	if (from != to) {
+	if (!zeroed) {
 		memset(__va(pa), 0, from * 8);
 		memset((u64 *)__va(pa) + to, 0, (512 - to) * 8);
 	}
-	if (record_table(mm, region ? region : pa) < 0) {
+	if (record_table(mm, region == PD_RECORD ? pa | PD_RECORD : region ? region : pa) < 0) {
 		page_put(pa);
 		return false;
 	}
@@ -98,7 +103,7 @@ static u64 *pmd_lookup(struct mm *mm, u64 va, bool alloc, u64 *span)
 	u64 *table = mm->pml4;
 	for (int shift = 39; shift > 21; shift -= 9) {
 		u64 *e = &table[(va >> shift) & 511];
-		if (!(*e & PTE_P) && (!alloc || !table_alloc(mm, e, 0, 0, 0))) {
+		if (!(*e & PTE_P) && (!alloc || !table_alloc(mm, e, shift == 30 ? PD_RECORD : 0, 0, 0))) {
 			if (span)
 				*span = 1UL << shift;
 			return NULL;
@@ -317,12 +322,15 @@ int user_pa(struct mm *mm, u64 va, bool write, u64 *pa)
 }
 
 /* exit's cost per page: one test and one count, no call, for the pages of
- * one table. */
+ * one table; the entry is cleared, so the emptied table needs no clearing
+ * when it is used again. */
 static void zap_pte_range(struct mm *mm, u64 *pt, u64 va, u64 end, void *arg)
 {
 	for (unsigned i = (va >> 12) & 511, last = i + ((end - va) >> 12); i < last; i++)
-		if (pt[i] & PTE_P)
+		if (pt[i] & PTE_P) {
 			page_put(pt[i] & PTE_ADDR);
+			pt[i] = 0;
+		}
 }
 
 /* fork: the child's address space under v, a PD (1 GiB) at a time, then an
@@ -400,14 +408,24 @@ void free_pgtables(struct mm *mm)
 		const struct vma *v = &mm->vma[i];
 		walk_tables(mm, MAX(v->start, v->lo), MIN(v->end, v->hi), zap_pte_range, NULL);
 	}
-	for (int i = 0; i < mm->ntables; i++) { /* last-level tables, while their PDs stand */
-		u64 e = *table_slot(mm, i, false), *pmd;
-		if ((e & 1) && (pmd = pmd_lookup(mm, e, false, NULL)) && (*pmd & PTE_P))
-			page_put(*pmd & PTE_ADDR);
+	/* Last-level tables, while their PDs stand: emptied above unless
+	 * another mm still uses them. Every PD entry is cleared on the way. */
+	for (int i = 0; i < mm->ntables; i++) {
+		u64 e = *table_slot(mm, i, false), *pmd, pt;
+		if (!(e & 1) || !(pmd = pmd_lookup(mm, e, false, NULL)) || !(*pmd & PTE_P))
+			continue;
+		pt = *pmd & PTE_ADDR;
+		*pmd = 0;
+		if (page_refcount(pt) == 1)
+			page_put_zeroed(pt);
+		else
+			page_put(pt);
 	}
 	for (int i = 0; i < mm->ntables; i++) {
 		u64 e = *table_slot(mm, i, false);
-		if (!(e & 1))
+		if (e & PD_RECORD)
+			page_put_zeroed(e & PTE_ADDR);
+		else if (!(e & 1))
 			page_put(e);
 	}
 	for (u64 link = mm->more_tables, next; link; link = next) {
