@@ -61,6 +61,11 @@ struct mm {
 	u64 more_tables;     /* physical address of the first chain page, or 0 */
 	struct inode *exe_file;   /* the program (ref): /proc/PID/exe */
 	u64 arg_start, arg_end;   /* argv's strings on the stack: /proc/PID/cmdline */
+	/* A present PTE without PTE_U (a PROT_NONE page) has existed: then
+	 * copy_from_user checks the range's PTEs, since the kernel's own reads
+	 * do not fault on them (writes do: no PTE_W). Never cleared; fork
+	 * copies it. */
+	bool nouser_ptes;
 };
 _Static_assert(offsetof(struct mm, vma) == offsetof(struct fl_mm_head, vma) &&
 	       offsetof(struct mm, cr3) == offsetof(struct fl_mm_head, cr3) &&
@@ -82,11 +87,18 @@ int vma_add(struct mm *mm, u64 start, u64 end, u32 flags); /* -ENOMEM if full/ov
 int vma_unmap(struct mm *mm, u64 start, u64 end);           /* unmaps pages too */
 int vma_protect(struct mm *mm, u64 start, u64 end, u32 flags);
 u64 vma_free_area(struct mm *mm, u64 len);  /* top-down search; 0 if none */
-/* Resolves a user fault at addr (demand-zero). 0, or -EFAULT if no VMA allows it. */
-int handle_mm_fault(struct mm *mm, u64 addr, bool write);
+/* What a fault at a user address asks for: handle_mm_fault's flags, from
+ * the page-fault error code (traps.c). A bool `write` is FAULT_WRITE. */
+#define FAULT_WRITE   0x1  /* a write (else a read or an instruction fetch) */
+#define FAULT_PRESENT 0x2  /* the page was present: its rights refused the access */
+#define FAULT_INSTR   0x4  /* an instruction fetch */
+/* Resolves a user fault at addr (demand-zero, copy-on-write). 0, or -EFAULT
+ * if the VMA's rights forbid the access (Linux's access_error), -ENOMEM. */
+int handle_mm_fault(struct mm *mm, u64 addr, unsigned flags);
 /* Maps one page (takes the caller's reference) at va in v, with v's rights. */
 int map_user_page(struct mm *mm, struct vma *v, u64 va, u64 pa);
-/* The physical address behind a user byte, faulting the page in if needed. */
+/* The physical address behind a user byte, faulting the page in if needed;
+ * -EFAULT where a user access would fault (PROT_NONE included). */
 int user_pa(struct mm *mm, u64 va, bool write, u64 *pa);
 
 /* ---- page-table internals shared by mm/vm.c and mm/cow.c ---- */

@@ -141,7 +141,10 @@ static int setup_stack(struct mm *mm, struct pt_regs *regs, const char *path,
 	if (vma_add(mm, STACK_TOP - STACK_SIZE, STACK_TOP, VM_READ | VM_WRITE | VM_GROWSDOWN) < 0)
 		return -ENOMEM;
 
-	struct stack_writer w = { STACK_TOP, false };
+	/* Linux leaves a zero word at the very top (bprm->p starts at vm_end - 8);
+	 * AT_EXECFN's string ends just below it, and parsers that run off the
+	 * last string stop there (glibc's tunables did not, without it). */
+	struct stack_writer w = { STACK_TOP - 8, false };
 	u64 *t = exec_table;
 	u64 execfn = push(&w, path, strlen(path) + 1), platform = push(&w, "x86_64", 7);
 	u64 rnd[2] = { rdtsc() * 0x9e3779b97f4a7c15UL, (u64)mm ^ rdtsc() };

@@ -70,6 +70,8 @@ static int copy_mm(u64 flags, struct task *p)
 		return 0;
 	}
 	p->mm = dup_mm(current->mm);
+	if (p->mm)
+		p->mm->nouser_ptes = current->mm->nouser_ptes; /* the PTEs came along */
 	return p->mm ? 0 : -ENOMEM;
 }
 

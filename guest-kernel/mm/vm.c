@@ -55,6 +55,7 @@ struct mm *mm_create(void)
 	mm->more_tables = 0;
 	mm->exe_file = NULL;
 	mm->arg_start = mm->arg_end = 0;
+	mm->nouser_ptes = false;
 	/* The kernel half, and on PVM hosts the trampoline's slot. */
 	mm->pml4[PML4_SLOT(FL_PAGE_OFFSET)] = kernel_pml4[PML4_SLOT(FL_PAGE_OFFSET)];
 	mm->pml4[511] = kernel_pml4[511];
@@ -147,9 +148,14 @@ u64 *pte_walk(struct mm *mm, u64 va, bool alloc)
 	return pt ? &pt[(va >> 12) & 511] : NULL;
 }
 
+/* A page of a PROT_NONE VMA stays present, so that fork, munmap and exit
+ * find it as any other, but becomes a supervisor page: every user access
+ * faults with the present bit set, and handle_mm_fault refuses it. (Linux
+ * clears the present bit and keeps a software PROTNONE bit instead.) */
 u64 pte_flags(u32 vmflags)
 {
-	return PTE_P | PTE_U | (vmflags & VM_WRITE ? PTE_W : 0) | (vmflags & VM_EXEC ? 0 : PTE_NX);
+	return PTE_P | (vmflags & (VM_READ | VM_WRITE | VM_EXEC) ? PTE_U : 0) |
+	       (vmflags & VM_WRITE ? PTE_W : 0) | (vmflags & VM_EXEC ? 0 : PTE_NX);
 }
 
 void walk_vma(struct mm *mm, const struct vma *v, pte_fn fn, void *arg)
@@ -167,6 +173,7 @@ int map_user_page(struct mm *mm, struct vma *v, u64 va, u64 pa)
 	if (*pte & PTE_P)
 		page_put(*pte & PTE_ADDR);
 	*pte = pa | pte_flags(v->flags);
+	mm->nouser_ptes |= !(*pte & PTE_U);
 	invlpg(va);
 	if (v->lo == v->hi) {
 		v->lo = va;
@@ -250,6 +257,7 @@ static void protect_pte(struct mm *mm, u64 va, u64 *pte, void *arg)
 	if (!(v->flags & VM_SHARED) && page_refcount(*pte & PTE_ADDR) > 1)
 		e &= ~PTE_W;
 	*pte = e;
+	mm->nouser_ptes |= !(e & PTE_U);
 	invlpg(va);
 }
 
@@ -286,10 +294,27 @@ u64 vma_free_area(struct mm *mm, u64 len)
 	return top - len;
 }
 
-int handle_mm_fault(struct mm *mm, u64 addr, bool write)
+/* Whether v's rights forbid the access, as Linux's access_error: a write
+ * needs VM_WRITE; a read or fetch of a present page faulted on the page's
+ * rights (NX, or PROT_NONE), which no retry changes; a fetch needs VM_EXEC
+ * (Linux maps the page first and then faults on NX: the same signal); a
+ * read needs any right. */
+static bool access_error(unsigned flags, const struct vma *v)
 {
+	if (flags & FAULT_WRITE)
+		return !(v->flags & VM_WRITE);
+	if (flags & FAULT_PRESENT)
+		return true;
+	if (flags & FAULT_INSTR)
+		return !(v->flags & VM_EXEC);
+	return !(v->flags & (VM_READ | VM_WRITE | VM_EXEC));
+}
+
+int handle_mm_fault(struct mm *mm, u64 addr, unsigned flags)
+{
+	bool write = flags & FAULT_WRITE;
 	struct vma *v = vma_find(mm, addr);
-	if (!v || (write && !(v->flags & VM_WRITE)) || (!write && !(v->flags & (VM_READ | VM_EXEC))))
+	if (!v || access_error(flags, v))
 		return -EFAULT;
 	u64 *pte = pte_walk(mm, addr, false);
 	if (pte && (*pte & PTE_P))
@@ -303,8 +328,9 @@ int handle_mm_fault(struct mm *mm, u64 addr, bool write)
 int user_pa(struct mm *mm, u64 va, bool write, u64 *pa)
 {
 	u64 *pte = pte_walk(mm, va, false);
-	if (!pte || !(*pte & PTE_P) || (write && !(*pte & PTE_W))) {
-		int r = handle_mm_fault(mm, va, write);
+	if (!pte || (*pte & (PTE_P | PTE_U)) != (PTE_P | PTE_U) || (write && !(*pte & PTE_W))) {
+		bool present = pte && (*pte & PTE_P);
+		int r = handle_mm_fault(mm, va, (write ? FAULT_WRITE : 0) | (present ? FAULT_PRESENT : 0));
 		if (r < 0)
 			return r;
 		pte = pte_walk(mm, va, false);
