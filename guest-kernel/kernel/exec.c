@@ -32,7 +32,7 @@ struct elf64_phdr {
 #define DYN_BASE 0x0000555555554000UL /* where static-PIE programs load */
 #define STACK_TOP FL_USER_TOP
 #define STACK_SIZE (8UL << 20)
-#define MAX_ARG_STRINGS 256
+#define MAX_ARG_STRINGS FL_ARG_MAX
 #define MAX_ARG_BYTES (128UL << 10)
 
 enum { AT_NULL, AT_PHDR = 3, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_BASE, AT_FLAGS, AT_ENTRY,

@@ -50,6 +50,15 @@
 #define FL_FDT_INIT_CWD   "forklab,init-cwd"   /* string: pid 1's working directory */
 #define FL_FDT_REALTIME   "forklab,realtime-ns" /* u64: the host's CLOCK_REALTIME at boot */
 
+/* A new program's argv and envp, for execve and for pid 1 alike: at most
+ * FL_ARG_MAX strings each, argv[0] included (Linux's limit is far larger: a
+ * quarter of the stack limit, in bytes). pid 1's strings travel in the FDT:
+ * at most FL_INIT_ARG_BYTES of them, NULs included. */
+#define FL_ARG_MAX        256
+#define FL_INIT_ARG_BYTES (48UL << 10) /* with --append, within FL_FDT_MAX */
+/* --append's bytes: Linux's x86 command line holds 2048 with the NUL. */
+#define FL_APPEND_MAX     2000
+
 /* Segment selectors: the Linux GDT layout. */
 #define FL_KERNEL_CS 0x10
 #define FL_KERNEL_DS 0x18

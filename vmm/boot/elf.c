@@ -163,7 +163,7 @@ static int read_file(const char *path, struct fl_kernel *k, char *err, size_t er
 	ssize_t n;
 	int fd, rc = -1;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO must not block: refused below */
 	if (fd < 0)
 		return fl_fail(err, errlen, "%s", strerror(errno));
 	if (fstat(fd, &st) < 0) {
