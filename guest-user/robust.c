@@ -19,8 +19,10 @@
  *   push-nc-rsp         a push with a non-canonical RSP (#SS)
  *   syscall-nc-rsp      getpid and exit with a non-canonical RSP
  *   stack-top           the zero word at the top of the initial stack
+ *   futex-cow           pthread_join while the thread's descriptor is copy-on-write
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -363,6 +365,34 @@ static void syscall_nc_rsp(long unused)
 			 : "memory");
 }
 
+/* ---- futexes and copy-on-write ---- */
+
+static void *nap(void *unused)
+{
+	nanosleep(&(struct timespec){ 0, 200000000 }, NULL);
+	return NULL;
+}
+
+/* pthread_join sleeps on a word of the thread's descriptor, shared
+ * copy-on-write with a forked child; the thread's exit clears the word,
+ * which copies the page, then wakes the joiner: the wake must find it. */
+static void futex_cow(long unused)
+{
+	pthread_t t;
+	if (pthread_create(&t, NULL, nap, NULL)) {
+		printf("pthread_create failed\n");
+		return;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		nanosleep(&(struct timespec){ 1, 0 }, NULL); /* holding the pages shared */
+		_exit(0);
+	}
+	pthread_join(t, NULL);
+	printf("joined the thread\n");
+	waitpid(pid, NULL, 0);
+}
+
 /* ---- the initial stack ---- */
 
 static int stack_top(void)
@@ -422,6 +452,8 @@ static int run(const char *cmd, const char *arg)
 		return child("syscalls with a non-canonical rsp", syscall_nc_rsp, 0), 0;
 	if (!strcmp(cmd, "stack-top"))
 		return stack_top();
+	if (!strcmp(cmd, "futex-cow"))
+		return child("join after copy-on-write", futex_cow, 0), 0;
 	return -1;
 }
 
@@ -438,7 +470,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "usage: robust COMMAND [NR]...: compat-syscall, compat-int80, "
 				"compat-sysenter, compat-none [NR], int80 [NR], cpu-vendor, nx-exec, "
 				"exec-data, prot-none, int-n, clone-nc-stack, spin-nc-rsp, push-nc-rsp, "
-				"syscall-nc-rsp, stack-top\n");
+				"syscall-nc-rsp, stack-top, futex-cow\n");
 			return 2;
 		}
 		status |= r;

@@ -152,6 +152,11 @@ Test(robust, prot_none) { DIFFERENTIAL(30, "prot-none"); }
  * raised #UD (SIGILL); host.c maps it back. */
 Test(robust, int_n) { DIFFERENTIAL(30, "int-n"); }
 
+/* Medium 5: futex keys survive copy-on-write. With keys by physical frame,
+ * the thread's exit moved its descriptor's word to a new frame before the
+ * wake, which then found nobody, and pthread_join slept for ever. */
+Test(robust, futex_after_cow) { DIFFERENTIAL(20, "futex-cow"); }
+
 /* Low 13: the initial stack ends with a zero word above AT_EXECFN's string. */
 Test(robust, stack_top) { DIFFERENTIAL(30, "stack-top"); }
 
