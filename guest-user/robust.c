@@ -20,6 +20,7 @@
  *   syscall-nc-rsp      getpid and exit with a non-canonical RSP
  *   stack-top           the zero word at the top of the initial stack
  *   futex-cow           pthread_join while the thread's descriptor is copy-on-write
+ *   exec=PATH           execve PATH, and say why it failed
  */
 #include <errno.h>
 #include <pthread.h>
@@ -417,6 +418,15 @@ static int stack_top(void)
 	return 0;
 }
 
+/* execve of path: prints why it failed. */
+static int exec(const char *path)
+{
+	char *const av[] = { (char *)path, NULL };
+	execve(path, av, av + 1);
+	printf("execve %s: %s\n", path, strerror(errno));
+	return 0;
+}
+
 /* One command; arg is the number after it, or NULL. 0, 1 on a failure of
  * the program itself, -1 for an unknown command. */
 static int run(const char *cmd, const char *arg)
@@ -452,6 +462,8 @@ static int run(const char *cmd, const char *arg)
 		return child("syscalls with a non-canonical rsp", syscall_nc_rsp, 0), 0;
 	if (!strcmp(cmd, "stack-top"))
 		return stack_top();
+	if (!strncmp(cmd, "exec=", 5))
+		return exec(cmd + 5);
 	if (!strcmp(cmd, "futex-cow"))
 		return child("join after copy-on-write", futex_cow, 0), 0;
 	return -1;
@@ -470,7 +482,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "usage: robust COMMAND [NR]...: compat-syscall, compat-int80, "
 				"compat-sysenter, compat-none [NR], int80 [NR], cpu-vendor, nx-exec, "
 				"exec-data, prot-none, int-n, clone-nc-stack, spin-nc-rsp, push-nc-rsp, "
-				"syscall-nc-rsp, stack-top, futex-cow\n");
+				"syscall-nc-rsp, stack-top, futex-cow, exec=PATH\n");
 			return 2;
 		}
 		status |= r;

@@ -126,10 +126,10 @@ static inline bool access_ok(u64 addr, u64 len)
 
 /* Where user mappings may go: user space below FL_USER_TOP, above the first
  * 64 KiB, and outside the PML4 slot whose tables every address space shares
- * (the PVM trampoline's, reserved on every host). */
-#define MMAP_MIN_ADDR 0x10000UL
-#define RESERVED_START (254UL << 39)
-#define RESERVED_END (255UL << 39)
+ * (the PVM trampoline's, reserved on every host): abi.h. */
+#define MMAP_MIN_ADDR FL_MMAP_MIN_ADDR
+#define RESERVED_START FL_RESERVED_START
+#define RESERVED_END FL_RESERVED_END
 static inline bool user_range_ok(u64 addr, u64 len)
 {
 	return addr >= MMAP_MIN_ADDR && access_ok(addr, len) &&

@@ -20,6 +20,13 @@
 #define FL_KERNEL_VBASE   0xffffffff80000000UL /* image: VA = PA + FL_KERNEL_VBASE */
 #define FL_PAGE_OFFSET    0xffff888000000000UL /* direct map of all guest RAM */
 #define FL_USER_TOP       0x00007ffffffff000UL
+/* User mappings stay above the first 64 KiB and out of the PML4 slot whose
+ * tables every address space shares (the PVM trampoline's, reserved on
+ * every host); static-PIE programs load at FL_DYN_BASE. */
+#define FL_MMAP_MIN_ADDR  0x10000UL
+#define FL_RESERVED_START (254UL << 39)
+#define FL_RESERVED_END   (255UL << 39)
+#define FL_DYN_BASE       0x0000555555554000UL
 
 /* The boot page tables map [FL_KERNEL_VBASE, +1 GiB) to physical [0, 1 GiB)
  * with 2 MiB pages; the kernel entry runs there with RDI = FDT physical address.

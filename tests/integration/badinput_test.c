@@ -1,6 +1,7 @@
 /* Bad input and bad hosts: forklab exits 2 before any guest runs, prints
  * nothing on stdout and one line on stderr that names the problem. */
 #include "common/forklab_run.h"
+#include "common/low_program.h"
 
 #include <forklab/abi.h>
 
@@ -81,6 +82,14 @@ Test(badinput, dynamically_linked)
 }
 
 /* Just the identification and header of an i386 executable. */
+/* Issue 12: a program the kernel's execve refuses ended in a kernel-death
+ * verdict (125, "cannot run init"); now the host names the rule. */
+Test(badinput, program_below_64k)
+{
+	char *p = fr_low_program();
+	rejected(NULL, p, p, "segment 0 loads below 64 KiB (the first pages stay unmapped)");
+}
+
 Test(badinput, elf32)
 {
 	Elf32_Ehdr h = {

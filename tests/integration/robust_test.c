@@ -18,6 +18,7 @@
  *   PVM it kills a task before returning to user mode with such an RSP
  *   (guest-kernel/arch/x86/host.c). */
 #include "common/forklab_run.h"
+#include "common/low_program.h"
 #include "common/native.h"
 #include "kvm/vm.h"
 
@@ -156,6 +157,17 @@ Test(robust, int_n) { DIFFERENTIAL(30, "int-n"); }
  * the thread's exit moved its descriptor's word to a new frame before the
  * wake, which then found nobody, and pthread_join slept for ever. */
 Test(robust, futex_after_cow) { DIFFERENTIAL(20, "futex-cow"); }
+
+/* Medium 4: a running program's execve of a file the rules refuse
+ * (forklab/elf_rules.h) fails with ENOEXEC, before the point of no return. */
+Test(robust, exec_refused_elf, .fini = fr_tmp_cleanup)
+{
+	char pack[512];
+	snprintf(pack, sizeof pack, "%s:/low", fr_low_program());
+	struct fr_result g = FORKLAB("run", "--pack", pack, "robust", "exec=/low");
+	TEST_ASSERT_RUN_STATUS(g, 0);
+	TEST_ASSERT_RUN_EQ(g, out, "execve /low: Exec format error\n");
+}
 
 /* Low 13: the initial stack ends with a zero word above AT_EXECFN's string. */
 Test(robust, stack_top) { DIFFERENTIAL(30, "stack-top"); }
