@@ -39,9 +39,12 @@ static int check_elf(const struct exec_file *f)
 	return fl_elf_program_rule(f->data, f->hdrlen, f->size, &seg) ? -ENOEXEC : 0;
 }
 
-/* Copies one PT_LOAD into fresh pages. Segments may share a page at their
- * boundary; that page then keeps the earlier contents, gains the later ones,
- * and gets the union of both rights in a VMA of its own. */
+/* Copies one PT_LOAD's file bytes into fresh pages; the pages past them
+ * (.bss) are left to the fault handler, demand-zero, as Linux maps them
+ * (a 512 MiB .bss was 131072 pages cleared before the first instruction).
+ * Segments may share a page at their boundary; that page then keeps the
+ * earlier contents, gains the later ones, and gets the union of both rights
+ * in a VMA of its own. */
 static int load_segment(struct mm *mm, const struct exec_file *f, const struct fl_elf64_phdr *ph,
 			u64 bias)
 {
@@ -58,7 +61,7 @@ static int load_segment(struct mm *mm, const struct exec_file *f, const struct f
 	if (fresh < end && vma_add(mm, fresh, end, flags) < 0)
 		return -ENOEXEC; /* overlapping segments */
 	struct vma *v = fresh < end ? vma_find(mm, fresh) : NULL;
-	for (u64 va = start; va < end; va += PAGE_SIZE) {
+	for (u64 va = start; va < MIN(end, PAGE_UP(fend)); va += PAGE_SIZE) {
 		u64 pa;
 		if (va < fresh) {
 			if (user_pa(mm, va, false, &pa) < 0)

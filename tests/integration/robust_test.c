@@ -169,6 +169,16 @@ Test(robust, exec_refused_elf, .fini = fr_tmp_cleanup)
 	TEST_ASSERT_RUN_EQ(g, out, "execve /low: Exec format error\n");
 }
 
+/* Medium 4: .bss is demand-zero. A 512 MiB one (twice the guest's RAM) ran
+ * the kernel out of memory while it cleared every page, then panicked. */
+Test(robust, lazy_bss)
+{
+	struct fr_result g = FORKLAB("run", "--timeout", "30", "bigbss");
+	TEST_ASSERT_RUN_STATUS(g, 0);
+	TEST_ASSERT_RUN_EQ(g, out, "512 MiB .bss, 9 pages touched: 1 2\n");
+	TEST_ASSERT_RUN(g.secs < 10 ? NULL : fr_explain(&g, "took %.1f s, expected well under 10", g.secs));
+}
+
 /* Low 13: the initial stack ends with a zero word above AT_EXECFN's string. */
 Test(robust, stack_top) { DIFFERENTIAL(30, "stack-top"); }
 
