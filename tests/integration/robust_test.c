@@ -158,6 +158,17 @@ Test(robust, int_n) { DIFFERENTIAL(30, "int-n"); }
  * wake, which then found nobody, and pthread_join slept for ever. */
 Test(robust, futex_after_cow) { DIFFERENTIAL(20, "futex-cow"); }
 
+/* The zero word's reader: glibc's tunables parser walks past the last
+ * string of the initial stack, and without the word ran off its top
+ * (SIGSEGV at 0x7ffffffff000), the issue's reproducer. */
+Test(robust, glibc_tunables)
+{
+	struct fr_result g = FORKLAB("run", "--timeout", "60", "-e",
+				     "GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX2", "avx-copy");
+	TEST_ASSERT_RUN_STATUS(g, 0);
+	TEST_ASSERT_RUN_MATCHES(g, out, ": ok$");
+}
+
 /* Medium 4: a running program's execve of a file the rules refuse
  * (forklab/elf_rules.h) fails with ENOEXEC, before the point of no return. */
 Test(robust, exec_refused_elf, .fini = fr_tmp_cleanup)
