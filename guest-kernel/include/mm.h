@@ -11,6 +11,7 @@
 #define PTE_PS  0x80UL
 #define PTE_NX  (1UL << 63)
 #define PTE_ADDR 0x000ffffffffff000UL
+#define PML4_SLOT(va) (((va) >> 39) & 511)
 
 /* ---- physical pages (mm/page.c) ---- */
 void page_init(u64 mem_size, u64 reserved_end, u64 initrd_start);
@@ -30,7 +31,7 @@ static inline u16 page_refcount(u64 pa)
 extern u64 kernel_pml4[512];
 void vm_init(u64 mem_size);  /* direct map + kernel image, then switch CR3 */
 
-/* ---- user address spaces (mm/vm.c) ---- */
+/* ---- user address spaces: VMAs (mm/mmap.c), pages (mm/memory.c) ---- */
 #define MAX_VMAS 64
 #define MM_TABLES_INLINE 64
 #define TABLES_PER_PAGE 511 /* a chain page: table addresses, then the next page's */
@@ -54,9 +55,10 @@ struct mm {
 	u64 brk_start, brk;
 	u64 mmap_top;        /* next mmap search starts below this */
 	struct vma vma[MAX_VMAS]; /* sorted by start */
-	/* The kernel's own. mm_create clears only what precedes vma[]. */
-	/* Every page-table page below the PML4, freed with the mm: the first
-	 * here, the rest in a chain of pages (no limit but memory). */
+	/* The kernel's own. mm_alloc clears only what precedes vma[]. */
+	/* Every page-table page below the PML4, freed with the mm (mm/memory.c:
+	 * record_table): the first here, the rest in a chain of pages (no limit
+	 * but memory). */
 	u64 tables[MM_TABLES_INLINE];
 	u64 more_tables;     /* physical address of the first chain page, or 0 */
 	struct inode *exe_file;   /* the program (ref): /proc/PID/exe */
@@ -74,8 +76,7 @@ _Static_assert(offsetof(struct mm, vma) == offsetof(struct fl_mm_head, vma) &&
 
 /* Reads n bytes at va in mm (not necessarily current's); bytes read. */
 size_t access_mm(struct mm *mm, u64 va, void *buf, size_t n);
-struct mm *mm_create(void);
-struct mm *dup_mm(struct mm *old);        /* copy-on-write copy (mm/cow.c) */
+struct mm *mm_alloc(void);                /* an empty mm, with the kernel half (kernel/fork.c) */
 void mm_put(struct mm *mm);               /* frees pages and tables with the last user */
 /* Loads mm's page tables (the kernel's alone for NULL). */
 static inline void mm_switch(struct mm *mm)
@@ -101,7 +102,7 @@ int map_user_page(struct mm *mm, struct vma *v, u64 va, u64 pa);
  * -EFAULT where a user access would fault (PROT_NONE included). */
 int user_pa(struct mm *mm, u64 va, bool write, u64 *pa);
 
-/* ---- page-table internals shared by mm/vm.c and mm/cow.c ---- */
+/* ---- page tables (mm/memory.c) ---- */
 /* The last-level table covering va (allocating levels if `alloc`), or NULL
  * with *span = the bytes the missing level would have covered. */
 u64 *pt_lookup(struct mm *mm, u64 va, bool alloc, u64 *span);
@@ -112,7 +113,14 @@ void walk_ptes(struct mm *mm, u64 start, u64 end, pte_fn fn, void *arg);
 /* walk_ptes over the part of v that has ever been mapped. */
 void walk_vma(struct mm *mm, const struct vma *v, pte_fn fn, void *arg);
 u64 pte_flags(u32 vmflags);
-int do_wp_page(struct mm *mm, u64 va, u64 *pte);   /* a write to a COW page */
+/* A write to a COW page at va, in v. */
+int do_wp_page(struct mm *mm, const struct vma *v, u64 va, u64 *pte);
+long copy_page_range(struct mm *dst, struct mm *src, const struct vma *v); /* fork */
+extern bool fork_shares_tables;                     /* bootarg fork=shared */
+/* Before PTEs in [start, end) change outside a fault (munmap, mprotect):
+ * tables fork=shared left shared become this mm's own. 0 or -ENOMEM. */
+int unshare_tables(struct mm *mm, u64 start, u64 end);
+void free_pgtables(struct mm *mm);                  /* mm_put: pages and tables */
 static inline void invlpg(u64 va)
 {
 	__asm__ volatile("invlpg (%0)" ::"r"(va) : "memory");

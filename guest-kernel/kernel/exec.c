@@ -177,7 +177,7 @@ int kernel_execve(struct task *t, const char *path, const char *const *argv,
 	}
 	const struct fl_elf64_ehdr *eh = (const void *)f->data;
 	struct mm *mm = NULL, *old = t->mm;
-	if ((r = check_elf(f)) < 0 || !(mm = mm_create())) {
+	if ((r = check_elf(f)) < 0 || !(mm = mm_alloc())) {
 		nd_put(&nd);
 		return r < 0 ? r : -ENOMEM;
 	}

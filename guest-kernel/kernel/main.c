@@ -182,6 +182,7 @@ void start_kernel(u64 fdt_pa)
 	cpu_init();
 	parse_fdt((const void *)(FL_KERNEL_VBASE + fdt_pa), &bi);
 	verbose = bootarg(bi.bootargs, "verbose");
+	fork_shares_tables = bootarg(bi.bootargs, "fork=shared"); /* else fork=copy (mm/memory.c) */
 	trace_init(bi.bootargs);
 	printk("forklab: %lu MiB, host %s, TSC %lu kHz, bootargs \"%s\"\n", bi.mem_size >> 20,
 	       bi.host_kind, tsc_khz, bi.bootargs);

@@ -105,6 +105,7 @@ enum fl_event_kind {
 	FL_EV_VFORK_RELEASE, /* task: the child, releasing its parent; .vfork.other is the parent */
 	FL_EV_SCHED_IN,      /* task: the one switched to, running on its own stack */
 	FL_EV_COW,           /* task: current, after a write fault on a COW page; .cow */
+	FL_EV_PT_COPY,       /* task: current, after taking back a table fork=shared shared; .pt_copy */
 	FL_EV_KINDS
 };
 #define FL_CLONE_KTHREAD (1ULL << 63) /* .clone.flags of a kernel thread */
@@ -134,6 +135,13 @@ struct fl_ev_cow {
 	                         holder got the page back without a copy */
 };
 
+struct fl_ev_pt_copy {
+	uint64_t va;          /* the 2 MiB region the last-level table maps */
+	uint64_t old_table;   /* the shared table's physical address */
+	uint64_t new_table;   /* the mm's table now: == old_table when its last
+	                         holder got it back without a copy */
+};
+
 struct fl_event {
 	uint32_t kind;
 	int32_t pid;          /* of task */
@@ -144,6 +152,7 @@ struct fl_event {
 		struct fl_ev_exit exit;
 		struct fl_ev_vfork vfork;
 		struct fl_ev_cow cow;
+		struct fl_ev_pt_copy pt_copy;
 	};
 };
 
@@ -224,6 +233,10 @@ struct fl_kstate {
 	uint64_t cow_copies;   /* pages copied at a write fault */
 	uint64_t cow_reuses;   /* COW faults by the last holder: made writable, no copy */
 	uint64_t switches;     /* context switches */
+	uint64_t pt_shared;    /* last-level tables shared by fork (bootarg fork=shared) */
+	uint64_t pt_copies;    /* shared tables copied at the first change in them */
+	uint64_t faults;       /* handle_mm_fault calls (Linux's pgfault): CPU faults and
+	                          the kernel's own touches of user pages */
 };
 #define FL_KSTATE_SYMBOL "fl_kstate"
 

@@ -259,6 +259,11 @@ Test(badinput, cwd_dotdot)
 	bad_option("--cwd", "/tmp/../etc", "forklab: --cwd /tmp/../etc: not an absolute guest path");
 }
 
+Test(badinput, append_unknown_fork_mode)
+{
+	bad_option("--append", "fork=sharde", "forklab: --append fork=sharde: fork= takes copy or shared");
+}
+
 Test(badinput, pack_missing_host_path)
 {
 	bad_option("--pack", "/nonexistent/forklab-pack",
