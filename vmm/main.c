@@ -132,15 +132,17 @@ static int parse_size(const char *s, uint64_t *out)
 	unsigned long long v = strtoull(s, &end, 10);
 	if (errno || end == s || *s == '-')
 		return -1;
+	int shift;
 	switch (*end) {
-	case 'G': case 'g': v <<= 10; /* fall through */
-	case 'M': case 'm': v <<= 10; /* fall through */
-	case 'K': case 'k': v <<= 10; end++; break;
-	case 0: break;
+	case 'G': case 'g': shift = 30; end++; break;
+	case 'M': case 'm': shift = 20; end++; break;
+	case 'K': case 'k': shift = 10; end++; break;
+	case 0: shift = 0; break;
 	default: return -1;
 	}
-	if (*end || v > FL_MEM_MAX)
+	if (*end || v > FL_MEM_MAX >> shift) /* before the shift, which could overflow */
 		return -1;
+	v <<= shift;
 	*out = v;
 	return 0;
 }
@@ -224,6 +226,7 @@ static int parse_fork_mode(const char *a, bool *shared)
 static int cmd_run(int argc, char **argv)
 {
 	static char kernel[PATH_MAX], guest_dir[PATH_MAX];
+	const char *verify_path = NULL;
 	static const struct option opts[] = {
 		{ "mem", required_argument, 0, 'm' },
 		{ "timeout", required_argument, 0, 't' },
@@ -268,6 +271,7 @@ static int cmd_run(int argc, char **argv)
 		case 's': c.stats = true; break;
 		case 'V':
 			c.verify = true;
+			verify_path = optarg;
 			if (optarg && !(c.verify_json = fopen(optarg, "w")))
 				return bad("--verify=%s: cannot create the file", optarg);
 			break;
@@ -299,6 +303,8 @@ static int cmd_run(int argc, char **argv)
 	if (optind >= argc)
 		return bad("%s", "run: no PROGRAM given (see 'forklab run --help')");
 	c.program = argv[optind];
+	if (!*c.program)
+		return bad("%s", "run: the PROGRAM name is empty (see 'forklab list')");
 	c.args = argv + optind + 1;
 	c.nargs = argc - optind - 1;
 	c.mem_size &= ~0xfffUL;
@@ -306,8 +312,18 @@ static int cmd_run(int argc, char **argv)
 	int status = fl_launch(&c);
 	if (v)
 		status = fl_verify_finish(v, status);
-	if (c.verify_json)
-		fclose(c.verify_json);
+	/* The checks' record is output the user asked for: losing it (a full
+	 * disk, /dev/full) fails the run. */
+	if (c.verify_json) {
+		errno = 0;
+		bool failed = fflush(c.verify_json) != 0 || ferror(c.verify_json);
+		failed = (fclose(c.verify_json) != 0) || failed;
+		if (failed) {
+			fprintf(stderr, "forklab: --verify=%s: writing the checks failed: %s\n",
+				verify_path, strerror(errno ? errno : EIO));
+			return FL_EXIT_USAGE;
+		}
+	}
 	return status;
 }
 

@@ -78,6 +78,11 @@ struct mm {
 	u64 more_tables;     /* physical address of the first chain page, or 0 */
 	struct inode *exe_file;   /* the program (ref): /proc/PID/exe */
 	u64 arg_start, arg_end;   /* argv's strings on the stack: /proc/PID/cmdline */
+	/* A present PTE without PTE_U (a PROT_NONE page) has existed: then
+	 * copy_from_user checks the range's PTEs, since the kernel's own reads
+	 * do not fault on them (writes do: no PTE_W). Never cleared; fork
+	 * copies it. */
+	bool nouser_ptes;
 };
 _Static_assert(offsetof(struct mm, vma) == offsetof(struct fl_mm_head, vma) &&
 	       offsetof(struct mm, cr3) == offsetof(struct fl_mm_head, cr3) &&
@@ -98,11 +103,18 @@ int vma_add(struct mm *mm, u64 start, u64 end, u32 flags); /* -ENOMEM if full/ov
 int vma_unmap(struct mm *mm, u64 start, u64 end);           /* unmaps pages too */
 int vma_protect(struct mm *mm, u64 start, u64 end, u32 flags);
 u64 vma_free_area(struct mm *mm, u64 len);  /* top-down search; 0 if none */
-/* Resolves a user fault at addr (demand-zero). 0, or -EFAULT if no VMA allows it. */
-int handle_mm_fault(struct mm *mm, u64 addr, bool write);
+/* What a fault at a user address asks for: handle_mm_fault's flags, from
+ * the page-fault error code (traps.c). A bool `write` is FAULT_WRITE. */
+#define FAULT_WRITE   0x1  /* a write (else a read or an instruction fetch) */
+#define FAULT_PRESENT 0x2  /* the page was present: its rights refused the access */
+#define FAULT_INSTR   0x4  /* an instruction fetch */
+/* Resolves a user fault at addr (demand-zero, copy-on-write). 0, or -EFAULT
+ * if the VMA's rights forbid the access (Linux's access_error), -ENOMEM. */
+int handle_mm_fault(struct mm *mm, u64 addr, unsigned flags);
 /* Maps one page (takes the caller's reference) at va in v, with v's rights. */
 int map_user_page(struct mm *mm, struct vma *v, u64 va, u64 pa);
-/* The physical address behind a user byte, faulting the page in if needed. */
+/* The physical address behind a user byte, faulting the page in if needed;
+ * -EFAULT where a user access would fault (PROT_NONE included). */
 int user_pa(struct mm *mm, u64 va, bool write, u64 *pa);
 
 /* ---- page tables (mm/memory.c) ---- */
@@ -137,10 +149,10 @@ static inline bool access_ok(u64 addr, u64 len)
 
 /* Where user mappings may go: user space below FL_USER_TOP, above the first
  * 64 KiB, and outside the PML4 slot whose tables every address space shares
- * (the PVM trampoline's, reserved on every host). */
-#define MMAP_MIN_ADDR 0x10000UL
-#define RESERVED_START (254UL << 39)
-#define RESERVED_END (255UL << 39)
+ * (the PVM trampoline's, reserved on every host): abi.h. */
+#define MMAP_MIN_ADDR FL_MMAP_MIN_ADDR
+#define RESERVED_START FL_RESERVED_START
+#define RESERVED_END FL_RESERVED_END
 static inline bool user_range_ok(u64 addr, u64 len)
 {
 	return addr >= MMAP_MIN_ADDR && access_ok(addr, len) &&

@@ -80,6 +80,7 @@ struct mm *mm_alloc(void)
 	mm->more_tables = 0;
 	mm->exe_file = NULL;
 	mm->arg_start = mm->arg_end = 0;
+	mm->nouser_ptes = false;
 	/* The kernel half (mm/vm.c), and on PVM hosts the trampoline's slot. */
 	mm->pml4[PML4_SLOT(FL_PAGE_OFFSET)] = kernel_pml4[PML4_SLOT(FL_PAGE_OFFSET)];
 	mm->pml4[511] = kernel_pml4[511];
@@ -220,6 +221,8 @@ static int copy_mm(u64 flags, struct task *p)
 		return 0;
 	}
 	p->mm = dup_mm(current->mm);
+	if (p->mm)
+		p->mm->nouser_ptes = current->mm->nouser_ptes; /* the PTEs came along */
 	return p->mm ? 0 : -ENOMEM;
 }
 

@@ -139,9 +139,9 @@ static void split_list(const char *list, int len, const char **v, int max)
 
 static void start_init(const struct boot_info *bi)
 {
-	static const char *argv[256 + 1], *envp[256 + 1];
-	split_list(bi->init_argv, bi->init_argv_len, argv, 256);
-	split_list(bi->init_envp, bi->init_envp_len, envp, 256);
+	static const char *argv[FL_ARG_MAX + 1], *envp[FL_ARG_MAX + 1];
+	split_list(bi->init_argv, bi->init_argv_len, argv, FL_ARG_MAX);
+	split_list(bi->init_envp, bi->init_envp_len, envp, FL_ARG_MAX);
 
 	struct task *t = task_alloc();
 	t->group_leader = t;

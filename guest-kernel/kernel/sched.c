@@ -79,6 +79,7 @@ void schedule_tail(struct task *last)
 		copy_to_user(current->set_child_tid, &tid, sizeof tid);
 	}
 	exit_to_user_mode();
+	host_user_return(task_pt_regs(current)); /* a kernel thread's frame is not a user one */
 }
 
 void sched_tick(bool from_user)

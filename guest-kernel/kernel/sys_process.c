@@ -12,7 +12,7 @@
 /* execve's arguments, copied in before the old address space goes. Static:
  * the kernel is not preemptible and execve does not sleep while using it. */
 static char exec_buf[EXEC_STRINGS_BYTES];
-static const char *exec_argv[257], *exec_envp[257];
+static const char *exec_argv[FL_ARG_MAX + 1], *exec_envp[FL_ARG_MAX + 1];
 
 /* Copies a NUL-terminated user string into [*pos, end); 0 or -errno. */
 static long copy_string(u64 ustr, char **pos, char *end)
@@ -31,7 +31,7 @@ static long copy_strings(u64 uvec, const char **out, char **pos, char *end)
 	int n = 0;
 	for (; uvec; n++) {
 		u64 p;
-		if (n == 256)
+		if (n == FL_ARG_MAX)
 			return -E2BIG;
 		if (copy_from_user(&p, uvec + n * 8, 8) < 0)
 			return -EFAULT;

@@ -258,9 +258,14 @@ u64 *pte_walk(struct mm *mm, u64 va, bool alloc)
 	return pt ? &pt[(va >> 12) & 511] : NULL;
 }
 
+/* A page of a PROT_NONE VMA stays present, so that fork, munmap and exit
+ * find it as any other, but becomes a supervisor page: every user access
+ * faults with the present bit set, and handle_mm_fault refuses it. (Linux
+ * clears the present bit and keeps a software PROTNONE bit instead.) */
 u64 pte_flags(u32 vmflags)
 {
-	return PTE_P | PTE_U | (vmflags & VM_WRITE ? PTE_W : 0) | (vmflags & VM_EXEC ? 0 : PTE_NX);
+	return PTE_P | (vmflags & (VM_READ | VM_WRITE | VM_EXEC) ? PTE_U : 0) |
+	       (vmflags & VM_WRITE ? PTE_W : 0) | (vmflags & VM_EXEC ? 0 : PTE_NX);
 }
 
 void walk_vma(struct mm *mm, const struct vma *v, pte_fn fn, void *arg)
@@ -278,6 +283,7 @@ int map_user_page(struct mm *mm, struct vma *v, u64 va, u64 pa)
 	if (*pte & PTE_P)
 		page_put(*pte & PTE_ADDR);
 	*pte = pa | pte_flags(v->flags);
+	mm->nouser_ptes |= !(*pte & PTE_U);
 	invlpg(va);
 	if (v->lo == v->hi) {
 		v->lo = va;
@@ -289,11 +295,28 @@ int map_user_page(struct mm *mm, struct vma *v, u64 va, u64 pa)
 	return 0;
 }
 
-int handle_mm_fault(struct mm *mm, u64 addr, bool write)
+/* Whether v's rights forbid the access, as Linux's access_error: a write
+ * needs VM_WRITE; a read or fetch of a present page faulted on the page's
+ * rights (NX, or PROT_NONE), which no retry changes; a fetch needs VM_EXEC
+ * (Linux maps the page first and then faults on NX: the same signal); a
+ * read needs any right. */
+static bool access_error(unsigned flags, const struct vma *v)
 {
+	if (flags & FAULT_WRITE)
+		return !(v->flags & VM_WRITE);
+	if (flags & FAULT_PRESENT)
+		return true;
+	if (flags & FAULT_INSTR)
+		return !(v->flags & VM_EXEC);
+	return !(v->flags & (VM_READ | VM_WRITE | VM_EXEC));
+}
+
+int handle_mm_fault(struct mm *mm, u64 addr, unsigned flags)
+{
+	bool write = flags & FAULT_WRITE;
 	fl_kstate.faults++;
 	struct vma *v = vma_find(mm, addr);
-	if (!v || (write && !(v->flags & VM_WRITE)) || (!write && !(v->flags & (VM_READ | VM_EXEC))))
+	if (!v || access_error(flags, v))
 		return -EFAULT;
 	u64 *pmd = pmd_lookup(mm, addr, false, NULL);
 	if (pmd_shared(pmd) && pt_unshare(mm, pmd, addr) < 0)
@@ -311,8 +334,9 @@ int user_pa(struct mm *mm, u64 va, bool write, u64 *pa)
 {
 	u64 *pmd = pmd_lookup(mm, va, false, NULL);
 	u64 *pte = write && pmd_shared(pmd) ? NULL : pte_under(pmd, va); /* NULL: a fault */
-	if (!pte || !(*pte & PTE_P) || (write && !(*pte & PTE_W))) {
-		int r = handle_mm_fault(mm, va, write);
+	if (!pte || (*pte & (PTE_P | PTE_U)) != (PTE_P | PTE_U) || (write && !(*pte & PTE_W))) {
+		bool present = pte && (*pte & PTE_P);
+		int r = handle_mm_fault(mm, va, (write ? FAULT_WRITE : 0) | (present ? FAULT_PRESENT : 0));
 		if (r < 0)
 			return r;
 		pte = pte_walk(mm, va, false);

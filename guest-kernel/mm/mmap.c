@@ -78,6 +78,7 @@ static void protect_pte(struct mm *mm, u64 va, u64 *pte, void *arg)
 	if (!(v->flags & VM_SHARED) && page_refcount(*pte & PTE_ADDR) > 1)
 		e &= ~PTE_W;
 	*pte = e;
+	mm->nouser_ptes |= !(e & PTE_U);
 	invlpg(va);
 }
 

@@ -20,6 +20,13 @@
 #define FL_KERNEL_VBASE   0xffffffff80000000UL /* image: VA = PA + FL_KERNEL_VBASE */
 #define FL_PAGE_OFFSET    0xffff888000000000UL /* direct map of all guest RAM */
 #define FL_USER_TOP       0x00007ffffffff000UL
+/* User mappings stay above the first 64 KiB and out of the PML4 slot whose
+ * tables every address space shares (the PVM trampoline's, reserved on
+ * every host); static-PIE programs load at FL_DYN_BASE. */
+#define FL_MMAP_MIN_ADDR  0x10000UL
+#define FL_RESERVED_START (254UL << 39)
+#define FL_RESERVED_END   (255UL << 39)
+#define FL_DYN_BASE       0x0000555555554000UL
 
 /* The boot page tables map [FL_KERNEL_VBASE, +1 GiB) to physical [0, 1 GiB)
  * with 2 MiB pages; the kernel entry runs there with RDI = FDT physical address.
@@ -49,6 +56,15 @@
 #define FL_FDT_INIT_ENVP  "forklab,init-envp"  /* string list: NAME=VALUE... */
 #define FL_FDT_INIT_CWD   "forklab,init-cwd"   /* string: pid 1's working directory */
 #define FL_FDT_REALTIME   "forklab,realtime-ns" /* u64: the host's CLOCK_REALTIME at boot */
+
+/* A new program's argv and envp, for execve and for pid 1 alike: at most
+ * FL_ARG_MAX strings each, argv[0] included (Linux's limit is far larger: a
+ * quarter of the stack limit, in bytes). pid 1's strings travel in the FDT:
+ * at most FL_INIT_ARG_BYTES of them, NULs included. */
+#define FL_ARG_MAX        256
+#define FL_INIT_ARG_BYTES (48UL << 10) /* with --append, within FL_FDT_MAX */
+/* --append's bytes: Linux's x86 command line holds 2048 with the NUL. */
+#define FL_APPEND_MAX     2000
 
 /* Segment selectors: the Linux GDT layout. */
 #define FL_KERNEL_CS 0x10
