@@ -103,11 +103,11 @@ int vma_add(struct mm *mm, u64 start, u64 end, u32 flags); /* -ENOMEM if full/ov
 int vma_unmap(struct mm *mm, u64 start, u64 end);           /* unmaps pages too */
 int vma_protect(struct mm *mm, u64 start, u64 end, u32 flags);
 u64 vma_free_area(struct mm *mm, u64 len);  /* top-down search; 0 if none */
-/* What a fault at a user address asks for: handle_mm_fault's flags, from
- * the page-fault error code (traps.c). A bool `write` is FAULT_WRITE. */
-#define FAULT_WRITE   0x1  /* a write (else a read or an instruction fetch) */
-#define FAULT_PRESENT 0x2  /* the page was present: its rights refused the access */
-#define FAULT_INSTR   0x4  /* an instruction fetch */
+/* What a fault at a user address asks for: handle_mm_fault's flags, the
+ * page-fault error code's own bits (traps.c passes them through). */
+#define FAULT_PRESENT 0x1  /* the page was present: its rights refused the access */
+#define FAULT_WRITE   0x2  /* a write (else a read or an instruction fetch) */
+#define FAULT_INSTR   0x10 /* an instruction fetch */
 /* Resolves a user fault at addr (demand-zero, copy-on-write). 0, or -EFAULT
  * if the VMA's rights forbid the access (Linux's access_error), -ENOMEM. */
 int handle_mm_fault(struct mm *mm, u64 addr, unsigned flags);
