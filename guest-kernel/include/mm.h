@@ -76,6 +76,8 @@ struct mm {
 	 * but memory). */
 	u64 tables[MM_TABLES_INLINE];
 	u64 more_tables;     /* physical address of the first chain page, or 0 */
+	u64 *next_slot;      /* where the next record goes, while slots_left > 0 */
+	int slots_left;
 	struct inode *exe_file;   /* the program (ref): /proc/PID/exe */
 	u64 arg_start, arg_end;   /* argv's strings on the stack: /proc/PID/cmdline */
 	/* A present PTE without PTE_U (a PROT_NONE page) has existed: then

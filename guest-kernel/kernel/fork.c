@@ -78,6 +78,7 @@ struct mm *mm_alloc(void)
 	mm->pml4 = __va(pa);
 	mm->mmap_top = 0x00007e0000000000UL;
 	mm->more_tables = 0;
+	mm->slots_left = 0;
 	mm->exe_file = NULL;
 	mm->arg_start = mm->arg_end = 0;
 	mm->nouser_ptes = false;

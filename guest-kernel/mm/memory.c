@@ -64,10 +64,15 @@ size_t access_mm(struct mm *mm, u64 va, void *buf, size_t n)
 #define PD_RECORD 2
 static int record_table(struct mm *mm, u64 what)
 {
-	u64 *slot = table_slot(mm, mm->ntables, true);
-	if (!slot)
-		return -ENOMEM;
-	*slot = what;
+	if (!mm->slots_left) { /* the slots run on to the end of the array or chain page */
+		int i = mm->ntables;
+		if (!(mm->next_slot = table_slot(mm, i, true)))
+			return -ENOMEM;
+		mm->slots_left = i < MM_TABLES_INLINE ? MM_TABLES_INLINE - i :
+				 TABLES_PER_PAGE - (i - MM_TABLES_INLINE) % TABLES_PER_PAGE;
+	}
+	*mm->next_slot++ = what;
+	mm->slots_left--;
 	mm->ntables++;
 	return 0;
 }
