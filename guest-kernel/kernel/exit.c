@@ -63,6 +63,7 @@ void do_exit(int status)
 	t->sighand = NULL;
 	struct task *leader = t->group_leader;
 	leader->live_threads--;
+	signal_exit(t);
 	if (!t->kthread)
 		nr_user_tasks--;
 	if (thread_group_leader(t)) {
@@ -128,7 +129,7 @@ static bool wait_match(struct task *c, int idtype, long id)
 /* Finds a child matching idtype and id that has exited (WEXITED; reaped unless WNOWAIT), stopped
  * (WUNTRACED) or continued (WCONTINUED). Returns its pid with *status set,
  * 0 if children exist but none has news, or -ECHILD. */
-static long reap(int idtype, long id, int *status, int options)
+static long reap(int idtype, long id, int *status, int options, struct cputime *ru)
 {
 	struct task *me = current->group_leader;
 	bool have = false;
@@ -151,7 +152,14 @@ static long reap(int idtype, long id, int *status, int options)
 			continue;
 		*status = c->exit_code;
 		long found = c->pid;
+		group_cputime(c, ru); /* its own and its reaped children's, as wait4 reports */
+		ru->exec += c->children.exec;
+		ru->uticks += c->children.uticks;
+		ru->sticks += c->children.sticks;
 		if (!(options & WNOWAIT)) {
+			me->children.exec += ru->exec;
+			me->children.uticks += ru->uticks;
+			me->children.sticks += ru->sticks;
 			task_free(c);
 			me->nr_children--;
 		}
@@ -160,10 +168,10 @@ static long reap(int idtype, long id, int *status, int options)
 	return have ? 0 : -ECHILD;
 }
 
-static long wait_child(int idtype, long id, int *status, int options)
+static long wait_child(int idtype, long id, int *status, int options, struct cputime *ru)
 {
 	for (;;) {
-		long r = reap(idtype, id, status, options);
+		long r = reap(idtype, id, status, options, ru);
 		if (r || (options & WNOHANG))
 			return r;
 		if (!sleep_on(&current->group_leader->child_exit, 0))
@@ -178,15 +186,12 @@ long sys_wait4(u64 upid, u64 ustatus, u64 options, u64 rusage)
 	if (options & ~(u64)(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WALL | __WCLONE))
 		return -EINVAL;
 	int idtype = pid > 0 ? P_PID : pid == -1 ? P_ALL : P_PGID;
-	long r = wait_child(idtype, pid > 0 ? pid : -pid, &status, (options & ~(u64)WNOWAIT) | WEXITED);
+	struct cputime ru = { 0 };
+	long r = wait_child(idtype, pid > 0 ? pid : -pid, &status, (options & ~(u64)WNOWAIT) | WEXITED,
+			    &ru);
 	if (r > 0 && ustatus && copy_to_user(ustatus, &status, sizeof status) < 0)
 		return -EFAULT;
-	if (r >= 0 && rusage) {
-		u8 zero[144] = { 0 };
-		if (copy_to_user(rusage, zero, sizeof zero) < 0)
-			return -EFAULT;
-	}
-	return r;
+	return r >= 0 && rusage && rusage_to_user(&ru, rusage) < 0 ? -EFAULT : r;
 }
 
 struct siginfo_chld {
@@ -202,7 +207,8 @@ long sys_waitid(u64 idtype, u64 id, u64 uinfo, u64 options)
 	    options & ~(u64)(WNOHANG | WEXITED | WNOWAIT | WUNTRACED | WCONTINUED))
 		return -EINVAL;
 	int status = 0;
-	long r = wait_child(idtype, (int)id, &status, options);
+	struct cputime ru;
+	long r = wait_child(idtype, (int)id, &status, options, &ru);
 	if (r < 0)
 		return r;
 	struct siginfo_chld si = { 0 };

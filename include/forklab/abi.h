@@ -89,6 +89,10 @@ enum fl_event_kind {
 	FL_EV_VFORK_RELEASE, /* task: the child, releasing its parent; .vfork.other is the parent */
 	FL_EV_SCHED_IN,      /* task: the one switched to, running on its own stack */
 	FL_EV_COW,           /* task: current, after a write fault on a COW page; .cow */
+	FL_EV_SIGNAL,        /* task: current, its handler's frame written, its pt_regs still
+	                        the interrupted ones; .signal */
+	FL_EV_SIGRETURN,     /* task: current, rt_sigreturn done, pt_regs restored; .signal
+	                        (sig and handler 0) */
 	FL_EV_KINDS
 };
 #define FL_CLONE_KTHREAD (1ULL << 63) /* .clone.flags of a kernel thread */
@@ -118,6 +122,12 @@ struct fl_ev_cow {
 	                         holder got the page back without a copy */
 };
 
+struct fl_ev_signal {
+	int64_t sig;
+	uint64_t frame;       /* user address of the struct rt_sigframe (Linux's layout) */
+	uint64_t handler;
+};
+
 struct fl_event {
 	uint32_t kind;
 	int32_t pid;          /* of task */
@@ -128,6 +138,7 @@ struct fl_event {
 		struct fl_ev_exit exit;
 		struct fl_ev_vfork vfork;
 		struct fl_ev_cow cow;
+		struct fl_ev_signal signal;
 	};
 };
 
