@@ -52,6 +52,8 @@ long sys_mknodat(u64 dirfd, u64 path, u64 mode, u64 dev)
 	u32 type = mode & S_IFMT;
 	if (!type)
 		type = S_IFREG;
+	if (type == S_IFDIR)
+		return -EPERM;
 	if (type != S_IFREG && type != S_IFIFO && type != S_IFSOCK && type != S_IFCHR &&
 	    type != S_IFBLK)
 		return -EINVAL;

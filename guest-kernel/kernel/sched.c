@@ -72,8 +72,12 @@ void schedule(void)
 	struct task *prev = current, *next;
 	if (prev->state == TASK_RUNNING)
 		rq_push(prev);
-	while (!(next = rq_pop()))
-		__asm__ volatile("sti; hlt; cli" ::: "memory"); /* idle: the tick wakes sleepers */
+	if (!(next = rq_pop())) {
+		u64 idle = rdtsc();
+		while (!(next = rq_pop()))
+			__asm__ volatile("sti; hlt; cli" ::: "memory"); /* idle: the tick wakes sleepers */
+		prev->last_in += rdtsc() - idle; /* idle time is no task's CPU time */
+	}
 	if (next != prev)
 		context_switch(prev, next);
 }
