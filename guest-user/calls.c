@@ -69,7 +69,7 @@ static void clocks(void)
 	long td = (t1.tv_sec - t0.tv_sec) * 1000000000L + t1.tv_nsec - t0.tv_nsec;
 	long wall = (now.tv_sec - start.tv_sec) * 1000000000L + now.tv_nsec - start.tv_nsec;
 	check("300 ms of CPU: CLOCK_PROCESS_CPUTIME_ID moved 300-350 ms", pd >= 300000000L && pd < 350000000L);
-	check("CLOCK_THREAD_CPUTIME_ID moved as much", td >= 290000000L && td <= pd);
+	check("CLOCK_THREAD_CPUTIME_ID moved as much", td >= 290000000L && td <= pd + 10000000L);
 	check("and the wall clock at least as much", wall >= 299000000L);
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &s0);
 	usleep(200000);
