@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -161,6 +162,8 @@ static void pipes(void)
 		total += r;
 	check("a full non-blocking pipe holds 65536 bytes, then EAGAIN", total == 65536 && errno == EAGAIN);
 	struct pollfd pf[2] = { { p[0], POLLIN, 0 }, { p[1], POLLOUT, 0 } };
+	int avail = 0;
+	check("FIONREAD: 65536 bytes waiting", ioctl(p[0], FIONREAD, &avail) == 0 && avail == 65536);
 	check("poll: readable, not writable", poll(pf, 2, 0) == 1 && pf[0].revents == POLLIN && !pf[1].revents);
 	check("F_SETPIPE_SZ smaller than the contents: EBUSY", fcntl(p[1], F_SETPIPE_SZ, 4096) == -1 && errno == EBUSY);
 	while (read(p[0], buf, sizeof buf) > 0)
@@ -303,6 +306,21 @@ static void rt_queue(void)
 	signal(rt, SIG_DFL);
 }
 
+static void on_chld(int s) { }
+
+/* SA_NOCLDWAIT with a handler: the child is reaped at its exit, and a wait
+ * that the SIGCHLD interrupts finds no child: ECHILD, not EINTR. */
+static void nocldwait(void)
+{
+	struct sigaction sa = { .sa_handler = on_chld, .sa_flags = SA_NOCLDWAIT }, old;
+	sigaction(SIGCHLD, &sa, &old);
+	if (fork() == 0)
+		_exit(0);
+	int st;
+	check("SA_NOCLDWAIT: wait gets ECHILD", wait(&st) == -1 && errno == ECHILD);
+	sigaction(SIGCHLD, &old, NULL);
+}
+
 static void names(void)
 {
 	char name[16] = { 0 };
@@ -336,6 +354,7 @@ int main(void)
 	pipes();
 	fifos();
 	rt_queue();
+	nocldwait();
 	names();
 	printf("%s\n", failed ? "some failed" : "all passed");
 	return failed;

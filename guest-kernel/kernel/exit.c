@@ -174,8 +174,11 @@ static long wait_child(int idtype, long id, int *status, int options, struct cpu
 		long r = reap(idtype, id, status, options, ru);
 		if (r || (options & WNOHANG))
 			return r;
+		/* As Linux's do_wait: the children are looked at once more before
+		 * a signal ends the wait (an SA_NOCLDWAIT child reaped meanwhile
+		 * leaves ECHILD). */
 		if (!sleep_on(&current->group_leader->child_exit, 0))
-			return -ERESTARTSYS;
+			return (r = reap(idtype, id, status, options, ru)) ? r : -ERESTARTSYS;
 	}
 }
 

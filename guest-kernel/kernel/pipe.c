@@ -105,8 +105,10 @@ u32 pipe_poll(struct file *f)
 static long pipe_read(struct file *f, u64 ubuf, u64 n)
 {
 	struct pipe *p = f->priv;
+	if (!n)
+		return 0;
 	while (p->head == p->tail) {
-		if (!p->writers || !n)
+		if (!p->writers)
 			return 0;
 		if (f->flags & O_NONBLOCK)
 			return -EAGAIN;
@@ -213,12 +215,25 @@ static void pipe_release_rw(struct file *f)
 	pipe_free_if_unused(p);
 }
 
+#define FIONREAD 0x541b
+
+/* FIONREAD: the bytes waiting to be read. */
+static long pipe_ioctl(struct file *f, u64 cmd, u64 arg)
+{
+	struct pipe *p = f->priv;
+	if (cmd != FIONREAD)
+		return -ENOTTY;
+	s32 n = p->head - p->tail;
+	return copy_to_user(arg, &n, sizeof n) < 0 ? -EFAULT : 0;
+}
+
 static const struct file_ops pipe_read_ops = { .read = pipe_read, .release = pipe_release_read,
-					       .poll = pipe_poll };
+					       .poll = pipe_poll, .ioctl = pipe_ioctl };
 static const struct file_ops pipe_write_ops = { .write = pipe_write, .release = pipe_release_write,
-						.poll = pipe_poll };
+						.poll = pipe_poll, .ioctl = pipe_ioctl };
 static const struct file_ops pipe_rw_ops = { .read = pipe_read, .write = pipe_write,
-					     .release = pipe_release_rw, .poll = pipe_poll };
+					     .release = pipe_release_rw, .poll = pipe_poll,
+					     .ioctl = pipe_ioctl };
 
 static const struct file_ops fifo_gone_ops = { 0 }; /* an open that was interrupted */
 
