@@ -186,6 +186,8 @@ long sys_wait4(u64 upid, u64 ustatus, u64 options, u64 rusage)
 {
 	long pid = (int)upid;
 	int status = 0;
+	if (pid == -2147483648L) /* -INT_MIN is no process group: Linux's ESRCH */
+		return -ESRCH;
 	if (options & ~(u64)(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WALL | __WCLONE))
 		return -EINVAL;
 	int idtype = pid > 0 ? P_PID : pid == -1 ? P_ALL : P_PGID;

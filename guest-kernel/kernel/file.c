@@ -274,11 +274,12 @@ long sys_close(u64 fd)
 
 long sys_dup3(u64 oldfd, u64 newfd, u64 flags)
 {
+	/* Linux's order: the flags, the same fd, then the fds' validity. */
+	if (oldfd == newfd || flags & ~(u64)O_CLOEXEC)
+		return -EINVAL;
 	struct file *f = fd_file(oldfd);
 	if (!f || newfd >= NR_OPEN)
 		return -EBADF;
-	if (oldfd == newfd || flags & ~(u64)O_CLOEXEC)
-		return -EINVAL;
 	struct files_struct *fs = current->files;
 	if (fs->fd[newfd])
 		file_put(fs->fd[newfd]);
