@@ -152,10 +152,11 @@ static long reap(int idtype, long id, int *status, int options, struct cputime *
 			continue;
 		*status = c->exit_code;
 		long found = c->pid;
-		group_cputime(c, ru); /* its own and its reaped children's, as wait4 reports */
-		ru->exec += c->children.exec;
-		ru->uticks += c->children.uticks;
-		ru->sticks += c->children.sticks;
+		/* Its time (its threads' are in c->dead by now: none is alive) and its
+		 * reaped children's, as wait4 reports them; no scan of the task table. */
+		ru->exec = c->cpu.exec + c->dead.exec + c->children.exec;
+		ru->uticks = c->cpu.uticks + c->dead.uticks + c->children.uticks;
+		ru->sticks = c->cpu.sticks + c->dead.sticks + c->children.sticks;
 		if (!(options & WNOWAIT)) {
 			me->children.exec += ru->exec;
 			me->children.uticks += ru->uticks;

@@ -63,7 +63,7 @@ static void pipe_free_if_unused(struct pipe *p)
 {
 	if (p->readers || p->writers)
 		return;
-	for (u32 i = 0; i < PIPE_MAX_PAGES; i++)
+	for (u32 i = 0; i < p->pages; i++) /* F_SETPIPE_SZ freed any beyond */
 		if (p->buf[i]) {
 			page_put(p->buf[i]);
 			p->buf[i] = 0;
