@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -87,6 +88,13 @@ static void clocks(void)
 	      getrusage(RUSAGE_SELF, &ru) == 0 &&
 	      (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000L + ru.ru_utime.tv_usec +
 	      ru.ru_stime.tv_usec >= 250000);
+	long before = ru.ru_minflt;
+	char *pages = mmap(NULL, 16 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	for (int i = 0; pages != MAP_FAILED && i < 16; i++)
+		pages[i * 4096] = 1;
+	check("ru_minflt: touching 16 new pages counts 16 faults or more",
+	      getrusage(RUSAGE_SELF, &ru) == 0 && ru.ru_minflt - before >= 16);
+	munmap(pages, 16 * 4096);
 	struct tms t;
 	check("times(): user + system >= 25 ticks", times(&t) != (clock_t)-1 && t.tms_utime + t.tms_stime >= 25);
 

@@ -665,6 +665,58 @@ static void forked_child(void)
 	      (sa.sa_sigaction == record) << 2);
 }
 
+/* Dispositions after fork are each process's own, whichever side changes
+ * them first, and a thread created later shares its process's. (forklab
+ * shares the table copy-on-write: these catch a change leaking across.) */
+static int ctl[2];
+static void ignore_usr1(void)
+{
+	dfl(SIGUSR1, SIG_IGN);
+}
+static void *thread_sets_usr2(void *arg)
+{
+	dfl(SIGUSR2, SIG_IGN);
+	return NULL;
+}
+static void child_waits_then_checks(void)
+{
+	char c;
+	struct sigaction sa;
+	read(ctl[0], &c, 1); /* the parent has changed its own by now */
+	sigaction(SIGUSR1, NULL, &sa);
+	int own = sa.sa_sigaction == record;
+	sigaction(SIGUSR2, NULL, &sa);
+	own |= (sa.sa_handler == SIG_DFL) << 1;
+	_exit(own);
+}
+static void test_fork_dispositions(void)
+{
+	struct sigaction sa;
+	on(SIGUSR1, record, 0, NULL);
+	int st = child_status(ignore_usr1);
+	sigaction(SIGUSR1, NULL, &sa);
+	check("fork: the child's sigaction leaves the parent's", st == 0 && sa.sa_sigaction == record);
+	fflush(stdout);
+	pipe(ctl);
+	pid_t pid = fork();
+	if (pid == 0)
+		child_waits_then_checks();
+	dfl(SIGUSR1, SIG_IGN);
+	pthread_t th;
+	pthread_create(&th, NULL, thread_sets_usr2, NULL);
+	pthread_join(th, NULL);
+	sigaction(SIGUSR2, NULL, &sa);
+	check("a thread made after fork shares its process's dispositions", sa.sa_handler == SIG_IGN);
+	write(ctl[1], "x", 1);
+	waitpid(pid, &st, 0);
+	check("fork: the parent's sigaction and its thread's leave the child's",
+	      WIFEXITED(st) && WEXITSTATUS(st) == 3);
+	close(ctl[0]);
+	close(ctl[1]);
+	dfl(SIGUSR1, SIG_DFL);
+	dfl(SIGUSR2, SIG_DFL);
+}
+
 static const char *self;
 
 static void exec_child(void)
@@ -898,6 +950,7 @@ int main(int argc, char **argv)
 	test_groups();
 	test_timers();
 	test_fork_exec();
+	test_fork_dispositions();
 	test_defaults();
 	test_altstack();
 	test_threads();

@@ -1,6 +1,8 @@
 /* The forklab command line: `forklab run` boots a guest program, `forklab
- * list` names the built-in ones. Bad input exits 2 with one line on stderr
+ * bench` measures process creation beside Linux, `forklab list` names the
+ * built-in programs. Bad input exits 2 with one line on stderr
  * (no arguments at all: the usage text). */
+#include "bench/bench.h"
 #include "observe/verify.h"
 #include "run/config.h"
 #include "run/launch.h"
@@ -27,10 +29,13 @@ static const char usage[] =
 	"\n"
 	"Commands:\n"
 	"  run [OPTIONS] PROGRAM [ARGS...]  boot the guest kernel and run PROGRAM as pid 1\n"
+	"  bench [OPTIONS]                  fork, vfork, clone, spawn, exec, COW and exit costs,\n"
+	"                                   natively and in the guest, side by side\n"
 	"  list                             list the built-in guest programs\n"
 	"  help                             show this text (also -h, --help)\n"
 	"\n"
-	"'forklab run --help' describes the run options and exit statuses.\n";
+	"'forklab run --help' describes the run options and exit statuses,\n"
+	"'forklab bench --help' the benchmark's.\n";
 
 static const char run_usage[] =
 	"Usage: forklab run [OPTIONS] PROGRAM [ARGS...]\n"
@@ -44,8 +49,9 @@ static const char run_usage[] =
 	"  --mem SIZE       guest RAM: a number with K, M or G (default 256M, 16M..3G)\n"
 	"  --timeout SECS   end the run after SECS seconds (default 30; 0: no limit)\n"
 	"  --kernel PATH    boot this kernel ELF instead of the one built beside forklab\n"
-	"  --append ARGS    extra kernel boot arguments (test.panic, test.fault,\n"
-	"                   test.triple, kthreads=N, fault.*: see README)\n"
+	"  --append ARGS    extra kernel boot arguments (fork=copy or fork=shared,\n"
+	"                   test.panic, test.fault, test.triple, kthreads=N, fault.*:\n"
+	"                   see README)\n"
 	"  --verify[=FILE]  check every fork, vfork and clone from the host: the child's\n"
 	"                   frame and thread record, both return values, shared memory,\n"
 	"                   the vfork wait; one line per check on stderr, JSON Lines to\n"
@@ -66,6 +72,41 @@ static const char run_usage[] =
 	"or the host is bad (nothing ran); 122 when --verify found a failed check; 124\n"
 	"when --timeout expired; 125 when the guest kernel died (panic, triple fault,\n"
 	"emulation failure, bad lab message).\n";
+
+static const char bench_usage[] =
+	"Usage: forklab bench [OPTIONS]\n"
+	"\n"
+	"Runs the benchmark program forkbench natively (Linux) and then in forklab's\n"
+	"guest, once per fork strategy, in one invocation, and prints a table of the\n"
+	"cost of each operation at each size of touched private memory, forklab beside\n"
+	"Linux with their ratio and forklab's work counters per operation.\n"
+	"Operations: fork, fork+exit+wait, vfork+_exit, clone_vm, posix_spawn,\n"
+	"fork+exec+wait, cow_fault, exit+wait (see README).\n"
+	"\n"
+	"Options:\n"
+	"  -n N             runs per point (default 20; 5 with --icount, whose counts\n"
+	"                   are deterministic)\n"
+	"  --sizes LIST     MiB of touched private memory, comma-separated (default\n"
+	"                   0,1,16,64,256,1024, less the sizes --mem cannot hold)\n"
+	"  --ops LIST       operations, comma-separated (default: all)\n"
+	"  --fork LIST      forklab's fork strategies, each passed as --append fork=S:\n"
+	"                   copy, shared (default copy,shared)\n"
+	"  --mem SIZE       guest RAM (default 512M); a size fits when it is 256M less\n"
+	"  --timeout SECS   limit of each guest run (default 600; 0: none)\n"
+	"  --thp            let Linux back the memory with transparent huge pages\n"
+	"                   (MADV_HUGEPAGE); by default both kernels use 4 KiB pages\n"
+	"  --icount         run it all inside the nested bed (tools/nested/run-suite.sh)\n"
+	"                   under QEMU's -icount shift=0: costs in instructions, Linux\n"
+	"                   being the bed's L1 kernel and forklab its nested guest\n"
+	"  --json FILE      write every sample, with the counters, as JSON\n"
+	"  --plot FILE.svg  plot cost against size, one panel per operation (gnuplot)\n"
+	"  --raw            print forkbench's records instead of the table (what\n"
+	"                   --icount runs inside the bed)\n"
+	"  -h, --help       show this text\n"
+	"\n"
+	"Progress goes to stderr, on one self-updating line when stderr is a terminal.\n"
+	"Exit status: 0; 1 when a run failed (one line says which); 2 for bad options\n"
+	"or a host that cannot run it (no /dev/kvm without --icount, no gnuplot).\n";
 
 static char exe_dir[PATH_MAX - 32]; /* room for the file names appended to it */
 
@@ -91,15 +132,17 @@ static int parse_size(const char *s, uint64_t *out)
 	unsigned long long v = strtoull(s, &end, 10);
 	if (errno || end == s || *s == '-')
 		return -1;
+	int shift;
 	switch (*end) {
-	case 'G': case 'g': v <<= 10; /* fall through */
-	case 'M': case 'm': v <<= 10; /* fall through */
-	case 'K': case 'k': v <<= 10; end++; break;
-	case 0: break;
+	case 'G': case 'g': shift = 30; end++; break;
+	case 'M': case 'm': shift = 20; end++; break;
+	case 'K': case 'k': shift = 10; end++; break;
+	case 0: shift = 0; break;
 	default: return -1;
 	}
-	if (*end || v > FL_MEM_MAX)
+	if (*end || v > FL_MEM_MAX >> shift) /* before the shift, which could overflow */
 		return -1;
+	v <<= shift;
 	*out = v;
 	return 0;
 }
@@ -163,9 +206,27 @@ static int parse_pack(char *arg, struct fl_pack *p)
 	return 0;
 }
 
+/* --append's fork=copy|shared, checked here so that a typo is an error and
+ * not the default; the verifier needs the mode too. */
+static int parse_fork_mode(const char *a, bool *shared)
+{
+	int seen = 0;
+	for (const char *p = a; (p = strstr(p, "fork=")); p++) {
+		if (p != a && p[-1] != ' ')
+			continue;
+		size_t n = strcspn(p + 5, " ");
+		if (seen++ || !((n == 4 && !strncmp(p + 5, "copy", 4)) ||
+				(n == 6 && !strncmp(p + 5, "shared", 6))))
+			return -1;
+		*shared = n == 6;
+	}
+	return 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	static char kernel[PATH_MAX], guest_dir[PATH_MAX];
+	const char *verify_path = NULL;
 	static const struct option opts[] = {
 		{ "mem", required_argument, 0, 'm' },
 		{ "timeout", required_argument, 0, 't' },
@@ -201,11 +262,16 @@ static int cmd_run(int argc, char **argv)
 				return bad("--timeout %s: not a whole number of seconds (0 to 86400)", optarg);
 			break;
 		case 'k': c.kernel = optarg; break;
-		case 'a': c.append = optarg; break;
+		case 'a':
+			c.append = optarg;
+			if (parse_fork_mode(optarg, &c.fork_shared) < 0)
+				return bad("--append %s: fork= takes copy or shared, once", optarg);
+			break;
 		case 'v': c.verbose = true; break;
 		case 's': c.stats = true; break;
 		case 'V':
 			c.verify = true;
+			verify_path = optarg;
 			if (optarg && !(c.verify_json = fopen(optarg, "w")))
 				return bad("--verify=%s: cannot create the file", optarg);
 			break;
@@ -237,6 +303,8 @@ static int cmd_run(int argc, char **argv)
 	if (optind >= argc)
 		return bad("%s", "run: no PROGRAM given (see 'forklab run --help')");
 	c.program = argv[optind];
+	if (!*c.program)
+		return bad("%s", "run: the PROGRAM name is empty (see 'forklab list')");
 	c.args = argv + optind + 1;
 	c.nargs = argc - optind - 1;
 	c.mem_size &= ~0xfffUL;
@@ -244,9 +312,193 @@ static int cmd_run(int argc, char **argv)
 	int status = fl_launch(&c);
 	if (v)
 		status = fl_verify_finish(v, status);
-	if (c.verify_json)
-		fclose(c.verify_json);
+	/* The checks' record is output the user asked for: losing it (a full
+	 * disk, /dev/full) fails the run. */
+	if (c.verify_json) {
+		errno = 0;
+		bool failed = fflush(c.verify_json) != 0 || ferror(c.verify_json);
+		failed = (fclose(c.verify_json) != 0) || failed;
+		if (failed) {
+			fprintf(stderr, "forklab: --verify=%s: writing the checks failed: %s\n",
+				verify_path, strerror(errno ? errno : EIO));
+			return FL_EXIT_USAGE;
+		}
+	}
 	return status;
+}
+
+/* A comma-separated LIST of names, each one of names[]; sets on[index]. */
+static int parse_names(const char *opt, const char *list, bool *on, int max,
+		       int (*index_of)(const char *))
+{
+	char buf[512], why[640];
+	snprintf(buf, sizeof buf, "%s", list);
+	memset(on, 0, max * sizeof *on);
+	int n = 0;
+	for (char *save, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save), n++) {
+		int i = index_of(tok);
+		if (i < 0) {
+			snprintf(why, sizeof why, "%s %s: unknown name '%s' (see 'forklab bench --help')",
+				 opt, list, tok);
+			return bad("bench: %s", why), -1;
+		}
+		on[i] = true;
+	}
+	if (!n)
+		return bad("bench: %s: an empty list", opt), -1;
+	return 0;
+}
+
+static int fork_index(const char *name)
+{
+	return !strcmp(name, "copy") ? 0 : !strcmp(name, "shared") ? 1 : -1;
+}
+
+/* The directory of path exists and is writable. */
+static bool dir_writable(const char *path)
+{
+	char tmp[PATH_MAX];
+	snprintf(tmp, sizeof tmp, "%s", path);
+	return access(dirname(tmp), W_OK) == 0;
+}
+
+static bool in_path(const char *prog)
+{
+	char buf[PATH_MAX], paths[4096];
+	snprintf(paths, sizeof paths, "%s", getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+	for (char *save, *d = strtok_r(paths, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		snprintf(buf, sizeof buf, "%s/%s", d, prog);
+		if (access(buf, X_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int cmd_bench(int argc, char **argv)
+{
+	static char exe[PATH_MAX], path[PATH_MAX + 64];
+	static const struct option opts[] = {
+		{ "sizes", required_argument, 0, 's' },
+		{ "ops", required_argument, 0, 'o' },
+		{ "fork", required_argument, 0, 'f' },
+		{ "mem", required_argument, 0, 'm' },
+		{ "timeout", required_argument, 0, 't' },
+		{ "icount", no_argument, 0, 'i' },
+		{ "thp", no_argument, 0, 'H' },
+		{ "json", required_argument, 0, 'j' },
+		{ "plot", required_argument, 0, 'p' },
+		{ "raw", no_argument, 0, 'r' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0 },
+	};
+	static const unsigned default_sizes[] = { 0, 1, 16, 64, 256, 1024 };
+	struct fl_bench_config c = {
+		.build_dir = exe_dir, .mem_size = 512UL << 20, .timeout_s = 600,
+		.forks = { "copy", "shared" }, .nforks = 2,
+	};
+	const char *sizes = NULL, *n_arg = NULL, *mem_arg = "512M";
+	bool fork_on[2] = { true, true };
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	exe[len > 0 ? len : 0] = 0;
+	c.exe = exe;
+	for (int i = 0; i < fb_nops; i++)
+		c.op_on[i] = true;
+	int o;
+	opterr = 0;
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "+n:h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'n': n_arg = optarg; break;
+		case 's': sizes = optarg; break;
+		case 'o':
+			if (parse_names("--ops", optarg, c.op_on, fb_nops, fb_op_index) < 0)
+				return FL_EXIT_USAGE;
+			break;
+		case 'f':
+			if (parse_names("--fork", optarg, fork_on, 2, fork_index) < 0)
+				return FL_EXIT_USAGE;
+			break;
+		case 'm':
+			if (parse_size(optarg, &c.mem_size) < 0 || c.mem_size < FL_MEM_MIN)
+				return bad("bench: --mem %s: not a size from 16M to 3G", optarg);
+			mem_arg = optarg;
+			break;
+		case 't':
+			if (parse_uint(optarg, &c.timeout_s) < 0)
+				return bad("bench: --timeout %s: not a whole number of seconds (0 to 86400)",
+					   optarg);
+			break;
+		case 'i': c.icount = true; break;
+		case 'H': c.thp = true; break;
+		case 'j': c.json = optarg; break;
+		case 'p': c.plot = optarg; break;
+		case 'r': c.raw = true; break;
+		case 'h': fputs(bench_usage, stdout); return 0;
+		default:
+			return bad("bench: unknown or incomplete option '%s' (see 'forklab bench --help')",
+				   argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return bad("bench: unexpected argument '%s' (see 'forklab bench --help')", argv[optind]);
+	c.n = c.icount ? 5 : 20;
+	if (n_arg) {
+		unsigned n;
+		if (parse_uint(n_arg, &n) < 0 || n < 1 || n > 10000)
+			return bad("bench: -n %s: not a number of runs from 1 to 10000", n_arg);
+		c.n = n;
+	}
+	c.nforks = 0;
+	for (int i = 0; i < 2; i++)
+		if (fork_on[i])
+			c.forks[c.nforks++] = i ? "shared" : "copy";
+	/* Sizes: each must fit --mem; the default list keeps those that do. */
+	if (sizes) {
+		char buf[256];
+		snprintf(buf, sizeof buf, "%s", sizes);
+		for (char *save, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			unsigned mib;
+			if (c.nsizes == FB_MAX_SIZES || parse_uint(tok, &mib) < 0 || mib > 3072)
+				return bad("bench: --sizes %s: not a list of at most 16 sizes in MiB (0 to 3072)",
+					   sizes);
+			if (((uint64_t)mib << 20) + FB_MEM_OVERHEAD > c.mem_size) {
+				snprintf(path, sizeof path, "%u MiB does not fit --mem %s (it needs %luM)", mib,
+					 mem_arg, (unsigned long)mib + (FB_MEM_OVERHEAD >> 20));
+				return bad("bench: --sizes: %s", path);
+			}
+			c.sizes[c.nsizes++] = mib;
+		}
+		if (!c.nsizes)
+			return bad("bench: --sizes %s: an empty list", sizes);
+	} else {
+		for (size_t i = 0; i < sizeof default_sizes / sizeof *default_sizes; i++)
+			if (((uint64_t)default_sizes[i] << 20) + FB_MEM_OVERHEAD <= c.mem_size)
+				c.sizes[c.nsizes++] = default_sizes[i];
+	}
+	if (c.json && !dir_writable(c.json))
+		return bad("bench: --json %s: its directory is missing or not writable", c.json);
+	if (c.plot) {
+		size_t l = strlen(c.plot);
+		if (l < 5 || strcmp(c.plot + l - 4, ".svg") || strchr(c.plot, '\''))
+			return bad("bench: --plot %s: not a FILE.svg path (without ')", c.plot);
+		if (!dir_writable(c.plot))
+			return bad("bench: --plot %s: its directory is missing or not writable", c.plot);
+		if (!in_path("gnuplot"))
+			return bad("%s", "bench: --plot needs gnuplot (make deps installs gnuplot-nox)");
+	}
+	snprintf(path, sizeof path, "%s/guest/forkbench", exe_dir);
+	if (access(path, X_OK) < 0)
+		return bad("bench: %s is missing: run make", path);
+	if (c.icount) {
+		snprintf(path, sizeof path, "%s/../tools/nested/run-suite.sh", exe_dir);
+		if (access(path, X_OK) < 0)
+			return bad("bench: --icount needs %s (forklab's source tree around build/)", path);
+	} else if (access("/dev/kvm", R_OK | W_OK) < 0) {
+		return bad("%s", "bench: /dev/kvm is missing or not usable here; --icount runs the bench "
+			   "in the nested bed instead");
+	}
+	c.mem_size &= ~0xfffUL;
+	return fl_bench(&c);
 }
 
 static int cmd_list(void)
@@ -274,6 +526,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(cmd, "bench"))
+		return cmd_bench(argc - 1, argv + 1);
 	if (!strcmp(cmd, "list"))
 		return cmd_list();
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "-h") || !strcmp(cmd, "--help"))

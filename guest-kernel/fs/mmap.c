@@ -1,9 +1,9 @@
 /* mmap of tmpfs files. MAP_SHARED maps the file's own pages (msync has
  * nothing to do); MAP_PRIVATE maps them read-only and shared, and the first
- * write copies (mm/cow.c). A file still in the initrd is copied page by page
- * for a private mapping (its bytes are not page-aligned in the archive), and
- * moved into pages for a shared one. Pages past the end of the file are
- * demand-zero. */
+ * write copies (do_wp_page, mm/memory.c). A file still in the initrd is
+ * copied page by page for a private mapping (its bytes are not
+ * page-aligned in the archive), and moved into pages for a shared one. Pages
+ * past the end of the file are demand-zero. */
 #include "arch.h"
 #include "errno.h"
 #include "file.h"

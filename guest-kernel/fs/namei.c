@@ -250,37 +250,6 @@ int inode_path(struct inode *i, char *buf, size_t n)
 
 /* ---- per-task context ---- */
 
-static struct fs_struct fs_pool[MAX_TASKS];
-static struct fs_struct *fs_struct_new(struct inode *cwd, u32 umask)
-{
-	static int hint; /* where the last one was found: usually free again, or next */
-	for (int n = 0; n < MAX_TASKS; n++) {
-		int k = (hint + n) % MAX_TASKS;
-		if (!fs_pool[k].refs) {
-			hint = k;
-			fs_pool[k] = (struct fs_struct){ .refs = 1, .umask = umask, .cwd = iget(cwd) };
-			return &fs_pool[k];
-		}
-	}
-	return NULL;
-}
-
-struct fs_struct *fs_struct_alloc(void)
-{
-	return fs_struct_new(root_inode, 022);
-}
-
-int copy_fs(u64 flags, struct task *p)
-{
-	struct task *c = current;
-	if (c->fs && (flags & CLONE_FS)) {
-		p->fs = c->fs;
-		p->fs->refs++;
-	} else if (c->fs && !(p->fs = fs_struct_new(c->fs->cwd, c->fs->umask))) {
-		return -ENOMEM;
-	}
-	return 0;
-}
 
 void exit_fs(struct task *t)
 {

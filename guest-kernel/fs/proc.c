@@ -1,7 +1,7 @@
 /* /proc, generated: directories and links are made at lookup (inodes that
  * go away with their last reference), file text at open, into one page.
  * /proc/self, /proc/PID/{exe,cwd,fd/N,stat,status,cmdline,maps,comm},
- * /proc/{meminfo,stat,uptime,loadavg,mounts,cpuinfo}, /proc/sys/kernel/pid_max. */
+ * /proc/{meminfo,stat,vmstat,uptime,loadavg,mounts,cpuinfo}, /proc/sys/kernel/pid_max. */
 #include "arch.h"
 #include "errno.h"
 #include "file.h"
@@ -18,7 +18,7 @@ static const struct proc_entry root_entries[] = {
 	{ "self", PROC_SELF, S_IFLNK | 0777 }, { "meminfo", PROC_MEMINFO, S_IFREG | 0444 },
 	{ "stat", PROC_STAT, S_IFREG | 0444 }, { "uptime", PROC_UPTIME, S_IFREG | 0444 },
 	{ "loadavg", PROC_LOADAVG, S_IFREG | 0444 }, { "mounts", PROC_MOUNTS, S_IFREG | 0444 },
-	{ "cpuinfo", PROC_CPUINFO, S_IFREG | 0444 },
+	{ "cpuinfo", PROC_CPUINFO, S_IFREG | 0444 }, { "vmstat", PROC_VMSTAT, S_IFREG | 0444 },
 	{ "sys", PROC_SYS, S_IFDIR | 0555 }, { NULL },
 };
 static const struct proc_entry pid_entries[] = {
@@ -346,6 +346,12 @@ static void gen(struct buf *b, struct inode *i)
 		out(b, "cpu  %lu 0 0 0 0 0 0 0 0 0\ncpu0 %lu 0 0 0 0 0 0 0 0 0\nintr 0\nctxt %lu\n"
 		    "btime 0\nprocesses %lu\nprocs_running 1\nprocs_blocked 0\nsoftirq 0\n",
 		    ticks, ticks, fl_kstate.switches, fl_kstate.forks + 1);
+		break;
+	case PROC_VMSTAT: /* Linux's pgfault, then the counters of `forklab run --stats` */
+		out(b, "pgfault %lu\nptes_copied %lu\npt_pages %lu\npt_shared %lu\npt_copies %lu\n"
+		    "cow_copies %lu\ncow_reuses %lu\n", fl_kstate.faults, fl_kstate.ptes_copied,
+		    fl_kstate.pt_pages, fl_kstate.pt_shared, fl_kstate.pt_copies, fl_kstate.cow_copies,
+		    fl_kstate.cow_reuses);
 		break;
 	case PROC_UPTIME:
 		out(b, "%lu.%02lu 0.00\n", ns / 1000000000, ns / 10000000 % 100);

@@ -67,12 +67,6 @@ u64 inode_ino(const struct inode *i)
 	return i - inodes + 1;
 }
 
-struct inode *iget(struct inode *i)
-{
-	i->refs++;
-	return i;
-}
-
 static void free_data(struct inode *i, u64 from_page);
 
 void iput(struct inode *i)

@@ -109,6 +109,21 @@ void host_copy(u64 dst_pa, u64 src_pa, u64 len);
 void host_zero(u64 pa, u64 len);
 /* On PVM, user `syscall` jumps to a trampoline whose int3 lands here. */
 bool host_syscall_from_trap(struct pt_regs *regs, int vector);
+static inline bool noncanonical(u64 va)
+{
+	return (u64)(((s64)va >> 47) + 1) > 1; /* bits 63..47 neither all 0 nor all 1 */
+}
+/* After the exit work of a return to user mode (traps.c, schedule_tail):
+ * on PVM, no return with a non-canonical RSP (host.c says why). */
+void host_pvm_bad_user_return(struct pt_regs *regs);
+static inline void host_user_return(struct pt_regs *regs)
+{
+	if (__builtin_expect(host_kind == HOST_PVM && noncanonical(regs->sp), 0))
+		host_pvm_bad_user_return(regs);
+}
+/* PVM: a user #UD that hardware would not raise (int $N), as the vector
+ * hardware raises; else 6. */
+int host_pvm_fixup_ud(struct pt_regs *regs, u64 *error);
 /* Saves the live user FPU state into `save`, then loads `load` (either may
  * be NULL). Hardware KVM: fpu.c's instructions. PVM: kernel code is
  * emulated, and the emulator has no XSAVE, so the VMM moves the vCPU's
@@ -122,7 +137,7 @@ void ret_from_fork(void);            /* thread.ip of every new task */
 void ret_to_user(struct pt_regs *regs) __attribute__((noreturn)); /* rsp = regs; iretq */
 long copy_user(void *dst, const void *src, size_t n); /* 0, or -EFAULT on a fault */
 extern char copy_user_start[], copy_user_end[], copy_user_fault[];
-extern char entry_SYSCALL_64[], pvm_trampoline[];
+extern char entry_SYSCALL_64[], entry_SYSCALL_compat[], pvm_trampoline[];
 
 /* Where the PVM trampoline appears in every address space: a PML4 slot of
  * its own, so one set of page tables serves all processes. */

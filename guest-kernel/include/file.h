@@ -39,7 +39,11 @@ struct file {
 
 extern struct file console_in, console_out, console_err;
 struct file *file_alloc(const struct file_ops *ops, void *priv, int flags); /* refs = 1, or NULL */
-struct file *file_get(struct file *f);
+static inline struct file *file_get(struct file *f)
+{
+	f->refs++;
+	return f;
+}
 void file_put(struct file *f);
 /* Installs f at the lowest free fd >= min; -EMFILE if none. */
 int fd_install(struct file *f, int min, bool cloexec);

@@ -15,8 +15,6 @@ struct task;
 #define FPU_AREA_MAX FL_FPU_AREA
 
 void fpu_init(void);                  /* boot: CR4, XCR0, the area size */
-void fpu_switch(struct task *prev, struct task *next);
-void fpu_fork(struct task *child);    /* child gets current's live state */
 void fpu_exec(void);                  /* current starts with the initial state */
 
 /* Signal frames: current's live state to and from a user buffer of
@@ -26,8 +24,28 @@ u64 fpu_user_size(void);
 long fpu_to_user(u64 ubuf);
 long fpu_from_user(u64 ubuf);        /* -EFAULT, or -EINVAL for a bad image */
 
-/* The instructions themselves, for the host seam (host_fpu_switch). */
-void fpu_save_native(u8 *area);
-void fpu_restore_native(const u8 *area);
+/* The instructions themselves, for the host seam (host_fpu_switch, which
+ * arch/x86/process.c calls at fork and at every switch). Inline, as
+ * Linux's os_xsave: they are on every switch. */
+extern u64 fpu_xfeatures;             /* XCR0; 0 when the CPU has no XSAVE */
+extern bool fpu_have_xsaveopt;
+static inline void fpu_save_native(u8 *area)
+{
+	u32 lo = fpu_xfeatures, hi = fpu_xfeatures >> 32;
+	if (!fpu_xfeatures)
+		__asm__ volatile("fxsave64 (%0)" ::"r"(area) : "memory");
+	else if (fpu_have_xsaveopt)
+		__asm__ volatile("xsaveopt64 (%0)" ::"r"(area), "a"(lo), "d"(hi) : "memory");
+	else
+		__asm__ volatile("xsave64 (%0)" ::"r"(area), "a"(lo), "d"(hi) : "memory");
+}
+static inline void fpu_restore_native(const u8 *area)
+{
+	u32 lo = fpu_xfeatures, hi = fpu_xfeatures >> 32;
+	if (!fpu_xfeatures)
+		__asm__ volatile("fxrstor64 (%0)" ::"r"(area) : "memory");
+	else
+		__asm__ volatile("xrstor64 (%0)" ::"r"(area), "a"(lo), "d"(hi) : "memory");
+}
 
 #endif

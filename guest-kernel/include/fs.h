@@ -63,7 +63,8 @@ enum proc_kind {
 	PROC_NONE, PROC_ROOT, PROC_SELF, PROC_PID, PROC_FDDIR, PROC_FDLINK, PROC_EXE, PROC_CWD,
 	PROC_SYS, PROC_SYS_KERNEL,
 	/* files, generated at open */
-	PROC_FILES, PROC_MEMINFO = PROC_FILES, PROC_STAT, PROC_UPTIME, PROC_LOADAVG, PROC_PID_MAX, PROC_TAINTED, PROC_CPUINFO,
+	PROC_FILES, PROC_MEMINFO = PROC_FILES, PROC_STAT, PROC_UPTIME, PROC_LOADAVG, PROC_PID_MAX, PROC_TAINTED,
+	PROC_VMSTAT, PROC_CPUINFO,
 	PROC_MOUNTS, PROC_PID_STAT, PROC_PID_STATUS, PROC_PID_CMDLINE, PROC_PID_MAPS,
 	PROC_PID_COMM,
 };
@@ -103,7 +104,11 @@ extern struct inode *root_inode;
 
 /* fs/tmpfs.c */
 struct inode *inode_alloc(u32 mode);          /* refs 1, nlink 0; NULL if none free */
-struct inode *iget(struct inode *i);
+static inline struct inode *iget(struct inode *i)
+{
+	i->refs++;
+	return i;
+}
 void iput(struct inode *i);
 u64 inode_ino(const struct inode *i);
 u64 tmpfs_pages_used(void);
@@ -156,8 +161,7 @@ void nd_put(struct nameidata *nd);
 long kernel_chdir(const char *path);
 /* Writes inode's absolute path (best effort) into buf; its length. */
 int inode_path(struct inode *i, char *buf, size_t n);
-struct fs_struct *fs_struct_alloc(void);
-int copy_fs(u64 flags, struct task *p);       /* fork: cwd, umask, exe */
+struct fs_struct *fs_struct_alloc(void);  /* pid 1's: cwd /, umask 022 (kernel/fork.c) */
 void exit_fs(struct task *t);
 struct inode *task_exe_inode(struct task *t);
 

@@ -1,4 +1,4 @@
-/* Futexes: sleep until a user word changes, keyed by its physical address. */
+/* Futexes: sleep until a user word changes (keys: kernel/futex.c). */
 #ifndef K_FUTEX_H
 #define K_FUTEX_H
 

@@ -43,6 +43,29 @@ void panic_regs(const struct pt_regs *regs, const char *fmt, ...);
 
 void *memcpy(void *d, const void *s, size_t n);
 void *memset(void *d, int c, size_t n);
+/* The kernel's own calls inline the string instructions: fork, exit and the
+ * switch call these on every path, and on PVM hosts a call and its return
+ * are emulated instructions too. lib/string.c keeps the out-of-line
+ * functions for libfdt and for copies the compiler emits. */
+static inline void *__inline_memcpy(void *d, const void *s, size_t n)
+{
+	void *ret = d;
+	size_t q = n / 8, r = n & 7;
+	__asm__ volatile("rep movsq" : "+D"(d), "+S"(s), "+c"(q)::"memory");
+	__asm__ volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(r)::"memory");
+	return ret;
+}
+static inline void *__inline_memset(void *d, int c, size_t n)
+{
+	void *ret = d;
+	u64 v = 0x0101010101010101UL * (u8)c;
+	size_t q = n / 8, r = n & 7;
+	__asm__ volatile("rep stosq" : "+D"(d), "+c"(q) : "a"(v) : "memory");
+	__asm__ volatile("rep stosb" : "+D"(d), "+c"(r) : "a"(v) : "memory");
+	return ret;
+}
+#define memcpy(d, s, n) __inline_memcpy(d, s, n)
+#define memset(d, c, n) __inline_memset(d, c, n)
 int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
 size_t strnlen(const char *s, size_t n);

@@ -11,12 +11,28 @@
 #define PTE_PS  0x80UL
 #define PTE_NX  (1UL << 63)
 #define PTE_ADDR 0x000ffffffffff000UL
+#define PML4_SLOT(va) (((va) >> 39) & 511)
 
 /* ---- physical pages (mm/page.c) ---- */
 void page_init(u64 mem_size, u64 reserved_end, u64 initrd_start);
 u64 page_alloc(bool zero);   /* physical address, or 0 when memory is exhausted */
-void page_put(u64 pa);       /* frees the page when the last reference goes */
+void page_free(u64 pa);      /* onto the free list (page_put, at the last reference) */
 extern u16 *page_refs;       /* a reference count per physical page */
+static inline void page_put(u64 pa)
+{
+	if (!--page_refs[pa / PAGE_SIZE])
+		page_free(pa);
+}
+/* page_put of a page the caller has cleared (an emptied page table): it is
+ * handed out again without clearing. */
+void page_free_zeroed(u64 pa);
+static inline void page_put_zeroed(u64 pa)
+{
+	if (!--page_refs[pa / PAGE_SIZE])
+		page_free_zeroed(pa);
+}
+/* A page, zero if *zeroed says so: pages known to be zero first. */
+u64 page_alloc_clean_first(bool *zeroed);
 static inline void page_get(u64 pa)
 {
 	page_refs[pa / PAGE_SIZE]++;
@@ -30,7 +46,7 @@ static inline u16 page_refcount(u64 pa)
 extern u64 kernel_pml4[512];
 void vm_init(u64 mem_size);  /* direct map + kernel image, then switch CR3 */
 
-/* ---- user address spaces (mm/vm.c) ---- */
+/* ---- user address spaces: VMAs (mm/mmap.c), pages (mm/memory.c) ---- */
 #define MAX_VMAS 64
 #define MM_TABLES_INLINE 64
 #define TABLES_PER_PAGE 511 /* a chain page: table addresses, then the next page's */
@@ -54,13 +70,19 @@ struct mm {
 	u64 brk_start, brk;
 	u64 mmap_top;        /* next mmap search starts below this */
 	struct vma vma[MAX_VMAS]; /* sorted by start */
-	/* The kernel's own. mm_create clears only what precedes vma[]. */
-	/* Every page-table page below the PML4, freed with the mm: the first
-	 * here, the rest in a chain of pages (no limit but memory). */
+	/* The kernel's own. mm_alloc clears only what precedes vma[]. */
+	/* Every page-table page below the PML4, freed with the mm (mm/memory.c:
+	 * record_table): the first here, the rest in a chain of pages (no limit
+	 * but memory). */
 	u64 tables[MM_TABLES_INLINE];
 	u64 more_tables;     /* physical address of the first chain page, or 0 */
 	struct inode *exe_file;   /* the program (ref): /proc/PID/exe */
 	u64 arg_start, arg_end;   /* argv's strings on the stack: /proc/PID/cmdline */
+	/* A present PTE without PTE_U (a PROT_NONE page) has existed: then
+	 * copy_from_user checks the range's PTEs, since the kernel's own reads
+	 * do not fault on them (writes do: no PTE_W). Never cleared; fork
+	 * copies it. */
+	bool nouser_ptes;
 };
 _Static_assert(offsetof(struct mm, vma) == offsetof(struct fl_mm_head, vma) &&
 	       offsetof(struct mm, cr3) == offsetof(struct fl_mm_head, cr3) &&
@@ -69,8 +91,7 @@ _Static_assert(offsetof(struct mm, vma) == offsetof(struct fl_mm_head, vma) &&
 
 /* Reads n bytes at va in mm (not necessarily current's); bytes read. */
 size_t access_mm(struct mm *mm, u64 va, void *buf, size_t n);
-struct mm *mm_create(void);
-struct mm *dup_mm(struct mm *old);        /* copy-on-write copy (mm/cow.c) */
+struct mm *mm_alloc(void);                /* an empty mm, with the kernel half (kernel/fork.c) */
 void mm_put(struct mm *mm);               /* frees pages and tables with the last user */
 /* Loads mm's page tables (the kernel's alone for NULL). */
 static inline void mm_switch(struct mm *mm)
@@ -82,14 +103,21 @@ int vma_add(struct mm *mm, u64 start, u64 end, u32 flags); /* -ENOMEM if full/ov
 int vma_unmap(struct mm *mm, u64 start, u64 end);           /* unmaps pages too */
 int vma_protect(struct mm *mm, u64 start, u64 end, u32 flags);
 u64 vma_free_area(struct mm *mm, u64 len);  /* top-down search; 0 if none */
-/* Resolves a user fault at addr (demand-zero). 0, or -EFAULT if no VMA allows it. */
-int handle_mm_fault(struct mm *mm, u64 addr, bool write);
+/* What a fault at a user address asks for: handle_mm_fault's flags, the
+ * page-fault error code's own bits (traps.c passes them through). */
+#define FAULT_PRESENT 0x1  /* the page was present: its rights refused the access */
+#define FAULT_WRITE   0x2  /* a write (else a read or an instruction fetch) */
+#define FAULT_INSTR   0x10 /* an instruction fetch */
+/* Resolves a user fault at addr (demand-zero, copy-on-write). 0, or -EFAULT
+ * if the VMA's rights forbid the access (Linux's access_error), -ENOMEM. */
+int handle_mm_fault(struct mm *mm, u64 addr, unsigned flags);
 /* Maps one page (takes the caller's reference) at va in v, with v's rights. */
 int map_user_page(struct mm *mm, struct vma *v, u64 va, u64 pa);
-/* The physical address behind a user byte, faulting the page in if needed. */
+/* The physical address behind a user byte, faulting the page in if needed;
+ * -EFAULT where a user access would fault (PROT_NONE included). */
 int user_pa(struct mm *mm, u64 va, bool write, u64 *pa);
 
-/* ---- page-table internals shared by mm/vm.c and mm/cow.c ---- */
+/* ---- page tables (mm/memory.c) ---- */
 /* The last-level table covering va (allocating levels if `alloc`), or NULL
  * with *span = the bytes the missing level would have covered. */
 u64 *pt_lookup(struct mm *mm, u64 va, bool alloc, u64 *span);
@@ -100,7 +128,14 @@ void walk_ptes(struct mm *mm, u64 start, u64 end, pte_fn fn, void *arg);
 /* walk_ptes over the part of v that has ever been mapped. */
 void walk_vma(struct mm *mm, const struct vma *v, pte_fn fn, void *arg);
 u64 pte_flags(u32 vmflags);
-int do_wp_page(struct mm *mm, u64 va, u64 *pte);   /* a write to a COW page */
+/* A write to a COW page at va, in v. */
+int do_wp_page(struct mm *mm, const struct vma *v, u64 va, u64 *pte);
+long copy_page_range(struct mm *dst, struct mm *src, const struct vma *v); /* fork */
+extern bool fork_shares_tables;                     /* bootarg fork=shared */
+/* Before PTEs in [start, end) change outside a fault (munmap, mprotect):
+ * tables fork=shared left shared become this mm's own. 0 or -ENOMEM. */
+int unshare_tables(struct mm *mm, u64 start, u64 end);
+void free_pgtables(struct mm *mm);                  /* mm_put: pages and tables */
 static inline void invlpg(u64 va)
 {
 	__asm__ volatile("invlpg (%0)" ::"r"(va) : "memory");
@@ -114,10 +149,10 @@ static inline bool access_ok(u64 addr, u64 len)
 
 /* Where user mappings may go: user space below FL_USER_TOP, above the first
  * 64 KiB, and outside the PML4 slot whose tables every address space shares
- * (the PVM trampoline's, reserved on every host). */
-#define MMAP_MIN_ADDR 0x10000UL
-#define RESERVED_START (254UL << 39)
-#define RESERVED_END (255UL << 39)
+ * (the PVM trampoline's, reserved on every host): abi.h. */
+#define MMAP_MIN_ADDR FL_MMAP_MIN_ADDR
+#define RESERVED_START FL_RESERVED_START
+#define RESERVED_END FL_RESERVED_END
 static inline bool user_range_ok(u64 addr, u64 len)
 {
 	return addr >= MMAP_MIN_ADDR && access_ok(addr, len) &&

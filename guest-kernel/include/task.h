@@ -32,6 +32,7 @@ struct files_struct {
 /* Signal dispositions, shared by CLONE_SIGHAND (kernel/signal.c). */
 struct sighand {
 	int refs;
+	bool cow;       /* shared by fork, not by CLONE_SIGHAND: copied before a change */
 	struct k_sigaction action[NSIG];
 };
 
@@ -55,6 +56,7 @@ struct ksiginfo {
 struct cputime {
 	u64 exec;
 	u32 uticks, sticks;
+	u64 minflt;        /* page faults (getrusage's ru_minflt) */
 };
 
 struct sigqueue;
@@ -175,12 +177,12 @@ void kill_task(struct task *t, int sig, int wait_status);
 /* A child's exit (its leader, now a zombie): SIGCHLD to its parent and a
  * wake-up of wait. True if the parent ignores SIGCHLD: reap it now. */
 bool do_notify_parent(struct task *child);
-void signal_fork(u64 clone_flags, struct task *p); /* pgid, sid, sigaltstack */
 void signal_exec(struct task *t);     /* handlers to default, POSIX timers gone */
 /* sched_tick: fires the expired interval and POSIX timers; the next deadline. */
 u64 signal_timers(u64 now);
 
-struct sighand *sighand_dup(struct sighand *old); /* old NULL: all default; NULL if none free */
+struct sighand *sighand_dup(struct sighand *old); /* old NULL: all default; NULL if none free (fork.c) */
+struct sighand *sighand_own(struct task *t);      /* t's table, copied first if shared by fork */
 void sighand_put(struct sighand *s);
 
 /* The slow path of exit_to_user_mode: a stop, death, or a handler frame. */
@@ -194,7 +196,14 @@ static inline void exit_to_user_mode(void)
 }
 
 /* kernel/sys_process.c: resource limits, shared copy-on-write */
-struct rlimits *rlimits_get(struct rlimits *r);
+#define RLIM_NLIMITS 16
+struct rlimit64 {
+	u64 cur, max;
+};
+struct rlimits {           /* setrlimit's block (kernel/sys_process.c), shared by fork */
+	int refs;
+	struct rlimit64 lim[RLIM_NLIMITS];
+};
 void rlimits_put(struct rlimits *r);
 
 /* kernel/sched.c: CPU time */
@@ -213,8 +222,7 @@ struct task *kernel_thread(int (*fn)(void *), void *arg);
 void release_vfork_parent(struct task *t);
 
 /* kernel/file.c */
-struct files_struct *files_alloc(void);
-struct files_struct *files_dup(struct files_struct *f);
+struct files_struct *files_alloc(void);  /* empty (kernel/fork.c) */
 void files_put(struct files_struct *f);
 void files_close_on_exec(struct files_struct *f);
 

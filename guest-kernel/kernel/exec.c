@@ -1,38 +1,21 @@
 /* execve for static ELF executables: validate (the file is untrusted), build
  * a new mm with the PT_LOAD segments copied in, lay out argv, envp and auxv
  * on the stack as Linux does, and point pt_regs at the entry. */
+#include <forklab/elf_rules.h>
+
 #include "arch.h"
 #include "errno.h"
 #include "exec.h"
 #include "fs.h"
 #include "trace.h"
 
-struct elf64_ehdr {
-	u8 ident[16];
-	u16 type, machine;
-	u32 version;
-	u64 entry, phoff, shoff;
-	u32 flags;
-	u16 ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
-
-struct elf64_phdr {
-	u32 type, flags;
-	u64 offset, vaddr, paddr, filesz, memsz, align;
-};
-
-#define PT_LOAD 1
-#define PT_INTERP 3
 #define PT_PHDR 6
-#define ET_EXEC 2
-#define ET_DYN 3
 #define PF_X 1
 #define PF_W 2
 #define PF_R 4
-#define DYN_BASE 0x0000555555554000UL /* where static-PIE programs load */
 #define STACK_TOP FL_USER_TOP
 #define STACK_SIZE (8UL << 20)
-#define MAX_ARG_STRINGS 256
+#define MAX_ARG_STRINGS FL_ARG_MAX
 #define MAX_ARG_BYTES (128UL << 10)
 
 enum { AT_NULL, AT_PHDR = 3, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_BASE, AT_FLAGS, AT_ENTRY,
@@ -49,36 +32,20 @@ struct exec_file {
 };
 static u8 exec_hdr[PAGE_SIZE];
 
-static int check_elf(const struct exec_file *f, const struct elf64_ehdr *eh)
+/* The rules the host checks too (forklab/elf_rules.h). */
+static int check_elf(const struct exec_file *f)
 {
-	if (f->hdrlen < sizeof *eh || eh->phoff > f->hdrlen ||
-	    eh->phnum * sizeof(struct elf64_phdr) > f->hdrlen - MIN(eh->phoff, f->hdrlen) || memcmp(eh->ident, "\177ELF\2\1", 6) || eh->machine != 62 ||
-	    (eh->type != ET_EXEC && eh->type != ET_DYN) || eh->phentsize != sizeof(struct elf64_phdr) ||
-	    eh->phnum == 0 || eh->phnum > 64 || eh->phoff > f->size ||
-	    eh->phnum * sizeof(struct elf64_phdr) > f->size - eh->phoff || eh->phoff % 8)
-		return -ENOEXEC;
-	const struct elf64_phdr *ph = (const void *)(f->data + eh->phoff);
-	for (int i = 0; i < eh->phnum; i++) {
-		if (ph[i].type == PT_INTERP)
-			return -ENOEXEC; /* dynamic: no loader here */
-		if (ph[i].type != PT_LOAD)
-			continue;
-		if (ph[i].offset > f->size || ph[i].filesz > f->size - ph[i].offset ||
-		    ph[i].filesz > ph[i].memsz || ph[i].memsz > FL_USER_TOP - DYN_BASE ||
-		    ph[i].vaddr > FL_USER_TOP - DYN_BASE - ph[i].memsz ||
-		    (ph[i].vaddr - ph[i].offset) % PAGE_SIZE)
-			return -ENOEXEC;
-		u64 bias = eh->type == ET_DYN ? DYN_BASE : 0, start = (ph[i].vaddr + bias) & PAGE_MASK;
-		if (!user_range_ok(start, PAGE_UP(ph[i].vaddr + bias + ph[i].memsz) - start))
-			return -ENOEXEC; /* the first 64 KiB, or the shared slot */
-	}
-	return 0;
+	int seg;
+	return fl_elf_program_rule(f->data, f->hdrlen, f->size, &seg) ? -ENOEXEC : 0;
 }
 
-/* Copies one PT_LOAD into fresh pages. Segments may share a page at their
- * boundary; that page then keeps the earlier contents, gains the later ones,
- * and gets the union of both rights in a VMA of its own. */
-static int load_segment(struct mm *mm, const struct exec_file *f, const struct elf64_phdr *ph,
+/* Copies one PT_LOAD's file bytes into fresh pages; the pages past them
+ * (.bss) are left to the fault handler, demand-zero, as Linux maps them
+ * (a 512 MiB .bss was 131072 pages cleared before the first instruction).
+ * Segments may share a page at their boundary; that page then keeps the
+ * earlier contents, gains the later ones, and gets the union of both rights
+ * in a VMA of its own. */
+static int load_segment(struct mm *mm, const struct exec_file *f, const struct fl_elf64_phdr *ph,
 			u64 bias)
 {
 	u32 flags = (ph->flags & PF_R ? VM_READ : 0) | (ph->flags & PF_W ? VM_WRITE : 0) |
@@ -94,7 +61,7 @@ static int load_segment(struct mm *mm, const struct exec_file *f, const struct e
 	if (fresh < end && vma_add(mm, fresh, end, flags) < 0)
 		return -ENOEXEC; /* overlapping segments */
 	struct vma *v = fresh < end ? vma_find(mm, fresh) : NULL;
-	for (u64 va = start; va < end; va += PAGE_SIZE) {
+	for (u64 va = start; va < MIN(end, PAGE_UP(fend)); va += PAGE_SIZE) {
 		u64 pa;
 		if (va < fresh) {
 			if (user_pa(mm, va, false, &pa) < 0)
@@ -141,7 +108,10 @@ static int setup_stack(struct mm *mm, struct pt_regs *regs, const char *path,
 	if (vma_add(mm, STACK_TOP - STACK_SIZE, STACK_TOP, VM_READ | VM_WRITE | VM_GROWSDOWN) < 0)
 		return -ENOMEM;
 
-	struct stack_writer w = { STACK_TOP, false };
+	/* Linux leaves a zero word at the very top (bprm->p starts at vm_end - 8);
+	 * AT_EXECFN's string ends just below it, and parsers that run off the
+	 * last string stop there (glibc's tunables did not, without it). */
+	struct stack_writer w = { STACK_TOP - 8, false };
 	u64 *t = exec_table;
 	u64 execfn = push(&w, path, strlen(path) + 1), platform = push(&w, "x86_64", 7);
 	u64 rnd[2] = { rdtsc() * 0x9e3779b97f4a7c15UL, (u64)mm ^ rdtsc() };
@@ -159,7 +129,7 @@ static int setup_stack(struct mm *mm, struct pt_regs *regs, const char *path,
 	argp[argc] = envpp[envc] = 0;
 	t = envpp + envc + 1;
 	const u64 aux[][2] = {
-		{ AT_PHDR, phdr }, { AT_PHENT, sizeof(struct elf64_phdr) }, { AT_PHNUM, phnum },
+		{ AT_PHDR, phdr }, { AT_PHENT, sizeof(struct fl_elf64_phdr) }, { AT_PHNUM, phnum },
 		{ AT_PAGESZ, PAGE_SIZE }, { AT_BASE, 0 }, { AT_FLAGS, 0 }, { AT_ENTRY, entry },
 		{ AT_UID, 0 }, { AT_EUID, 0 }, { AT_GID, 0 }, { AT_EGID, 0 }, { AT_HWCAP, 0 },
 		{ AT_CLKTCK, 100 }, { AT_PLATFORM, platform }, { AT_SECURE, 0 },
@@ -205,18 +175,18 @@ int kernel_execve(struct task *t, const char *path, const char *const *argv,
 		file.data = exec_hdr;
 		inode_read_kernel(nd.inode, 0, exec_hdr, file.hdrlen);
 	}
-	const struct elf64_ehdr *eh = (const void *)f->data;
+	const struct fl_elf64_ehdr *eh = (const void *)f->data;
 	struct mm *mm = NULL, *old = t->mm;
-	if ((r = check_elf(f, eh)) < 0 || !(mm = mm_create())) {
+	if ((r = check_elf(f)) < 0 || !(mm = mm_alloc())) {
 		nd_put(&nd);
 		return r < 0 ? r : -ENOMEM;
 	}
-	const struct elf64_phdr *ph = (const void *)(f->data + eh->phoff);
-	u64 bias = eh->type == ET_DYN ? DYN_BASE : 0, phdr = 0, brk = 0;
+	const struct fl_elf64_phdr *ph = (const void *)(f->data + eh->phoff);
+	u64 bias = fl_elf_bias(eh), phdr = 0, brk = 0;
 	for (int i = 0; i < eh->phnum && r == 0; i++) {
 		if (ph[i].type == PT_PHDR)
 			phdr = ph[i].vaddr + bias;
-		if (ph[i].type != PT_LOAD)
+		if (ph[i].type != FL_ELF_PT_LOAD)
 			continue;
 		if (!phdr && eh->phoff >= ph[i].offset && eh->phoff < ph[i].offset + ph[i].filesz)
 			phdr = ph[i].vaddr + bias + eh->phoff - ph[i].offset;

@@ -157,10 +157,12 @@ static long reap(int idtype, long id, int *status, int options, struct cputime *
 		ru->exec = c->cpu.exec + c->dead.exec + c->children.exec;
 		ru->uticks = c->cpu.uticks + c->dead.uticks + c->children.uticks;
 		ru->sticks = c->cpu.sticks + c->dead.sticks + c->children.sticks;
+		ru->minflt = c->cpu.minflt + c->dead.minflt + c->children.minflt;
 		if (!(options & WNOWAIT)) {
 			me->children.exec += ru->exec;
 			me->children.uticks += ru->uticks;
 			me->children.sticks += ru->sticks;
+			me->children.minflt += ru->minflt;
 			task_free(c);
 			me->nr_children--;
 		}

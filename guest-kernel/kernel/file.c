@@ -18,10 +18,8 @@
 #define FD_CLOEXEC 1
 
 #define MAX_FILES 256
-#define MAX_FILES_STRUCTS MAX_TASKS
 
 static struct file file_pool[MAX_FILES];
-static struct files_struct files_pool[MAX_FILES_STRUCTS];
 
 /* ---- the console ---- */
 
@@ -120,12 +118,6 @@ struct file *file_alloc(const struct file_ops *ops, void *priv, int flags)
 	return NULL;
 }
 
-struct file *file_get(struct file *f)
-{
-	f->refs++;
-	return f;
-}
-
 void file_put(struct file *f)
 {
 	if (--f->refs)
@@ -135,34 +127,6 @@ void file_put(struct file *f)
 	if (f->inode)
 		iput(f->inode);
 	f->inode = NULL;
-}
-
-static struct files_struct *files_new(void)
-{
-	for (int i = 0; i < MAX_FILES_STRUCTS; i++)
-		if (!files_pool[i].refs) {
-			memset(&files_pool[i], 0, sizeof files_pool[i]);
-			files_pool[i].refs = 1;
-			return &files_pool[i];
-		}
-	return NULL;
-}
-
-struct files_struct *files_alloc(void)
-{
-	return files_new();
-}
-
-struct files_struct *files_dup(struct files_struct *old)
-{
-	struct files_struct *f = files_new();
-	if (!f)
-		return NULL;
-	for (int i = 0; i < NR_OPEN; i++)
-		if ((f->fd[i] = old->fd[i]))
-			file_get(f->fd[i]);
-	f->cloexec = old->cloexec;
-	return f;
 }
 
 void files_put(struct files_struct *f)

@@ -1,7 +1,10 @@
 /* The task table, and fork, vfork and clone as Linux structures them:
- * kernel_clone -> copy_process -> dup_task, copy_mm, copy_files,
- * copy_sighand, copy_thread. The child is made runnable; the parent returns
- * its pid (and, for vfork, first sleeps until the child execs or exits). */
+ * kernel_clone -> copy_process -> dup_task, copy_mm, copy_files, copy_fs,
+ * copy_sighand, copy_signal, copy_thread. The child is made runnable; the
+ * parent returns its pid (and, for vfork, first sleeps until the child execs
+ * or exits). Like Linux's fork.c, this file also allocates what a task holds
+ * (mm, files, fs context, signal handlers), so a fork reads in one place;
+ * each object's release stays with its owner (files_put in file.c, ...). */
 #include "arch.h"
 #include "errno.h"
 #include "file.h"
@@ -53,6 +56,154 @@ struct task *find_pid(int pid)
 	return NULL;
 }
 
+/* ---- what a task holds: fixed pools, a slot free when its count is 0 ---- */
+
+#define MAX_MMS 128
+static struct mm mm_pool[MAX_MMS];
+static struct files_struct files_pool[MAX_TASKS];
+static struct fs_struct fs_pool[MAX_TASKS];
+static struct sighand sighand_pool[MAX_TASKS];
+
+struct mm *mm_alloc(void)
+{
+	struct mm *mm = NULL;
+	for (int i = 0; i < MAX_MMS && !mm; i++)
+		if (!mm_pool[i].users)
+			mm = &mm_pool[i];
+	u64 pa = mm ? page_alloc(true) : 0;
+	if (!pa)
+		return NULL;
+	memset(mm, 0, offsetof(struct mm, vma)); /* the arrays are read only up to their counts */
+	mm->users = 1;
+	mm->cr3 = pa;
+	mm->pml4 = __va(pa);
+	mm->mmap_top = 0x00007e0000000000UL;
+	mm->more_tables = 0;
+	mm->exe_file = NULL;
+	mm->arg_start = mm->arg_end = 0;
+	mm->nouser_ptes = false;
+	/* The kernel half (mm/vm.c), and on PVM hosts the trampoline's slot. */
+	mm->pml4[PML4_SLOT(FL_PAGE_OFFSET)] = kernel_pml4[PML4_SLOT(FL_PAGE_OFFSET)];
+	mm->pml4[511] = kernel_pml4[511];
+	mm->pml4[PVM_TRAMPOLINE_PML4_SLOT] = kernel_pml4[PVM_TRAMPOLINE_PML4_SLOT];
+	return mm;
+}
+
+void mm_put(struct mm *mm)
+{
+	if (--mm->users)
+		return;
+	free_pgtables(mm);
+	if (mm->exe_file)
+		iput(mm->exe_file);
+}
+
+/* The child's address space: the VMAs, and every page shared copy-on-write
+ * (mm/memory.c: copy_page_range). */
+static struct mm *dup_mm(struct mm *old)
+{
+	struct mm *mm = mm_alloc();
+	if (!mm)
+		return NULL;
+	memcpy(mm->vma, old->vma, old->nvma * sizeof old->vma[0]);
+	mm->nvma = old->nvma;
+	mm->brk_start = old->brk_start;
+	mm->brk = old->brk;
+	mm->mmap_top = old->mmap_top;
+	mm->exe_file = old->exe_file ? iget(old->exe_file) : NULL;
+	mm->arg_start = old->arg_start;
+	mm->arg_end = old->arg_end;
+	long n = 0;
+	for (int i = 0; i < old->nvma && n >= 0; i++) {
+		long c = copy_page_range(mm, old, &old->vma[i]);
+		n = c < 0 ? c : n + c;
+	}
+	write_cr3(read_cr3()); /* the parent's PTEs lost their W bits: flush its TLB */
+	if (n < 0) {
+		mm_put(mm);
+		return NULL;
+	}
+	fl_kstate.ptes_copied += n;
+	return mm;
+}
+
+struct files_struct *files_alloc(void)
+{
+	for (int i = 0; i < MAX_TASKS; i++)
+		if (!files_pool[i].refs) {
+			memset(&files_pool[i], 0, sizeof files_pool[i]);
+			files_pool[i].refs = 1;
+			return &files_pool[i];
+		}
+	return NULL;
+}
+
+/* Every open file shared, close-on-exec bits kept (Linux's dup_fd). */
+static struct files_struct *dup_fd(struct files_struct *old)
+{
+	struct files_struct *f = files_alloc();
+	if (!f)
+		return NULL;
+	for (int i = 0; i < NR_OPEN; i++)
+		if ((f->fd[i] = old->fd[i]))
+			file_get(f->fd[i]);
+	f->cloexec = old->cloexec;
+	return f;
+}
+
+static struct fs_struct *fs_struct_new(struct inode *cwd, u32 umask)
+{
+	static int hint; /* where the last one was found: usually free again, or next */
+	for (int n = 0; n < MAX_TASKS; n++) {
+		int k = (hint + n) % MAX_TASKS;
+		if (!fs_pool[k].refs) {
+			hint = k;
+			fs_pool[k] = (struct fs_struct){ .refs = 1, .umask = umask, .cwd = iget(cwd) };
+			return &fs_pool[k];
+		}
+	}
+	return NULL;
+}
+
+struct fs_struct *fs_struct_alloc(void)
+{
+	return fs_struct_new(root_inode, 022);
+}
+
+struct sighand *sighand_dup(struct sighand *old)
+{
+	for (int i = 0; i < MAX_TASKS; i++)
+		if (!sighand_pool[i].refs) {
+			struct sighand *s = &sighand_pool[i];
+			if (old)
+				*s = *old;
+			else
+				memset(s, 0, sizeof *s);
+			s->refs = 1;
+			s->cow = false;
+			return s;
+		}
+	return NULL;
+}
+
+/* fork shares the parent's signal handlers copy-on-write: the table (2 KiB)
+ * is copied only when one of its holders changes it. Call before writing. */
+struct sighand *sighand_own(struct task *t)
+{
+	struct sighand *sh = t->sighand;
+	if (sh->cow && sh->refs > 1) {
+		struct sighand *own = sighand_dup(sh);
+		if (!own)
+			return NULL;
+		sh->refs--;
+		t->sighand = sh = own;
+	}
+	sh->cow = false;
+	return sh;
+}
+
+/* ---- fork ---- */
+
 static struct task *dup_task(struct task *parent)
 {
 	struct task *p = task_alloc();
@@ -71,6 +222,8 @@ static int copy_mm(u64 flags, struct task *p)
 		return 0;
 	}
 	p->mm = dup_mm(current->mm);
+	if (p->mm)
+		p->mm->nouser_ptes = current->mm->nouser_ptes; /* the PTEs came along */
 	return p->mm ? 0 : -ENOMEM;
 }
 
@@ -81,19 +234,57 @@ static int copy_files(u64 flags, struct task *p)
 		p->files->refs++;
 		return 0;
 	}
-	p->files = files_dup(current->files);
+	p->files = dup_fd(current->files);
 	return p->files ? 0 : -ENOMEM;
 }
 
+/* The working directory and umask (pid 1's are set up at boot, main.c). */
+static int copy_fs(u64 flags, struct task *p)
+{
+	struct task *c = current;
+	if (c->fs && (flags & CLONE_FS)) {
+		p->fs = c->fs;
+		p->fs->refs++;
+	} else if (c->fs && !(p->fs = fs_struct_new(c->fs->cwd, c->fs->umask))) {
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* A thread (CLONE_SIGHAND) shares the live table. A new process shares it
+ * copy-on-write, unless threads share it already: then it gets a copy. */
 static int copy_sighand(u64 flags, struct task *p)
 {
-	if (flags & CLONE_SIGHAND) {
-		p->sighand = current->sighand;
-		p->sighand->refs++;
-		return 0;
+	struct sighand *sh = current->sighand;
+	if (flags & CLONE_SIGHAND)
+		sh = sighand_own(current);
+	else if (sh->refs == 1 || sh->cow)
+		sh->cow = true;
+	else
+		return (p->sighand = sighand_dup(sh)) ? 0 : -EAGAIN;
+	if (!(p->sighand = sh))
+		return -EAGAIN;
+	sh->refs++;
+	return 0;
+}
+
+/* The per-process signal state that is not the handlers: process group and
+ * session (a new thread shares its leader's), and the alternate stack,
+ * which a child on the same stack as its parent (CLONE_VM without vfork)
+ * does not inherit. The mask was copied by dup_task; pending signals start
+ * empty. */
+static void copy_signal(u64 flags, struct task *p)
+{
+	struct task *l = current->group_leader;
+	if (!(flags & CLONE_THREAD)) {
+		p->pgid = l->pgid;
+		p->sid = l->sid;
 	}
-	p->sighand = sighand_dup(current->sighand);
-	return p->sighand ? 0 : -EAGAIN;
+	if ((flags & (CLONE_VM | CLONE_VFORK)) != CLONE_VM) {
+		p->sas_ss_sp = current->sas_ss_sp;
+		p->sas_ss_size = current->sas_ss_size;
+		p->sas_ss_flags = current->sas_ss_flags;
+	}
 }
 
 static void undo_copy(struct task *p)
@@ -133,10 +324,10 @@ static struct task *copy_process(u64 flags, u64 stack, u64 child_tid, u64 tls, i
 		if (p->parent)
 			p->parent->nr_children++;
 		p->exit_signal = flags & CSIGNAL;
-		if (leader->rlimits)
-			p->rlimits = rlimits_get(leader->rlimits);
+		if ((p->rlimits = leader->rlimits))
+			p->rlimits->refs++;
 	}
-	signal_fork(flags, p);
+	copy_signal(flags, p);
 	nr_user_tasks++;
 	if (flags & CLONE_CHILD_SETTID)
 		p->set_child_tid = child_tid;

@@ -1,7 +1,11 @@
 /* FUTEX_WAIT/WAKE/REQUEUE, enough for musl's threads and CLONE_CHILD_CLEARTID.
- * A futex is identified by the physical address of its word, so one key
- * serves private and MAP_SHARED futexes alike. All waiters share one queue;
- * a wake takes those whose key matches. */
+ * A futex is keyed as Linux's get_futex_key keys it: a private one
+ * (FUTEX_PRIVATE_FLAG, or a word in a private mapping) by its address space
+ * and virtual address, since copy-on-write moves the word to another frame
+ * between a wait and its wake; a word in a MAP_SHARED mapping by its
+ * physical address, the same in every process that maps it (those pages are
+ * never copied). All waiters share one queue; a wake takes those whose key
+ * matches. */
 #include "arch.h"
 #include "errno.h"
 #include "futex.h"
@@ -15,27 +19,50 @@
 #define FUTEX_CMP_REQUEUE 4
 #define FUTEX_WAIT_BITSET 9
 #define FUTEX_WAKE_BITSET 10
+#define FUTEX_PRIVATE_FLAG 128
 #define FUTEX_CMD_MASK 0x7f     /* strips FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME */
 #define ETIMEDOUT_ 110
 
-static struct wait_queue futex_q;
-static u64 futex_key[MAX_TASKS];    /* by task index: the key it waits on */
+struct futex_key {
+	const struct mm *mm;  /* NULL: addr is the physical address of a MAP_SHARED word */
+	u64 addr;
+};
 
-static int key_of(u64 uaddr, u64 *key)
+static struct wait_queue futex_q;
+static struct futex_key futex_key[MAX_TASKS];    /* by task index: the key it waits on */
+
+static int key_of(u64 uaddr, bool private, struct futex_key *key)
 {
 	if (uaddr & 3 || !access_ok(uaddr, 4))
 		return -EINVAL;
-	return user_pa(current->mm, uaddr, false, key) < 0 ? -EFAULT : 0;
+	struct mm *mm = current->mm;
+	if (!private) {
+		const struct vma *v = vma_find(mm, uaddr);
+		if (!v)
+			return -EFAULT;
+		if (v->flags & VM_SHARED) {
+			key->mm = NULL;
+			return user_pa(mm, uaddr, false, &key->addr) < 0 ? -EFAULT : 0;
+		}
+	}
+	key->mm = mm;
+	key->addr = uaddr;
+	return 0;
+}
+
+static bool key_eq(const struct futex_key *a, const struct futex_key *b)
+{
+	return a->mm == b->mm && a->addr == b->addr;
 }
 
 /* Wakes up to n waiters on key; moves up to `move` more to key2. */
-static long wake_key(u64 key, int n, u64 key2, int move)
+static long wake_key(const struct futex_key *key, int n, const struct futex_key *key2, int move)
 {
 	long woken = 0;
 	struct task **p = &futex_q.first;
 	while (*p) {
 		struct task *t = *p;
-		if (futex_key[t - tasks] != key || (woken >= n && move <= 0)) {
+		if (!key_eq(&futex_key[t - tasks], key) || (woken >= n && move <= 0)) {
 			p = &t->wait_next;
 			continue;
 		}
@@ -44,7 +71,7 @@ static long wake_key(u64 key, int n, u64 key2, int move)
 			wake_task(t);
 			woken++;
 		} else {
-			futex_key[t - tasks] = key2;
+			futex_key[t - tasks] = *key2;
 			move--;
 			p = &t->wait_next;
 		}
@@ -54,16 +81,17 @@ static long wake_key(u64 key, int n, u64 key2, int move)
 
 long futex_wake(u64 uaddr, int n)
 {
-	u64 key;
-	int r = key_of(uaddr, &key);
-	return r < 0 ? r : wake_key(key, n, 0, 0);
+	struct futex_key key;
+	int r = key_of(uaddr, false, &key);
+	return r < 0 ? r : wake_key(&key, n, NULL, 0);
 }
 
 long sys_futex(u64 uaddr, u64 op, u64 val, u64 utimeout, u64 uaddr2, u64 val3)
 {
-	u64 key, key2;
+	struct futex_key key, key2;
 	int cmd = op & FUTEX_CMD_MASK;
-	int r = key_of(uaddr, &key);
+	bool private = op & FUTEX_PRIVATE_FLAG;
+	int r = key_of(uaddr, private, &key);
 	if (r < 0)
 		return r;
 	switch (cmd) {
@@ -91,7 +119,7 @@ long sys_futex(u64 uaddr, u64 op, u64 val, u64 utimeout, u64 uaddr2, u64 val3)
 	}
 	case FUTEX_WAKE:
 	case FUTEX_WAKE_BITSET:
-		return wake_key(key, (int)val, 0, 0);
+		return wake_key(&key, (int)val, NULL, 0);
 	case FUTEX_CMP_REQUEUE: {
 		u32 cur;
 		if (copy_from_user(&cur, uaddr, sizeof cur) < 0)
@@ -101,9 +129,9 @@ long sys_futex(u64 uaddr, u64 op, u64 val, u64 utimeout, u64 uaddr2, u64 val3)
 	}
 		/* fall through */
 	case FUTEX_REQUEUE:
-		if ((r = key_of(uaddr2, &key2)) < 0)
+		if ((r = key_of(uaddr2, private, &key2)) < 0)
 			return r;
-		return wake_key(key, (int)val, key2, (int)utimeout);
+		return wake_key(&key, (int)val, &key2, (int)utimeout);
 	}
 	return -ENOSYS;
 }

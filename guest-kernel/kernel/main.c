@@ -139,9 +139,9 @@ static void split_list(const char *list, int len, const char **v, int max)
 
 static void start_init(const struct boot_info *bi)
 {
-	static const char *argv[256 + 1], *envp[256 + 1];
-	split_list(bi->init_argv, bi->init_argv_len, argv, 256);
-	split_list(bi->init_envp, bi->init_envp_len, envp, 256);
+	static const char *argv[FL_ARG_MAX + 1], *envp[FL_ARG_MAX + 1];
+	split_list(bi->init_argv, bi->init_argv_len, argv, FL_ARG_MAX);
+	split_list(bi->init_envp, bi->init_envp_len, envp, FL_ARG_MAX);
 
 	struct task *t = task_alloc();
 	t->group_leader = t;
@@ -182,6 +182,7 @@ void start_kernel(u64 fdt_pa)
 	cpu_init();
 	parse_fdt((const void *)(FL_KERNEL_VBASE + fdt_pa), &bi);
 	verbose = bootarg(bi.bootargs, "verbose");
+	fork_shares_tables = bootarg(bi.bootargs, "fork=shared"); /* else fork=copy (mm/memory.c) */
 	trace_init(bi.bootargs);
 	printk("forklab: %lu MiB, host %s, TSC %lu kHz, bootargs \"%s\"\n", bi.mem_size >> 20,
 	       bi.host_kind, tsc_khz, bi.bootargs);

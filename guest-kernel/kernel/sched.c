@@ -46,6 +46,7 @@ static void finish_task_switch(struct task *last)
 			l->dead.exec += last->cpu.exec;
 			l->dead.uticks += last->cpu.uticks;
 			l->dead.sticks += last->cpu.sticks;
+			l->dead.minflt += last->cpu.minflt;
 		}
 		task_free(last);
 	}
@@ -94,6 +95,7 @@ void schedule_tail(struct task *last)
 		copy_to_user(current->set_child_tid, &tid, sizeof tid);
 	}
 	exit_to_user_mode();
+	host_user_return(task_pt_regs(current)); /* a kernel thread's frame is not a user one */
 }
 
 void sched_tick(bool from_user)
@@ -137,6 +139,7 @@ void group_cputime(struct task *l, struct cputime *out)
 		out->exec += task_exec_tsc(t);
 		out->uticks += t->cpu.uticks;
 		out->sticks += t->cpu.sticks;
+		out->minflt += t->cpu.minflt;
 	}
 }
 

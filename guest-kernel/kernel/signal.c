@@ -99,8 +99,6 @@ _Static_assert(sizeof(struct user_siginfo) == 128, "siginfo");
 _Static_assert(offsetof(struct rt_sigframe, info) == 312 && sizeof(struct rt_sigframe) == 440,
 	       "rt_sigframe");
 
-static struct sighand sighand_pool[MAX_TASKS];
-
 /* ---- the queue of real-time signals beyond the first pending instance ----
  * The first instance of a pending signal is in its siginfo slot; further
  * instances of an RT signal wait here, oldest first, on the thread's or
@@ -163,21 +161,6 @@ void signal_exit(struct task *t)
 		sigq_flush(&t->group_leader->shared_sigq, ~0UL);
 }
 static struct wait_queue stop_wq, pause_wq;
-
-struct sighand *sighand_dup(struct sighand *old)
-{
-	for (int i = 0; i < MAX_TASKS; i++)
-		if (!sighand_pool[i].refs) {
-			struct sighand *s = &sighand_pool[i];
-			if (old)
-				*s = *old;
-			else
-				memset(s, 0, sizeof *s);
-			s->refs = 1;
-			return s;
-		}
-	return NULL;
-}
 
 void sighand_put(struct sighand *s)
 {
@@ -336,13 +319,20 @@ void send_sig(struct task *leader, int sig)
 		send_signal(sig, &info, leader, true);
 }
 
+/* Back to SIG_DFL by the kernel's choice (a forced or one-shot signal). */
+static void set_default(struct task *t, int sig)
+{
+	struct sighand *sh = sighand_own(t);
+	if (sh)
+		sh->action[sig].handler = SIG_DFL;
+}
+
 static void force_sig_info(int sig, struct ksiginfo *info)
 {
 	struct task *t = current;
-	struct k_sigaction *ka = &t->sighand->action[sig];
 	bool blocked = t->sigmask & SIGBIT(sig);
-	if (blocked || ka->handler == SIG_IGN) {
-		ka->handler = SIG_DFL;
+	if (blocked || t->sighand->action[sig].handler == SIG_IGN) {
+		set_default(t, sig);
 		t->sigmask &= ~SIGBIT(sig);
 	}
 	info->fault = 1;
@@ -526,7 +516,7 @@ static void handle_signal(int sig, const struct ksiginfo *info, struct k_sigacti
 	if (setup_rt_frame(sig, info, ka, regs, oldmask) < 0) {
 		/* Linux's force_sigsegv: a SIGSEGV that cannot be caught again. */
 		if (sig == SIGSEGV)
-			ka->handler = SIG_DFL;
+			set_default(t, sig);
 		struct ksiginfo si = { .code = SI_KERNEL };
 		force_sig_info(SIGSEGV, &si);
 		return;
@@ -537,7 +527,7 @@ static void handle_signal(int sig, const struct ksiginfo *info, struct k_sigacti
 		t->sigmask |= SIGBIT(sig);
 	t->sigmask &= ~UNBLOCKABLE;
 	if (ka->flags & SA_RESETHAND)
-		ka->handler = SIG_DFL;
+		set_default(t, sig);
 }
 
 /* A group stop: the first thread to take a stop signal stops the group and
@@ -809,8 +799,11 @@ long sys_rt_sigaction(u64 sig, u64 uact, u64 uoact, u64 size)
 	if (uoact && copy_to_user(uoact, ka, sizeof *ka) < 0)
 		return -EFAULT;
 	if (uact) {
+		struct sighand *sh = sighand_own(current);
+		if (!sh)
+			return -ENOMEM;
 		new.mask &= ~UNBLOCKABLE;
-		*ka = new;
+		sh->action[sig] = new;
 		/* POSIX: an ignored signal that is pending is discarded, blocked or not. */
 		if (handler_ignores(new.handler, sig))
 			flush_pending(current->group_leader, SIGBIT(sig));
@@ -934,20 +927,6 @@ long sys_sigaltstack(u64 uss, u64 uoss)
 
 /* ---- fork and exec ---- */
 
-void signal_fork(u64 flags, struct task *p)
-{
-	struct task *l = current->group_leader;
-	if (!(flags & CLONE_THREAD)) {
-		p->pgid = l->pgid;
-		p->sid = l->sid;
-	}
-	if ((flags & (CLONE_VM | CLONE_VFORK)) != CLONE_VM) {
-		p->sas_ss_sp = current->sas_ss_sp;
-		p->sas_ss_size = current->sas_ss_size;
-		p->sas_ss_flags = current->sas_ss_flags;
-	}
-}
-
 static void timers_exec(struct task *leader);
 
 /* Linux's flush_signal_handlers(t, 0): caught signals back to SIG_DFL,
@@ -957,7 +936,7 @@ void signal_exec(struct task *t)
 	struct sighand *sh = t->sighand;
 	if (!sh)
 		return;
-	if (sh->refs > 1) { /* shared with another process (CLONE_SIGHAND): take a copy */
+	if (sh->refs > 1) { /* shared with another process (fork, CLONE_SIGHAND): take a copy */
 		struct sighand *own = sighand_dup(sh);
 		if (own) {
 			sighand_put(sh);

@@ -259,7 +259,7 @@ long rusage_to_user(const struct cputime *c, u64 uru)
 	u64 ut, st;
 	cputime_split(c, &ut, &st);
 	struct rusage ru = { .utime = { ut / 1000000000, ut % 1000000000 / 1000 },
-			     .stime = { st / 1000000000, st % 1000000000 / 1000 } };
+			     .stime = { st / 1000000000, st % 1000000000 / 1000 }, .minflt = c->minflt };
 	return copy_to_user(uru, &ru, sizeof ru);
 }
 

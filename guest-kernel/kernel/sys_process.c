@@ -12,7 +12,7 @@
 /* execve's arguments, copied in before the old address space goes. Static:
  * the kernel is not preemptible and execve does not sleep while using it. */
 static char exec_buf[EXEC_STRINGS_BYTES];
-static const char *exec_argv[257], *exec_envp[257];
+static const char *exec_argv[FL_ARG_MAX + 1], *exec_envp[FL_ARG_MAX + 1];
 
 /* Copies a NUL-terminated user string into [*pos, end); 0 or -errno. */
 static long copy_string(u64 ustr, char **pos, char *end)
@@ -31,7 +31,7 @@ static long copy_strings(u64 uvec, const char **out, char **pos, char *end)
 	int n = 0;
 	for (; uvec; n++) {
 		u64 p;
-		if (n == 256)
+		if (n == FL_ARG_MAX)
 			return -E2BIG;
 		if (copy_from_user(&p, uvec + n * 8, 8) < 0)
 			return -EFAULT;
@@ -118,7 +118,6 @@ long sys_setgroups(u64 n, u64 list) { return n <= 65536 ? 0 : -EINVAL; }
  * setrlimit makes a block of the process's own. They are recorded and
  * reported; the kernel's own fixed limits (MAX_TASKS, NR_OPEN, memory) are
  * what bind, and the defaults report those. */
-#define RLIM_NLIMITS 16
 #define RLIM_INFINITY (~0UL)
 #define RLIMIT_STACK 3
 #define RLIMIT_CORE 4
@@ -129,14 +128,6 @@ long sys_setgroups(u64 n, u64 list) { return n <= 65536 ? 0 : -EINVAL; }
 #define RLIMIT_MSGQUEUE 12
 #define RLIMIT_NICE 13
 #define RLIMIT_RTPRIO 14
-
-struct rlimit64 {
-	u64 cur, max;
-};
-struct rlimits {
-	int refs;
-	struct rlimit64 lim[RLIM_NLIMITS];
-};
 
 static struct rlimits default_limits = {
 	.refs = 1, /* never freed */
@@ -160,13 +151,6 @@ static struct rlimits default_limits = {
 	},
 };
 static struct rlimits limits_pool[MAX_TASKS];
-
-struct rlimits *rlimits_get(struct rlimits *r)
-{
-	r = r ? r : &default_limits;
-	r->refs++;
-	return r;
-}
 
 void rlimits_put(struct rlimits *r)
 {

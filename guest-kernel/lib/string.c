@@ -3,14 +3,9 @@
  * instruction is the cheapest loop there is. */
 #include "kernel.h"
 
-void *memcpy(void *d, const void *s, size_t n)
+void *(memcpy)(void *d, const void *s, size_t n)
 {
-	void *ret = d;
-	size_t q = n / 8;
-	__asm__ volatile("rep movsq" : "+D"(d), "+S"(s), "+c"(q)::"memory");
-	n &= 7;
-	__asm__ volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(n)::"memory");
-	return ret;
+	return __inline_memcpy(d, s, n);
 }
 
 void *memmove(void *d, const void *s, size_t n)
@@ -23,15 +18,9 @@ void *memmove(void *d, const void *s, size_t n)
 	return d;
 }
 
-void *memset(void *d, int c, size_t n)
+void *(memset)(void *d, int c, size_t n)
 {
-	void *ret = d;
-	u64 v = 0x0101010101010101UL * (u8)c;
-	size_t q = n / 8;
-	__asm__ volatile("rep stosq" : "+D"(d), "+c"(q) : "a"(v) : "memory");
-	n &= 7;
-	__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(v) : "memory");
-	return ret;
+	return __inline_memset(d, c, n);
 }
 
 int memcmp(const void *a, const void *b, size_t n)

@@ -3,10 +3,27 @@
 #include "arch.h"
 #include "errno.h"
 #include "mm.h"
+#include "task.h"
+
+/* No present page in [va, va + n) is a supervisor (PROT_NONE) page. */
+static bool user_readable(struct mm *mm, u64 va, size_t n)
+{
+	for (u64 a = va & PAGE_MASK; a < va + n; a += PAGE_SIZE) {
+		u64 *pte = pte_walk(mm, a, false);
+		if (pte && (*pte & (PTE_P | PTE_U)) == PTE_P)
+			return false;
+	}
+	return true;
+}
 
 long copy_from_user(void *dst, u64 usrc, size_t n)
 {
 	if (!access_ok(usrc, n))
+		return -EFAULT;
+	/* A read of a PROT_NONE page would not fault in the kernel: look first,
+	 * in the rare address space that has one. */
+	struct mm *mm = current ? current->mm : NULL;
+	if (__builtin_expect(mm && mm->nouser_ptes, 0) && !user_readable(mm, usrc, n))
 		return -EFAULT;
 	return copy_user(dst, (const void *)usrc, n);
 }

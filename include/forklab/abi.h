@@ -20,6 +20,13 @@
 #define FL_KERNEL_VBASE   0xffffffff80000000UL /* image: VA = PA + FL_KERNEL_VBASE */
 #define FL_PAGE_OFFSET    0xffff888000000000UL /* direct map of all guest RAM */
 #define FL_USER_TOP       0x00007ffffffff000UL
+/* User mappings stay above the first 64 KiB and out of the PML4 slot whose
+ * tables every address space shares (the PVM trampoline's, reserved on
+ * every host); static-PIE programs load at FL_DYN_BASE. */
+#define FL_MMAP_MIN_ADDR  0x10000UL
+#define FL_RESERVED_START (254UL << 39)
+#define FL_RESERVED_END   (255UL << 39)
+#define FL_DYN_BASE       0x0000555555554000UL
 
 /* The boot page tables map [FL_KERNEL_VBASE, +1 GiB) to physical [0, 1 GiB)
  * with 2 MiB pages; the kernel entry runs there with RDI = FDT physical address.
@@ -49,6 +56,15 @@
 #define FL_FDT_INIT_ENVP  "forklab,init-envp"  /* string list: NAME=VALUE... */
 #define FL_FDT_INIT_CWD   "forklab,init-cwd"   /* string: pid 1's working directory */
 #define FL_FDT_REALTIME   "forklab,realtime-ns" /* u64: the host's CLOCK_REALTIME at boot */
+
+/* A new program's argv and envp, for execve and for pid 1 alike: at most
+ * FL_ARG_MAX strings each, argv[0] included (Linux's limit is far larger: a
+ * quarter of the stack limit, in bytes). pid 1's strings travel in the FDT:
+ * at most FL_INIT_ARG_BYTES of them, NULs included. */
+#define FL_ARG_MAX        256
+#define FL_INIT_ARG_BYTES (48UL << 10) /* with --append, within FL_FDT_MAX */
+/* --append's bytes: Linux's x86 command line holds 2048 with the NUL. */
+#define FL_APPEND_MAX     2000
 
 /* Segment selectors: the Linux GDT layout. */
 #define FL_KERNEL_CS 0x10
@@ -89,6 +105,7 @@ enum fl_event_kind {
 	FL_EV_VFORK_RELEASE, /* task: the child, releasing its parent; .vfork.other is the parent */
 	FL_EV_SCHED_IN,      /* task: the one switched to, running on its own stack */
 	FL_EV_COW,           /* task: current, after a write fault on a COW page; .cow */
+	FL_EV_PT_COPY,       /* task: current, after taking back a table fork=shared shared; .pt_copy */
 	FL_EV_SIGNAL,        /* task: current, its handler's frame written, its pt_regs still
 	                        the interrupted ones; .signal */
 	FL_EV_SIGRETURN,     /* task: current, rt_sigreturn done, pt_regs restored; .signal
@@ -122,6 +139,12 @@ struct fl_ev_cow {
 	                         holder got the page back without a copy */
 };
 
+struct fl_ev_pt_copy {
+	uint64_t va;          /* the 2 MiB region the last-level table maps */
+	uint64_t old_table;   /* the shared table's physical address */
+	uint64_t new_table;   /* the mm's table now: == old_table when its last
+	                         holder got it back without a copy */
+};
 struct fl_ev_signal {
 	int64_t sig;
 	uint64_t frame;       /* user address of the struct rt_sigframe (Linux's layout) */
@@ -138,6 +161,7 @@ struct fl_event {
 		struct fl_ev_exit exit;
 		struct fl_ev_vfork vfork;
 		struct fl_ev_cow cow;
+		struct fl_ev_pt_copy pt_copy;
 		struct fl_ev_signal signal;
 	};
 };
@@ -219,6 +243,10 @@ struct fl_kstate {
 	uint64_t cow_copies;   /* pages copied at a write fault */
 	uint64_t cow_reuses;   /* COW faults by the last holder: made writable, no copy */
 	uint64_t switches;     /* context switches */
+	uint64_t pt_shared;    /* last-level tables shared by fork (bootarg fork=shared) */
+	uint64_t pt_copies;    /* shared tables copied at the first change in them */
+	uint64_t faults;       /* handle_mm_fault calls (Linux's pgfault): CPU faults and
+	                          the kernel's own touches of user pages */
 };
 #define FL_KSTATE_SYMBOL "fl_kstate"
 

@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define MAX_ARGS 64
+#define MAX_ARGS 512
 #define SHOW_MAX 4000  /* bytes of a stream shown in a failure message */
 
 /* The command line as a shell would take it back, for messages. */

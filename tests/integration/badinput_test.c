@@ -1,6 +1,9 @@
 /* Bad input and bad hosts: forklab exits 2 before any guest runs, prints
  * nothing on stdout and one line on stderr that names the problem. */
 #include "common/forklab_run.h"
+#include "common/low_program.h"
+
+#include <forklab/abi.h>
 
 #include <elf.h>
 #include <errno.h>
@@ -79,6 +82,14 @@ Test(badinput, dynamically_linked)
 }
 
 /* Just the identification and header of an i386 executable. */
+/* Issue 12: a program the kernel's execve refuses ended in a kernel-death
+ * verdict (125, "cannot run init"); now the host names the rule. */
+Test(badinput, program_below_64k)
+{
+	char *p = fr_low_program();
+	rejected(NULL, p, p, "segment 0 loads below 64 KiB (the first pages stay unmapped)");
+}
+
 Test(badinput, elf32)
 {
 	Elf32_Ehdr h = {
@@ -189,6 +200,25 @@ Test(badinput, mem_above_maximum)
 	bad_option("--mem", "4G", "forklab: --mem 4G: not a size such as 256M or 1G (at most 3G)\n");
 }
 
+/* Issue 12: 17179869187G times 2^30 wrapped to 3 GiB, and booted. */
+Test(badinput, mem_overflow)
+{
+	bad_option("--mem", "17179869187G",
+		   "forklab: --mem 17179869187G: not a size such as 256M or 1G (at most 3G)\n");
+}
+
+/* Issue 12: past about 1 KB, --append was cut silently. */
+Test(badinput, append_too_long)
+{
+	char arg[FL_APPEND_MAX + 2];
+	memset(arg, 'x', sizeof arg - 1);
+	arg[sizeof arg - 1] = 0;
+	char want[128];
+	snprintf(want, sizeof want, "forklab: --append: too long: %d bytes (at most %d)\n",
+		 FL_APPEND_MAX + 1, FL_APPEND_MAX);
+	bad_option("--append", arg, want);
+}
+
 Test(badinput, timeout_negative)
 {
 	bad_option("--timeout", "-1", "forklab: --timeout -1: not a whole number of seconds");
@@ -229,6 +259,11 @@ Test(badinput, cwd_dotdot)
 	bad_option("--cwd", "/tmp/../etc", "forklab: --cwd /tmp/../etc: not an absolute guest path");
 }
 
+Test(badinput, append_unknown_fork_mode)
+{
+	bad_option("--append", "fork=sharde", "forklab: --append fork=sharde: fork= takes copy or shared");
+}
+
 Test(badinput, pack_missing_host_path)
 {
 	bad_option("--pack", "/nonexistent/forklab-pack",
@@ -245,6 +280,91 @@ Test(badinput, no_program)
 {
 	struct fr_result r = FORKLAB("run");
 	TEST_ASSERT_REJECTED(r, "forklab: run: no PROGRAM given");
+}
+
+/* Issue 12: `forklab run ''` said "build/guest/: not a regular file". */
+Test(badinput, empty_program)
+{
+	struct fr_result r = FORKLAB("run", "");
+	TEST_ASSERT_REJECTED(r, "forklab: run: the PROGRAM name is empty (see 'forklab list')\n");
+}
+
+Test(badinput, dot_program)
+{
+	struct fr_result r = FORKLAB("run", "..");
+	TEST_ASSERT_REJECTED(r, "forklab: unknown program '..': not a built-in");
+}
+
+/* Issue 12: a FIFO as PROGRAM or --kernel blocked for ever in open(),
+ * before the timeout was armed. */
+static char *fifo(void)
+{
+	char *p = fr_tmpfile("fifo", "", 0);
+	TEST_ASSERT(unlink(p) == 0 && mkfifo(p, 0600) == 0, "mkfifo %s: %s", p, strerror(errno));
+	return p;
+}
+
+Test(badinput, fifo_program)
+{
+	char *p = fifo();
+	struct fr_opts o = { .guard_s = 20 };
+	struct fr_result r = FORKLAB_WITH(o, "run", p);
+	char line[512];
+	snprintf(line, sizeof line, "forklab: %s: not a regular file\n", p);
+	TEST_ASSERT_REJECTED(r, line);
+}
+
+Test(badinput, fifo_kernel)
+{
+	char *p = fifo();
+	struct fr_opts o = { .guard_s = 20 };
+	struct fr_result r = FORKLAB_WITH(o, "run", "--kernel", p, "hello");
+	char line[512];
+	snprintf(line, sizeof line, "forklab: kernel %s: not a regular file\n", p);
+	TEST_ASSERT_REJECTED(r, line);
+}
+
+/* Issue 12: the checks' record could not be written, and the run said
+ * nothing. */
+Test(badinput, verify_file_unwritable)
+{
+	struct fr_result r = FORKLAB("run", "--verify=/dev/full", "fork-demo");
+	TEST_ASSERT_RUN_STATUS(r, 2);
+	TEST_ASSERT_RUN_MATCHES(r, err, "^forklab: --verify=/dev/full: writing the checks failed: "
+				"No space left on device$");
+}
+
+/* Issue 12: the host took 256 arguments and the kernel kept 255 of them:
+ * the limit is FL_ARG_MAX strings, argv[0] included, on both sides. */
+Test(badinput, too_many_arguments)
+{
+	const char *av[FL_ARG_MAX + 4] = { "run", "echo-args" };
+	static char num[FL_ARG_MAX][8];
+	for (int i = 0; i < FL_ARG_MAX; i++) {
+		snprintf(num[i], sizeof num[i], "%d", i + 1);
+		av[2 + i] = num[i];
+	}
+	struct fr_result r = fr_run(NULL, av); /* FL_ARG_MAX arguments after PROGRAM */
+	char want[128];
+	snprintf(want, sizeof want, "forklab: too many program arguments: %d (at most %d)\n",
+		 FL_ARG_MAX, FL_ARG_MAX - 1);
+	TEST_ASSERT_REJECTED(r, want);
+
+	av[2 + FL_ARG_MAX - 1] = NULL; /* one fewer: every one arrives */
+	r = fr_run(NULL, av);
+	TEST_ASSERT_RUN_STATUS(r, 0);
+	snprintf(want, sizeof want, "argc=%d\n", FL_ARG_MAX);
+	TEST_ASSERT_RUN_CONTAINS(r, out, want);
+	snprintf(want, sizeof want, "argv[%d]=%d\n", FL_ARG_MAX - 1, FL_ARG_MAX - 1);
+	TEST_ASSERT_RUN_CONTAINS(r, out, want);
+}
+
+Test(badinput, arguments_too_long)
+{
+	static char big[FL_INIT_ARG_BYTES];
+	memset(big, 'x', sizeof big - 1);
+	struct fr_result r = FORKLAB("run", "echo-args", big);
+	TEST_ASSERT_REJECTED(r, "forklab: program arguments and environment too long: ");
 }
 
 Test(badinput, unknown_command)

@@ -1,8 +1,11 @@
 /* Large address spaces: no limit but memory on a process's size. A kernel
  * that kept a fixed table of page-table pages per process killed any
- * process past 238 MiB with SIGSEGV, whatever --mem said. */
+ * process past 238 MiB with SIGSEGV, whatever --mem said. And fork's two
+ * ways with page tables (--append fork=copy, the default, or fork=shared):
+ * programs see the same memory either way, as on Linux. */
 #include "common/fl_assert.h"
 #include "common/forklab_run.h"
+#include "common/native.h"
 
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -17,18 +20,77 @@ static unsigned long stat_of(const struct fr_result *r, const char *name)
 	return strtoul(p + strlen(key), NULL, 10);
 }
 
-Test(memory, fork_of_a_300_MiB_process)
+static void assert_no_leak(const struct fr_result *r)
+{
+	unsigned long free_end = stat_of(r, "free_pages"), free_init = stat_of(r, "free_pages_at_init");
+	TEST_ASSERT_RUN(free_end == free_init ? NULL :
+			fr_explain(r, "free_pages=%lu at exit, expected %lu: pages leaked", free_end,
+				   free_init));
+}
+
+/* bigmem 300 under fork=MODE, which must succeed and free every page. */
+static struct fr_result bigmem_300(const char *mode)
 {
 	struct fr_opts o = { .guard_s = 300 };
 	struct fr_result r = FORKLAB_WITH(o, "run", "--stats", "--timeout", "240", "--mem", "1G",
-					  "bigmem", "300");
+					  "--append", mode, "bigmem", "300");
 	TEST_ASSERT_RUN_STATUS(r, 0);
 	TEST_ASSERT_RUN_EQ(r, out, "bigmem: 300 MiB touched, forked, copied on write: ok\n");
-	unsigned long ptes = stat_of(&r, "ptes_copied"), free_end = stat_of(&r, "free_pages"),
-		      free_init = stat_of(&r, "free_pages_at_init");
+	assert_no_leak(&r);
+	return r;
+}
+
+Test(memory, fork_of_a_300_MiB_process)
+{
+	struct fr_result r = bigmem_300("fork=copy");
+	unsigned long ptes = stat_of(&r, "ptes_copied");
 	TEST_ASSERT_RUN(ptes >= 300 * 256 ? NULL :
 			fr_explain(&r, "ptes_copied=%lu, expected at least 300 MiB of pages (76800)", ptes));
-	TEST_ASSERT_RUN(free_end == free_init ? NULL :
-			fr_explain(&r, "free_pages=%lu at exit, expected %lu: pages leaked", free_end,
-				   free_init));
 }
+
+/* 300 MiB is 150 last-level tables: fork shares them and copies no PTE; the
+ * child's writes (every 16th page) then take each table back. */
+Test(memory, fork_of_a_300_MiB_process_shares_its_tables)
+{
+	struct fr_result r = bigmem_300("fork=shared");
+	TEST_ASSERT_EQ(stat_of(&r, "ptes_copied"), 0UL, "PTEs copied by fork=shared");
+	TEST_ASSERT_CMP(stat_of(&r, "pt_shared"), >=, 150UL, "tables shared");
+	TEST_ASSERT_CMP(stat_of(&r, "pt_copies"), >=, 150UL, "tables taken back");
+}
+
+/* guest-user/shared-tables.c: munmap, mprotect, brk, MAP_SHARED, kernel
+ * writes, new pages and grandchildren, each under tables fork shared. The
+ * output must be Linux's in both modes. */
+static void shared_tables_like_linux(const char *mode)
+{
+	char *const av[] = { "build/guest/shared-tables", NULL };
+	struct native n = native_run_argv(av, NULL);
+	TEST_ASSERT_RUN_STATUS(n.r, 0);
+	struct fr_result r = FORKLAB("run", "--stats", "--append", mode, "shared-tables");
+	TEST_ASSERT_RUN_STATUS(r, 0);
+	TEST_ASSERT_RUN_EQ_BYTES(r, out, n.r.out, n.r.out_len);
+	assert_no_leak(&r);
+	bool shared = !strcmp(mode, "fork=shared");
+	TEST_ASSERT_EQ(stat_of(&r, "pt_shared") > 0, shared, "tables shared in %s", mode);
+	TEST_ASSERT_EQ(stat_of(&r, "ptes_copied") > 0, !shared, "PTEs copied in %s", mode);
+}
+
+Test(memory, shared_tables_program_copy_mode) { shared_tables_like_linux("fork=copy"); }
+Test(memory, shared_tables_program_shared_mode) { shared_tables_like_linux("fork=shared"); }
+
+/* Programs that fork, thread and spawn, in fork=shared mode, against Linux. */
+static void like_linux_shared(const char *name)
+{
+	char path[64];
+	snprintf(path, sizeof path, "build/guest/%s", name);
+	char *const av[] = { path, NULL };
+	struct native n = native_run_argv(av, NULL);
+	struct fr_result r = FORKLAB("run", "--stats", "--append", "fork=shared", name);
+	TEST_ASSERT_RUN_STATUS(r, n.r.status);
+	TEST_ASSERT_RUN_EQ_BYTES(r, out, n.r.out, n.r.out_len);
+	assert_no_leak(&r);
+}
+
+Test(memory, cow_shared_mode) { like_linux_shared("cow"); }
+Test(memory, fork_storm_shared_mode) { like_linux_shared("fork-storm"); }
+Test(memory, pthreads_shared_mode) { like_linux_shared("pthreads"); }

@@ -18,7 +18,7 @@
 
 struct stats {
 	unsigned long total_pages, free_pages_at_init, free_pages, forks, ptes_copied, pt_pages,
-		cow_copies, cow_reuses, switches;
+		pt_shared, pt_copies, cow_copies, cow_reuses, switches, faults;
 };
 
 #define CHECK_THAT(r, ok, ...) TEST_ASSERT_RUN((ok) ? NULL : fr_explain(&(r), __VA_ARGS__))
@@ -135,12 +135,14 @@ static struct stats stats_of(const struct fr_result *r)
 	struct stats s;
 	int end = -1;
 	sscanf(line, "forklab: stats: total_pages=%lu free_pages_at_init=%lu free_pages=%lu forks=%lu "
-	       "ptes_copied=%lu pt_pages=%lu cow_copies=%lu cow_reuses=%lu switches=%lu%n",
+	       "ptes_copied=%lu pt_pages=%lu pt_shared=%lu pt_copies=%lu cow_copies=%lu "
+	       "cow_reuses=%lu switches=%lu faults=%lu%n",
 	       &s.total_pages, &s.free_pages_at_init, &s.free_pages, &s.forks, &s.ptes_copied,
-	       &s.pt_pages, &s.cow_copies, &s.cow_reuses, &s.switches, &end);
+	       &s.pt_pages, &s.pt_shared, &s.pt_copies, &s.cow_copies, &s.cow_reuses, &s.switches,
+	       &s.faults, &end);
 	CHECK_THAT(*r, end > 0 && line[end] == '\n', "stderr: the stats line is not \"forklab: stats: "
 		   "total_pages=N free_pages_at_init=N free_pages=N forks=N ptes_copied=N pt_pages=N "
-		   "cow_copies=N cow_reuses=N switches=N\"");
+		   "pt_shared=N pt_copies=N cow_copies=N cow_reuses=N switches=N faults=N\"");
 	return s;
 }
 

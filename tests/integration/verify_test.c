@@ -204,18 +204,33 @@ Test(verify, pthreads) { verify_passes("pthreads", NULL, 0); }
 Test(verify, posix_spawn) { verify_passes("posix-spawn", NULL, 0); }
 Test(verify, vfork_magic_keeps_its_status) { verify_passes("vfork-magic", NULL, 139); }
 
-/* Debian's busybox sh (glibc-static) running a four-stage pipeline: every
- * fork it makes passes every check. */
-Test(verify, busybox_pipeline)
+/* fork=shared: the same checks, mm.shared_tables at each fork, and pt_copy.*
+ * wherever a table is taken back. */
+Test(verify, shared_tables)
 {
-	struct fr_result r = FORKLAB("run", "--timeout", "120", "--verify", "/bin/busybox", "sh", "-c",
-				     "echo x | cat | tr x y | cat");
+	verify_passes("shared-tables", "fork=shared", 0);
+	struct fr_result r = FORKLAB("run", "--timeout", "120", "--verify", "--append", "fork=shared",
+				     "shared-tables");
+	TEST_ASSERT_CMP(count(r.err, "PASS mm.shared_tables"), >=, 9, "forks checked for shared tables");
+	TEST_ASSERT_CMP(count(r.err, "PASS pt_copy.same_entries"), >=, 9, "table copies checked");
+}
+
+
+/* Debian's busybox sh (glibc-static) running a four-stage pipeline: every
+ * fork it makes passes every check, with either fork mode. */
+static void busybox_pipeline(const char *mode)
+{
+	struct fr_result r = FORKLAB("run", "--timeout", "120", "--verify", "--append", mode,
+				     "/bin/busybox", "sh", "-c", "echo x | cat | tr x y | cat");
 	TEST_ASSERT_RUN_STATUS(r, 0);
 	TEST_ASSERT_RUN_EQ(r, out, "y\n");
 	TEST_ASSERT_RUN_LACKS(r, err, " FAIL ");
 	TEST_ASSERT_RUN_MATCHES(r, err, "^verify: ([3-9]|[1-9][0-9]+) clone-family calls, [0-9]+ checks: "
 				"[0-9]+ passed, 0 failed$");
 }
+
+Test(verify, busybox_pipeline) { busybox_pipeline("fork=copy"); }
+Test(verify, busybox_pipeline_shared_tables) { busybox_pipeline("fork=shared"); }
 
 /* ---- each injected fault fails its check, and only that ---- */
 
@@ -263,6 +278,14 @@ Test(fault, parent_ret)
 Test(fault, vfork_nowait)
 {
 	fault_fails("fault.vfork_nowait", "vfork-demo", (const char *[]){ "vfork.parent_waited", NULL });
+}
+
+/* fork=shared with the parent's PD entries left writable: the tables are
+ * shared but writes go through, in both checks that see it. */
+Test(fault, cow_writable_shared_tables)
+{
+	fault_fails("fork=shared fault.cow_writable", "fork-demo",
+		    (const char *[]){ "mm.cow_shared", "mm.shared_tables", NULL });
 }
 
 Test(fault, cow_writable)

@@ -31,9 +31,12 @@ int fl_boot(struct fl_vm *vm, const struct fl_config *c, const struct fl_kernel 
 	}
 	memcpy(vm->mem + istart, initrd->buf, initrd->len);
 
-	const char *argv[1 + 256];
-	if (c->nargs > 256)
-		return fl_fail(err, n, "too many program arguments (at most 256)");
+	/* The kernel's limits (abi.h), checked here: past them the kernel would
+	 * drop arguments, or fail to start init. */
+	const char *argv[FL_ARG_MAX];
+	if (c->nargs + 1 > FL_ARG_MAX)
+		return fl_fail(err, n, "too many program arguments: %d (at most %d)", c->nargs,
+			       FL_ARG_MAX - 1);
 	argv[0] = init_path;
 	for (int i = 0; i < c->nargs; i++)
 		argv[1 + i] = c->args[i];
@@ -51,9 +54,20 @@ int fl_boot(struct fl_vm *vm, const struct fl_config *c, const struct fl_kernel 
 	}
 	for (int i = 0; i < c->nenv; i++)
 		envp[envc++] = c->env[i];
+	size_t bytes = 0;
+	for (int i = 0; i < 1 + c->nargs; i++)
+		bytes += strlen(argv[i]) + 1;
+	for (size_t i = 0; i < envc; i++)
+		bytes += strlen(envp[i]) + 1;
+	if (bytes > FL_INIT_ARG_BYTES)
+		return fl_fail(err, n, "program arguments and environment too long: %zu bytes "
+			       "(at most %lu)", bytes, FL_INIT_ARG_BYTES);
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
-	char bootargs[1024];
+	char bootargs[FL_APPEND_MAX + 32];
+	if (c->append && strlen(c->append) > FL_APPEND_MAX)
+		return fl_fail(err, n, "--append: too long: %zu bytes (at most %d)", strlen(c->append),
+			       FL_APPEND_MAX);
 	snprintf(bootargs, sizeof bootargs, "%s%s %s", c->verbose ? "verbose " : "",
 		 c->nhooks ? "trace" : "", c->append ? c->append : "");
 	struct fl_boot_info bi = {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <forklab/abi.h>
+#include <forklab/elf_rules.h>
 #include "boot/elf.h"
 #include "error.h"
 
@@ -163,7 +164,7 @@ static int read_file(const char *path, struct fl_kernel *k, char *err, size_t er
 	ssize_t n;
 	int fd, rc = -1;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO must not block: refused below */
 	if (fd < 0)
 		return fl_fail(err, errlen, "%s", strerror(errno));
 	if (fstat(fd, &st) < 0) {
@@ -304,12 +305,7 @@ static int check_program(Elf *e, size_t len, char *err, size_t errlen)
 			return -1;
 		if (ph.p_type == PT_INTERP)
 			return fl_fail(err, errlen, "dynamically linked: forklab runs static programs");
-		if (ph.p_type != PT_LOAD)
-			continue;
-		if (ph.p_vaddr + ph.p_memsz > FL_USER_TOP)
-			return fl_fail(err, errlen, "segment %zu ends above user space (0x%lx)",
-				    i, FL_USER_TOP);
-		nload++;
+		nload += ph.p_type == PT_LOAD;
 	}
 	if (nload == 0)
 		return fl_fail(err, errlen, "no loadable segments");
@@ -326,5 +322,12 @@ int fl_program_check(const void *data, size_t len, char *err, size_t errlen)
 		return -1;
 	rc = check_program(e, len, err, errlen);
 	elf_end(e);
+	/* Then every rule the kernel's execve applies, so that what passes here runs. */
+	int seg;
+	const char *rule = rc ? NULL : fl_elf_program_rule(data, len, len, &seg);
+	if (rule && seg >= 0)
+		return fl_fail(err, errlen, "segment %d %s", seg, rule);
+	if (rule)
+		return fl_fail(err, errlen, "%s", rule);
 	return rc;
 }

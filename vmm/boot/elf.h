@@ -37,7 +37,9 @@ void fl_kernel_close(struct fl_kernel *k);
 
 /* Validates a user program for the guest: ELF64 LE x86-64, ET_EXEC or ET_DYN, no
  * PT_INTERP, at least one PT_LOAD, segments inside the file, filesz <= memsz,
- * vaddr + memsz below FL_USER_TOP. Returns 0 or -1 with err. */
+ * then every rule of the kernel's execve (forklab/elf_rules.h: load addresses,
+ * alignment, order and overlap, header count). Returns 0 or -1 with err naming
+ * the rule. */
 int fl_program_check(const void *data, size_t len, char *err, size_t errlen);
 
 #endif

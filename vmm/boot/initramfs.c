@@ -16,9 +16,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* O_NONBLOCK: a FIFO (or a terminal) must not block the open; fstat then
+ * refuses it. It changes nothing for a regular file. */
 static int read_file(const char *path, void **data, size_t *len, char *err, size_t n)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		fl_fail(err, n, "%s: %s", path, strerror(errno));
@@ -186,7 +188,8 @@ int fl_initramfs_build(const struct fl_config *cfg, struct fl_cpio *c, char *ini
 	} else {
 		snprintf(path, sizeof path, "%s/%s", cfg->guest_dir, cfg->program);
 		snprintf(base, sizeof base, "%s", cfg->program);
-		if (access(path, F_OK) < 0)
+		struct stat st;
+		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) /* "", ".", ".." too */
 			return fl_fail(err, n, "unknown program '%s': not a built-in (see 'forklab list') "
 				       "and not a path", cfg->program);
 	}

@@ -41,6 +41,23 @@ int fl_gva_to_gpa(const struct fl_vm *vm, uint64_t cr3, uint64_t va, uint64_t *g
 	return -1;
 }
 
+int fl_pmd_entry(const struct fl_vm *vm, uint64_t cr3, uint64_t va, uint64_t *entry)
+{
+	uint64_t table = cr3 & ADDR_MASK;
+	for (int shift = 39; shift >= 21; shift -= 9) {
+		const void *p = fl_gpa_to_hva(vm, table + ((va >> shift) & 511) * 8, 8);
+		if (!p)
+			return -1;
+		memcpy(entry, p, 8);
+		if (shift == 21)
+			return 0;
+		if (!(*entry & FL_PTE_P) || (*entry & PS))
+			return -1;
+		table = *entry & ADDR_MASK;
+	}
+	return -1;
+}
+
 static int copy_gva(const struct fl_vm *vm, uint64_t cr3, uint64_t va, void *buf, size_t len,
 		    int write)
 {

@@ -15,6 +15,7 @@ struct fl_session;
 #define FL_PTE_W  0x2ULL
 #define FL_PTE_U  0x4ULL
 #define FL_PTE_NX (1ULL << 63)
+#define FL_PTE_ADDR 0x000ffffffffff000ULL
 
 /* Walks the page tables at cr3 (4 KiB, 2 MiB and 1 GiB pages). Returns 0 with
  * the guest-physical address and the effective rights (W and U only if every
@@ -23,6 +24,11 @@ struct fl_session;
  * the leaf entry. */
 int fl_gva_to_gpa(const struct fl_vm *vm, uint64_t cr3, uint64_t va, uint64_t *gpa,
 		  uint64_t *rights, uint64_t *pte);
+
+/* The page-directory entry (level 2) that maps va at cr3, present or not:
+ * which last-level table a 2 MiB region uses, and with what rights. -1 if a
+ * level above is missing or lies outside RAM. */
+int fl_pmd_entry(const struct fl_vm *vm, uint64_t cr3, uint64_t va, uint64_t *entry);
 
 /* Copies across page boundaries; -1 if any byte is not mapped (and then a
  * write has written nothing). */

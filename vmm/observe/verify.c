@@ -39,6 +39,7 @@ struct sig_rec {
 
 struct fl_verifier {
 	FILE *json;
+	bool fork_shared;        /* --append fork=shared: fork shares last-level tables */
 	struct clone_rec *rec;
 	int nrec, cap;
 	struct sig_rec *sig;     /* frames not yet returned from, oldest first */
@@ -155,6 +156,44 @@ static void check_cow(struct fl_verifier *v, struct fl_session *s, struct clone_
 	check(v, r, "clone", "mm.cow_shared", ok, "read-only, one frame", a);
 }
 
+/* mm.shared_tables, for fork with fork=shared: wherever the parent has a
+ * last-level table under a VMA, the child's PD entry points at the same
+ * table, and neither entry allows writes (the first write takes the table
+ * back, on_pt_copy). */
+static void check_shared_tables(struct fl_verifier *v, struct fl_session *s, struct clone_rec *r,
+				const struct fl_task_view *pt, const struct fl_task_view *ct)
+{
+	struct fl_mm_head mm;
+	char a[96] = "";
+	if (fl_mm_read(s, pt->head.mm, &mm) < 0)
+		return fail_read(v, r, "clone", "mm.shared_tables");
+	long tables = 0;
+	uint64_t last = 1; /* the region counted last: one table may serve several VMAs */
+	for (int i = 0; i < mm.nvma && !*a; i++) {
+		const struct fl_vma *m = &mm.vma[i];
+		uint64_t lo = m->lo > m->start ? m->lo : m->start, hi = m->hi < m->end ? m->hi : m->end;
+		for (uint64_t va = lo & ~0x1fffffULL; va < hi && !*a; va += 0x200000) {
+			uint64_t pe, ce;
+			if (fl_pmd_entry(&s->vm, pt->cr3, va, &pe) < 0 || !(pe & FL_PTE_P))
+				continue;
+			if (fl_pmd_entry(&s->vm, ct->cr3, va, &ce) < 0 || !(ce & FL_PTE_P))
+				snprintf(a, sizeof a, "%#" PRIx64 ": no table in the child", va);
+			else if ((pe ^ ce) & FL_PTE_ADDR)
+				snprintf(a, sizeof a, "%#" PRIx64 ": tables %#" PRIx64 " and %#" PRIx64, va,
+					 (uint64_t)(pe & FL_PTE_ADDR), (uint64_t)(ce & FL_PTE_ADDR));
+			else if ((pe | ce) & FL_PTE_W)
+				snprintf(a, sizeof a, "%#" PRIx64 ": writable in the %s", va,
+					 pe & FL_PTE_W ? "parent" : "child");
+			else if (va != last)
+				tables++, last = va;
+		}
+	}
+	bool ok = !*a;
+	if (ok)
+		snprintf(a, sizeof a, "%ld tables shared, read-only", tables);
+	check(v, r, "clone", "mm.shared_tables", ok, "the parent's tables, read-only", a);
+}
+
 /* Far beyond what MAX_TASKS allows a real run; a guest past it floods us. */
 #define MAX_CLONE_RECORDS 65536
 
@@ -208,6 +247,8 @@ static void on_clone(struct fl_session *s, const struct fl_event *ev, struct fl_
 		check_eq(v, r, "clone", "mm.same_page_tables", pt.cr3, ct.cr3);
 	else
 		check_cow(v, s, r, &pt, &ct);
+	if (!(r->flags & CLONE_VM) && v->fork_shared)
+		check_shared_tables(v, s, r, &pt, &ct);
 }
 
 /* ---- at each task's first user instruction: parent.*, child.*, tss.rsp0,
@@ -388,6 +429,36 @@ static void forget_signals(uint64_t task, struct fl_verifier *v)
 	v->nsig = keep;
 }
 
+/* fork=shared: the first change under a shared table gave the mm a table of
+ * its own (or, to its last holder, the same one writable): the mm's PD entry
+ * now points there, writable, and a copy maps exactly what the shared table
+ * maps, frame for frame. */
+static void on_pt_copy(struct fl_session *s, const struct fl_event *ev, struct fl_verifier *v)
+{
+	struct fl_task_view t;
+	uint64_t e, old = ev->pt_copy.old_table, new = ev->pt_copy.new_table;
+	if (fl_task_read(s, ev->task, &t) < 0 || fl_pmd_entry(&s->vm, t.cr3, ev->pt_copy.va, &e) < 0)
+		return fail_read(v, NULL, "pt_copy", "pt_copy.table");
+	check_eq(v, NULL, "pt_copy", "pt_copy.table", new, e & FL_PTE_ADDR);
+	check(v, NULL, "pt_copy", "pt_copy.writable", e & FL_PTE_W, "writable",
+	      e & FL_PTE_W ? "writable" : "read-only");
+	if (new == old)
+		return;
+	const uint64_t *a = fl_gpa_to_hva(&s->vm, old, 4096), *b = fl_gpa_to_hva(&s->vm, new, 4096);
+	int i = 0, mapped = 0;
+	for (; a && b && i < 512; i++) {
+		if ((a[i] ^ b[i]) & (FL_PTE_P | FL_PTE_ADDR))
+			break;
+		mapped += a[i] & FL_PTE_P;
+	}
+	char got[64];
+	if (i == 512)
+		snprintf(got, sizeof got, "%d pages, the same frames", mapped);
+	else
+		snprintf(got, sizeof got, "entry %d differs", i);
+	check(v, NULL, "pt_copy", "pt_copy.same_entries", i == 512, "the same frames", got);
+}
+
 static void on_event(struct fl_session *s, const struct fl_event *ev, void *arg)
 {
 	struct fl_verifier *v = arg;
@@ -400,6 +471,7 @@ static void on_event(struct fl_session *s, const struct fl_event *ev, void *arg)
 	case FL_EV_RETURN: on_return(s, ev, v); break;
 	case FL_EV_VFORK_RELEASE: on_vfork_release(s, ev, v); break;
 	case FL_EV_COW: on_cow(s, ev, v); break;
+	case FL_EV_PT_COPY: on_pt_copy(s, ev, v); break;
 	}
 }
 
@@ -411,6 +483,7 @@ struct fl_verifier *fl_verify_attach(struct fl_config *c, FILE *json)
 		return NULL;
 	}
 	v->json = json;
+	v->fork_shared = c->fork_shared;
 	return v;
 }
 

@@ -30,6 +30,7 @@ struct fl_config {
 	bool verbose;
 	bool stats;             /* print the kernel's counters (struct fl_kstate) at exit */
 	const char *append;     /* extra kernel bootargs, or NULL */
+	bool fork_shared;       /* append has fork=shared: fork shares page tables */
 	bool verify;            /* check every clone-family call from the host (verify.c) */
 	FILE *verify_json;      /* with verify: one JSON object per check, or NULL */
 	struct fl_hook hooks[FL_MAX_HOOKS]; /* any hook turns the kernel's tracing on */

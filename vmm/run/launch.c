@@ -64,9 +64,10 @@ static void report_stats(const struct fl_session *s)
 		return;
 	}
 	fprintf(stderr, "forklab: stats: total_pages=%lu free_pages_at_init=%lu free_pages=%lu "
-		"forks=%lu ptes_copied=%lu pt_pages=%lu cow_copies=%lu cow_reuses=%lu switches=%lu\n",
+		"forks=%lu ptes_copied=%lu pt_pages=%lu pt_shared=%lu pt_copies=%lu cow_copies=%lu "
+		"cow_reuses=%lu switches=%lu faults=%lu\n",
 		k.total_pages, k.free_pages_at_init, k.free_pages, k.forks, k.ptes_copied, k.pt_pages,
-		k.cow_copies, k.cow_reuses, k.switches);
+		k.pt_shared, k.pt_copies, k.cow_copies, k.cow_reuses, k.switches, k.faults);
 }
 
 int fl_launch(const struct fl_config *c)

@@ -66,6 +66,28 @@ entry_SYSCALL_64:
 	call do_syscall_64
 	jmp restore_regs_and_iret
 
+/* `syscall` from 32-bit code (CSTAR; AMD only: Intel CPUs raise #UD there).
+ * forklab has no 32-bit system calls, so this is Linux's answer with IA32
+ * emulation off (entry_SYSCALL32_ignore): eax = -ENOSYS, back to the caller
+ * at the next instruction, in 32-bit mode. Linux returns with sysretl; this
+ * builds the same frame as entry_SYSCALL_64 (cs the 32-bit one) and leaves
+ * through the one iretq path, which both host kinds already run. orig_ax
+ * -1: nothing to restart. Interrupts stay off (FMASK) until the iretq. */
+	.globl entry_SYSCALL_compat
+entry_SYSCALL_compat:
+	movq %rsp, cpu_tss+TSS_SP2(%rip)
+	movq cpu_tss+TSS_SP0(%rip), %rsp
+	pushq $FL_USER_DS		/* pt_regs.ss */
+	pushq cpu_tss+TSS_SP2(%rip)	/* pt_regs.sp */
+	pushq %r11			/* pt_regs.flags */
+	pushq $FL_USER32_CS		/* pt_regs.cs */
+	pushq %rcx			/* pt_regs.ip: the next instruction (ECX, zero-extended) */
+	pushq $-1			/* pt_regs.orig_ax */
+	pushq %rdi
+	PUSH_REGS_AFTER_DI
+	movq $-ENOSYS, PT_AX(%rsp)
+	jmp restore_regs_and_iret
+
 /* struct task *switch_to(prev, next), called by context_switch (sched.c):
  * saves prev's callee-saved registers on its stack, its kernel sp and resume
  * ip in its thread record, moves to next's stack, and tail-calls

@@ -26,32 +26,12 @@
 #define FP_XSTATE_MAGIC2 0x46505845U
 #define SW_BYTES_OFF 464
 
-static u64 xfeatures;                 /* XCR0; 0 when the CPU has no XSAVE */
+u64 fpu_xfeatures;                    /* XCR0; 0 when the CPU has no XSAVE */
+bool fpu_have_xsaveopt;
 static u32 area_size = FXSAVE_SIZE;   /* bytes of the area the CPU writes */
-static bool have_xsaveopt;
 /* What a new program starts with: FCW and MXCSR at their defaults, every
  * other register zero (xstate_bv = 0: all components in their init state). */
 static u8 init_state[FPU_AREA_MAX] __attribute__((aligned(64)));
-
-void fpu_save_native(u8 *area)
-{
-	u32 lo = xfeatures, hi = xfeatures >> 32;
-	if (!xfeatures)
-		__asm__ volatile("fxsave64 (%0)" ::"r"(area) : "memory");
-	else if (have_xsaveopt)
-		__asm__ volatile("xsaveopt64 (%0)" ::"r"(area), "a"(lo), "d"(hi) : "memory");
-	else
-		__asm__ volatile("xsave64 (%0)" ::"r"(area), "a"(lo), "d"(hi) : "memory");
-}
-
-void fpu_restore_native(const u8 *area)
-{
-	u32 lo = xfeatures, hi = xfeatures >> 32;
-	if (!xfeatures)
-		__asm__ volatile("fxrstor64 (%0)" ::"r"(area) : "memory");
-	else
-		__asm__ volatile("xrstor64 (%0)" ::"r"(area), "a"(lo), "d"(hi) : "memory");
-}
 
 void fpu_init(void)
 {
@@ -72,27 +52,17 @@ void fpu_init(void)
 				break;
 			want &= (want & XFEATURE_AVX512) ? ~XFEATURE_AVX512 : ~XFEATURE_YMM;
 		}
-		xfeatures = want;
+		fpu_xfeatures = want;
 		area_size = b;
 		u32 lo, hi;
 		__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
 		if ((lo | (u64)hi << 32) != want)
 			printk("forklab: fpu: XCR0 reads %#lx after XSETBV %#lx\n", lo | (u64)hi << 32, want);
 		cpuid(0xd, 1, &a, &b, &c, &d);
-		have_xsaveopt = a & 1;
+		fpu_have_xsaveopt = a & 1;
 	}
 	printk("forklab: fpu: %s, xcr0 %#lx, %u-byte area\n",
-	       xfeatures ? have_xsaveopt ? "xsaveopt" : "xsave" : "fxsave", xfeatures, area_size);
-}
-
-void fpu_switch(struct task *prev, struct task *next)
-{
-	host_fpu_switch(prev->kthread ? NULL : prev->fpstate, next->kthread ? NULL : next->fpstate);
-}
-
-void fpu_fork(struct task *child)
-{
-	host_fpu_switch(child->fpstate, NULL);
+	       fpu_xfeatures ? fpu_have_xsaveopt ? "xsaveopt" : "xsave" : "fxsave", fpu_xfeatures, area_size);
 }
 
 void fpu_exec(void)
@@ -104,24 +74,24 @@ void fpu_exec(void)
 /* The frame holds the image and, with XSAVE, the second magic after it. */
 u64 fpu_user_size(void)
 {
-	return xfeatures ? area_size + 4 : FXSAVE_SIZE;
+	return fpu_xfeatures ? area_size + 4 : FXSAVE_SIZE;
 }
 
 long fpu_to_user(u64 ubuf)
 {
 	u8 *area = current->fpstate;
 	host_fpu_switch(area, NULL);
-	if (xfeatures) {
+	if (fpu_xfeatures) {
 		u32 *sw = (u32 *)(area + SW_BYTES_OFF); /* magic1, extended_size, xfeatures, xstate_size */
 		sw[0] = FP_XSTATE_MAGIC1;
 		sw[1] = area_size + 4;
-		*(u64 *)&sw[2] = xfeatures;
+		*(u64 *)&sw[2] = fpu_xfeatures;
 		sw[4] = area_size;
 		u32 magic2 = FP_XSTATE_MAGIC2;
 		if (copy_to_user(ubuf + area_size, &magic2, 4) < 0)
 			return -EFAULT;
 	}
-	return copy_to_user(ubuf, area, xfeatures ? area_size : FXSAVE_SIZE) < 0 ? -EFAULT : 0;
+	return copy_to_user(ubuf, area, fpu_xfeatures ? area_size : FXSAVE_SIZE) < 0 ? -EFAULT : 0;
 }
 
 /* A user image must not make XRSTOR fault in the kernel: MXCSR's reserved
@@ -129,12 +99,12 @@ long fpu_to_user(u64 ubuf)
 long fpu_from_user(u64 ubuf)
 {
 	u8 *area = current->fpstate;
-	if (copy_from_user(area, ubuf, xfeatures ? area_size : FXSAVE_SIZE) < 0)
+	if (copy_from_user(area, ubuf, fpu_xfeatures ? area_size : FXSAVE_SIZE) < 0)
 		return -EFAULT;
 	*(u32 *)(area + MXCSR_OFF) &= 0xffff;
-	if (xfeatures) {
+	if (fpu_xfeatures) {
 		u64 *hdr = (u64 *)(area + XSAVE_HDR);
-		hdr[0] &= xfeatures; /* xstate_bv */
+		hdr[0] &= fpu_xfeatures; /* xstate_bv */
 		memset(&hdr[1], 0, 56); /* xcomp_bv and the reserved words */
 	}
 	host_fpu_switch(NULL, area);

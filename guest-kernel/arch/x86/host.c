@@ -25,6 +25,16 @@ void host_init(const char *kind)
 	host_kind = kind && !strcmp(kind, "pvm") ? HOST_PVM : HOST_KVM;
 	wrmsr(MSR_STAR, ((u64)FL_USER32_CS << 48) | ((u64)FL_KERNEL_CS << 32));
 	wrmsr(MSR_SYSCALL_MASK, SYSCALL_FMASK);
+	/* The 32-bit ways in, on both host kinds, as Linux sets them with IA32
+	 * emulation off: a compat `syscall` gets -ENOSYS (entry.S; on PVM too
+	 * it enters ring 0 at CSTAR: with CSTAR 0 it was a kernel page fault
+	 * at 0), and SYSENTER_CS 0 makes `sysenter` fault (#GP on Intel; AMD
+	 * has no sysenter in long mode: #UD), a signal for the process. `int
+	 * $0x80` finds no gate (cpu.c): #GP, SIGSEGV. */
+	wrmsr(MSR_CSTAR, (u64)entry_SYSCALL_compat);
+	wrmsr(MSR_IA32_SYSENTER_CS, 0);
+	wrmsr(MSR_IA32_SYSENTER_ESP, 0);
+	wrmsr(MSR_IA32_SYSENTER_EIP, 0);
 	if (host_kind == HOST_KVM) {
 		wrmsr(MSR_LSTAR, (u64)entry_SYSCALL_64);
 		return;
@@ -53,6 +63,43 @@ bool host_syscall_from_trap(struct pt_regs *regs, int vector)
 	regs->ip = regs->cx;
 	regs->flags = (regs->r11 & USER_FLAGS_MASK) | X86_EFLAGS_IF | 0x2;
 	return true;
+}
+
+/* PVM: an entry from user mode with a non-canonical RSP fails in the host
+ * before this kernel sees it (issue 12: the trampoline's int3 ended the VM
+ * with an emulation failure; a timer tick stalled a spinning process). So
+ * the kernel never returns to user mode with such an RSP there: the task
+ * gets SIGSEGV first (a handler on the alternate stack may take it), as the
+ * PVM-guest Linux kernel gives a clone child whose stack is non-canonical.
+ * Hardware keeps Linux's own semantics: iretq loads any RSP, and the first
+ * use of that stack raises #SS, SIGBUS. A program that makes its own RSP
+ * non-canonical between two entries is beyond this kernel's reach on PVM. */
+void host_pvm_bad_user_return(struct pt_regs *regs)
+{
+	if ((regs->cs & 3) != 3)
+		return;
+	force_sig_fault(SIGSEGV, 0, 13, 0); /* as a #GP */
+	exit_to_user_mode();
+	if (noncanonical(regs->sp))
+		force_sig_exit(SIGSEGV, regs->sp, regs);
+}
+
+/* PVM: an `int $N` in user mode arrives as #UD (the host cannot deliver a
+ * software interrupt: issue 12 saw SIGILL). On hardware it never raises
+ * #UD: the gate's DPL decides, as Linux's IDT does (cpu.c): int3 and into
+ * (DPL 3) are #BP and #OF after the instruction, every other vector #GP
+ * with the IDT error code, SIGSEGV. Returns the vector to report. */
+int host_pvm_fixup_ud(struct pt_regs *regs, u64 *error)
+{
+	u8 insn[2];
+	if ((regs->cs & 3) != 3 || copy_from_user(insn, regs->ip, 2) < 0 || insn[0] != 0xcd)
+		return 6;
+	if (insn[1] == 3 || insn[1] == 4) {
+		regs->ip += 2;
+		return insn[1];
+	}
+	*error = (u64)insn[1] << 3 | 2;
+	return 13;
 }
 
 void host_fpu_switch(u8 *save, const u8 *load)

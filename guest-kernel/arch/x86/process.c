@@ -32,13 +32,13 @@ int copy_thread(u64 flags, u64 sp, u64 arg, struct task *p)
 			return -EPERM;
 		p->thread.fsbase = arg;
 	}
-	fpu_fork(p);
+	host_fpu_switch(p->fpstate, NULL); /* the child gets the live FPU state */
 	return 0;
 }
 
 struct task *__switch_to(struct task *prev, struct task *next)
 {
-	fpu_switch(prev, next);
+	host_fpu_switch(prev->kthread ? NULL : prev->fpstate, next->kthread ? NULL : next->fpstate);
 	cpu_tss.sp0 = next->thread.sp0;
 	if (prev->thread.fsbase != next->thread.fsbase)
 		wrmsr(MSR_FS_BASE, next->thread.fsbase);

@@ -18,15 +18,34 @@ static const struct { const char *name; u8 sig; } vectors[22] = {
 	{ "SIMD FP error", SIGFPE }, { "virtualization", 0 }, { "control protection", SIGSEGV },
 };
 
+/* The page-fault error code (Intel SDM 4.7; Linux's X86_PF_*). */
+#define PF_PROT  0x1   /* the page was present: a rights violation */
+#define PF_WRITE 0x2
+#define PF_USER  0x4
+#define PF_RSVD  0x8   /* a reserved bit set in a paging entry */
+#define PF_INSTR 0x10  /* an instruction fetch (NX) */
+#define PF_PK    0x20  /* a protection key (never enabled here) */
+_Static_assert(FAULT_PRESENT == PF_PROT && FAULT_WRITE == PF_WRITE && FAULT_INSTR == PF_INSTR,
+	       "handle_mm_fault's flags are the error code's bits");
+
+/* As Linux's do_user_addr_fault: every bit counts. A reserved bit means a
+ * corrupt page table, the kernel's own bug (Linux oopses); a protection key
+ * is an access error; the rest decides between resolving the fault (demand
+ * zero, copy-on-write) and a SIGSEGV, never a retry of a fault that cannot
+ * change (a present page fetched against NX, or read at PROT_NONE). */
 static void page_fault(struct pt_regs *regs, u64 error)
 {
 	u64 addr = read_cr2();
-	bool write = error & 2;
+	bool write = error & PF_WRITE;
 	bool user = (regs->cs & 3) == 3;
 	bool in_copy_user = regs->ip >= (u64)copy_user_start && regs->ip < (u64)copy_user_end;
+	unsigned flags = error & (FAULT_PRESENT | FAULT_WRITE | FAULT_INSTR);
 
-	if ((user || in_copy_user) && current && current->mm && addr < FL_USER_TOP &&
-	    handle_mm_fault(current->mm, addr, write) == 0)
+	if (error & PF_RSVD)
+		panic_regs(regs, "page fault at %#lx with a reserved bit set: a corrupt page table "
+			   "(error %#lx)", addr, error);
+	if ((user || in_copy_user) && !(error & PF_PK) && current && current->mm &&
+	    addr < FL_USER_TOP && handle_mm_fault(current->mm, addr, flags) == 0)
 		return;
 	if (user) {
 		force_sig_fault(SIGSEGV, addr, 14, error);
@@ -37,19 +56,22 @@ static void page_fault(struct pt_regs *regs, u64 error)
 		return;
 	}
 	panic_regs(regs, "page fault in the kernel at address %#lx (%s)", addr,
-		   write ? "write" : "read");
+		   error & PF_INSTR ? "instruction fetch" : write ? "write" : "read");
 }
 
 void do_trap(struct pt_regs *regs, u64 vector)
 {
 	if (host_syscall_from_trap(regs, vector)) {
 		do_syscall_64(regs);
+		host_user_return(regs);
 		return;
 	}
 	bool user = (regs->cs & 3) == 3;
 	u64 error = regs->orig_ax;
 	if (user)
 		regs->orig_ax = -1; /* not a system call: nothing to restart on the way out */
+	if (vector == 6 && user && host_kind == HOST_PVM)
+		vector = host_pvm_fixup_ud(regs, &error);
 	switch (vector) {
 	case 14:
 		page_fault(regs, error);
@@ -70,6 +92,8 @@ void do_trap(struct pt_regs *regs, u64 vector)
 		panic_regs(regs, "%s (vector %lu, error %#lx) in the kernel",
 			   vector < ARRAY_SIZE(vectors) ? vectors[vector].name : "interrupt", vector, error);
 	}
-	if (user)
+	if (user) {
 		exit_to_user_mode();
+		host_user_return(regs);
+	}
 }

@@ -1,0 +1,116 @@
+/* VMAs: each mm's sorted array of mapped ranges and their rights, and the
+ * range operations on it (unmap, protect, find a free range), in the roles
+ * of Linux's mm/mmap.c and mm/mprotect.c. The pages themselves are
+ * mm/memory.c's. */
+#include "arch.h"
+#include "errno.h"
+#include "mm.h"
+
+struct vma *vma_find(struct mm *mm, u64 addr)
+{
+	for (int i = 0; i < mm->nvma; i++)
+		if (addr >= mm->vma[i].start && addr < mm->vma[i].end)
+			return &mm->vma[i];
+	return NULL;
+}
+
+int vma_add(struct mm *mm, u64 start, u64 end, u32 flags)
+{
+	int i = 0;
+	while (i < mm->nvma && mm->vma[i].start < end) {
+		if (mm->vma[i].end > start)
+			return -ENOMEM; /* overlap */
+		i++;
+	}
+	if (mm->nvma == MAX_VMAS)
+		return -ENOMEM;
+	memmove(&mm->vma[i + 1], &mm->vma[i], (mm->nvma - i) * sizeof mm->vma[0]);
+	mm->vma[i] = (struct vma){ .start = start, .end = end, .flags = flags };
+	mm->nvma++;
+	return 0;
+}
+
+/* Splits VMAs so that start and end fall on VMA boundaries. */
+static int vma_split(struct mm *mm, u64 addr)
+{
+	struct vma *v = vma_find(mm, addr);
+	if (!v || v->start == addr)
+		return 0;
+	if (mm->nvma == MAX_VMAS)
+		return -ENOMEM;
+	int i = v - mm->vma;
+	memmove(&mm->vma[i + 1], &mm->vma[i], (mm->nvma - i) * sizeof mm->vma[0]);
+	mm->vma[i].end = addr;
+	mm->vma[i + 1].start = addr;
+	mm->nvma++;
+	return 0;
+}
+
+static void unmap_pte(struct mm *mm, u64 va, u64 *pte, void *arg)
+{
+	page_put(*pte & PTE_ADDR);
+	*pte = 0;
+	invlpg(va);
+}
+
+int vma_unmap(struct mm *mm, u64 start, u64 end)
+{
+	if (unshare_tables(mm, start, end) < 0 || vma_split(mm, start) < 0 || vma_split(mm, end) < 0)
+		return -ENOMEM;
+	for (int i = 0; i < mm->nvma;) {
+		struct vma *v = &mm->vma[i];
+		if (v->start >= start && v->end <= end) {
+			walk_vma(mm, v, unmap_pte, NULL);
+			memmove(v, v + 1, (mm->nvma - i - 1) * sizeof *v);
+			mm->nvma--;
+		} else {
+			i++;
+		}
+	}
+	return 0;
+}
+
+/* A COW page (read-only, shared) stays read-only: the fault will copy it. */
+static void protect_pte(struct mm *mm, u64 va, u64 *pte, void *arg)
+{
+	const struct vma *v = arg;
+	u64 e = (*pte & PTE_ADDR) | pte_flags(v->flags);
+	if (!(v->flags & VM_SHARED) && page_refcount(*pte & PTE_ADDR) > 1)
+		e &= ~PTE_W;
+	*pte = e;
+	mm->nouser_ptes |= !(e & PTE_U);
+	invlpg(va);
+}
+
+int vma_protect(struct mm *mm, u64 start, u64 end, u32 flags)
+{
+	for (u64 a = start; a < end; a += PAGE_SIZE)
+		if (!vma_find(mm, a))
+			return -ENOMEM;
+	if (unshare_tables(mm, start, end) < 0 || vma_split(mm, start) < 0 || vma_split(mm, end) < 0)
+		return -ENOMEM;
+	for (int i = 0; i < mm->nvma; i++) {
+		struct vma *v = &mm->vma[i];
+		if (v->start < start || v->end > end)
+			continue;
+		v->flags = (v->flags & (VM_GROWSDOWN | VM_SHARED)) | flags;
+		walk_vma(mm, v, protect_pte, v);
+	}
+	return 0;
+}
+
+u64 vma_free_area(struct mm *mm, u64 len)
+{
+	u64 top = mm->mmap_top;
+	for (int i = mm->nvma - 1; i >= 0; i--) {
+		struct vma *v = &mm->vma[i];
+		if (v->start >= top)
+			continue;
+		if (v->end <= top - len)
+			break;
+		top = v->start;
+	}
+	if (top < len + mm->brk + (64UL << 20))
+		return 0;
+	return top - len;
+}
