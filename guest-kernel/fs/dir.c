@@ -45,6 +45,39 @@ long sys_mkdirat(u64 dirfd, u64 path, u64 mode)
 	return r;
 }
 
+/* mknod: regular files, FIFOs (kernel/pipe.c), sockets (which no one can
+ * open: ENXIO) and device nodes (major 1 and 5 open as /dev's do). */
+long sys_mknodat(u64 dirfd, u64 path, u64 mode, u64 dev)
+{
+	u32 type = mode & S_IFMT;
+	if (!type)
+		type = S_IFREG;
+	if (type == S_IFDIR)
+		return -EPERM;
+	if (type != S_IFREG && type != S_IFIFO && type != S_IFSOCK && type != S_IFCHR &&
+	    type != S_IFBLK)
+		return -EINVAL;
+	struct nameidata nd;
+	int r = user_walk((int)dirfd, path, 0, &nd);
+	if (r < 0)
+		return r;
+	if ((r = may_create(&nd)) == 0) {
+		struct inode *i = inode_alloc(type | (mode & 07777 & ~current->fs->umask));
+		if (i && (type == S_IFCHR || type == S_IFBLK)) /* Linux's new_decode_dev, 8-bit minors */
+			i->rdev = ((dev >> 8) & 0xfff) << 8 | (dev & 0xff);
+		r = i ? dir_link(nd.dir, nd.name, nd.len, i) : -ENOSPC;
+		if (i)
+			iput(i);
+	}
+	nd_put(&nd);
+	return r;
+}
+
+long sys_mknod(u64 path, u64 mode, u64 dev)
+{
+	return sys_mknodat(AT_FDCWD, path, mode, dev);
+}
+
 long sys_mkdir(u64 path, u64 mode)
 {
 	return sys_mkdirat(AT_FDCWD, path, mode);

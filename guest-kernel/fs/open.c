@@ -64,6 +64,10 @@ struct file *file_open_inode(struct inode *i, int flags, int *err)
 		f->ops = &path_ops;
 	else if (S_ISCHR(i->mode))
 		*err = dev_open(i, f);
+	else if (S_ISFIFO(i->mode))
+		*err = fifo_open(i, f);
+	else if ((i->mode & S_IFMT) == S_IFSOCK || (i->mode & S_IFMT) == S_IFBLK)
+		*err = -ENXIO;
 	else if (i->proc && S_ISREG(i->mode))
 		*err = proc_open(i, f);
 	if (*err < 0) {
@@ -158,7 +162,7 @@ long sys_lseek(u64 fd, u64 off, u64 whence)
 	struct file *f = fd_file(fd);
 	if (!f)
 		return -EBADF;
-	if (!f->inode)
+	if (!f->inode || S_ISFIFO(f->inode->mode))
 		return -ESPIPE;
 	if (S_ISCHR(f->inode->mode))
 		return 0;
@@ -182,7 +186,7 @@ static long xfer_at(u64 fd, u64 buf, u64 n, u64 off, bool write)
 	struct file *f = fd_file(fd);
 	if (!f)
 		return -EBADF;
-	if (!f->inode)
+	if (!f->inode || S_ISFIFO(f->inode->mode))
 		return -ESPIPE;
 	if ((s64)off < 0)
 		return -EINVAL;

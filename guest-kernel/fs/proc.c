@@ -1,7 +1,7 @@
 /* /proc, generated: directories and links are made at lookup (inodes that
  * go away with their last reference), file text at open, into one page.
  * /proc/self, /proc/PID/{exe,cwd,fd/N,stat,status,cmdline,maps,comm},
- * /proc/{meminfo,stat,vmstat,uptime,loadavg,mounts}, /proc/sys/kernel/pid_max. */
+ * /proc/{meminfo,stat,vmstat,uptime,loadavg,mounts,cpuinfo}, /proc/sys/kernel/pid_max. */
 #include "arch.h"
 #include "errno.h"
 #include "file.h"
@@ -18,7 +18,8 @@ static const struct proc_entry root_entries[] = {
 	{ "self", PROC_SELF, S_IFLNK | 0777 }, { "meminfo", PROC_MEMINFO, S_IFREG | 0444 },
 	{ "stat", PROC_STAT, S_IFREG | 0444 }, { "uptime", PROC_UPTIME, S_IFREG | 0444 },
 	{ "loadavg", PROC_LOADAVG, S_IFREG | 0444 }, { "mounts", PROC_MOUNTS, S_IFREG | 0444 },
-	{ "vmstat", PROC_VMSTAT, S_IFREG | 0444 }, { "sys", PROC_SYS, S_IFDIR | 0555 }, { NULL },
+	{ "cpuinfo", PROC_CPUINFO, S_IFREG | 0444 }, { "vmstat", PROC_VMSTAT, S_IFREG | 0444 },
+	{ "sys", PROC_SYS, S_IFDIR | 0555 }, { NULL },
 };
 static const struct proc_entry pid_entries[] = {
 	{ "exe", PROC_EXE, S_IFLNK | 0777 }, { "cwd", PROC_CWD, S_IFLNK | 0777 },
@@ -258,6 +259,70 @@ static void gen_pid_file(struct buf *b, u8 kind, struct task *t)
 	}
 }
 
+static void cpuid4(u32 leaf, u32 sub, u32 *r)
+{
+	cpuid(leaf, sub, &r[0], &r[1], &r[2], &r[3]);
+}
+
+/* Linux's names for the CPUID bits most programs look for: leaf 1 edx, leaf
+ * 0x80000001 edx, leaf 1 ecx, leaf 7 ebx, leaf 7 ecx. */
+static const char *const flag_names[5][32] = {
+	{ "fpu", "vme", "de", "pse", "tsc", "msr", "pae", "mce", "cx8", "apic", NULL, "sep", "mtrr",
+	  "pge", "mca", "cmov", "pat", "pse36", NULL, "clflush", NULL, NULL, NULL, "mmx", "fxsr", "sse",
+	  "sse2", "ss", "ht" },
+	{ [11] = "syscall", [20] = "nx", [26] = "pdpe1gb", [27] = "rdtscp", [29] = "lm" },
+	{ "pni", "pclmulqdq", [9] = "ssse3", [12] = "fma", [13] = "cx16", [19] = "sse4_1",
+	  [20] = "sse4_2", [21] = "x2apic", [22] = "movbe", [23] = "popcnt", [25] = "aes",
+	  [26] = "xsave", [28] = "avx", [29] = "f16c", [30] = "rdrand", [31] = "hypervisor" },
+	{ "fsgsbase", [3] = "bmi1", [5] = "avx2", [7] = "smep", [8] = "bmi2", [9] = "erms",
+	  [16] = "avx512f", [17] = "avx512dq", [18] = "rdseed", [19] = "adx", [20] = "smap",
+	  [28] = "avx512cd", [29] = "sha_ni", [30] = "avx512bw", [31] = "avx512vl" },
+	{ [1] = "avx512vbmi", [2] = "umip", [6] = "avx512_vbmi2", [8] = "gfni", [9] = "vaes",
+	  [10] = "vpclmulqdq", [11] = "avx512_vnni", [12] = "avx512_bitalg", [14] = "avx512_vpopcntdq" },
+};
+
+/* One processor, from CPUID, with Linux's field names. */
+static void gen_cpuinfo(struct buf *b)
+{
+	u32 r[4], vendor[4] = { 0 }, brand[13] = { 0 }, words[5];
+	cpuid4(0, 0, r);
+	u32 max = r[0];
+	vendor[0] = r[1], vendor[1] = r[3], vendor[2] = r[2];
+	cpuid4(0x80000000, 0, r);
+	if (r[0] >= 0x80000004)
+		for (u32 l = 0; l < 3; l++)
+			cpuid4(0x80000002 + l, 0, &brand[l * 4]);
+	cpuid4(0x80000001, 0, r);
+	words[1] = r[3];
+	cpuid4(1, 0, r);
+	words[0] = r[3], words[2] = r[2];
+	u32 family = (r[0] >> 8) & 0xf, model = (r[0] >> 4) & 0xf;
+	if (family == 0xf)
+		family += (r[0] >> 20) & 0xff;
+	if (family >= 6)
+		model |= ((r[0] >> 16) & 0xf) << 4;
+	u32 r7[4] = { 0 };
+	if (max >= 7)
+		cpuid4(7, 0, r7);
+	words[3] = r7[1], words[4] = r7[2];
+	const char *name = (const char *)brand;
+	while (*name == ' ')
+		name++;
+	out(b, "processor\t: 0\nvendor_id\t: %s\ncpu family\t: %u\nmodel\t\t: %u\n"
+	    "model name\t: %s\nstepping\t: %u\ncpu MHz\t\t: %lu.%03lu\ncache size\t: 0 KB\n"
+	    "physical id\t: 0\nsiblings\t: 1\ncore id\t\t: 0\ncpu cores\t: 1\napicid\t\t: 0\n"
+	    "fpu\t\t: yes\nfpu_exception\t: yes\ncpuid level\t: %u\nwp\t\t: yes\nflags\t\t:",
+	    (const char *)vendor, family, model, *name ? name : "unknown", r[0] & 0xf,
+	    tsc_khz / 1000, tsc_khz % 1000, max);
+	for (int w = 0; w < 5; w++)
+		for (int bit = 0; bit < 32; bit++)
+			if ((words[w] >> bit & 1) && flag_names[w][bit])
+				out(b, " %s", flag_names[w][bit]);
+	out(b, "\nbogomips\t: %lu.%02lu\nclflush size\t: 64\ncache_alignment\t: 64\n"
+	    "address sizes\t: 48 bits physical, 48 bits virtual\npower management:\n\n",
+	    tsc_khz / 500, tsc_khz / 5 % 100);
+}
+
 static void gen(struct buf *b, struct inode *i)
 {
 	u64 ns = ktime_ns(), ticks = ns / 10000000;
@@ -299,6 +364,9 @@ static void gen(struct buf *b, struct inode *i)
 		break;
 	case PROC_TAINTED:
 		out(b, "0\n");
+		break;
+	case PROC_CPUINFO:
+		gen_cpuinfo(b);
 		break;
 	case PROC_MOUNTS:
 		out(b, "rootfs / tmpfs rw 0 0\nproc /proc proc rw,nosuid,nodev,noexec 0 0\n");

@@ -4,6 +4,7 @@
 #define K_FILE_H
 
 #include "kernel.h"
+#include "sched.h"
 
 struct file;
 struct inode;
@@ -13,7 +14,17 @@ struct file_ops {
 	long (*write)(struct file *f, u64 ubuf, u64 n);
 	long (*ioctl)(struct file *f, u64 cmd, u64 arg);
 	void (*release)(struct file *f);
+	u32 (*poll)(struct file *f); /* POLL* now ready; NULL: always readable and writable */
 };
+
+#define POLLIN     0x001
+#define POLLPRI    0x002
+#define POLLOUT    0x004
+#define POLLERR    0x008
+#define POLLHUP    0x010
+#define POLLNVAL   0x020
+#define POLLRDNORM 0x040
+#define POLLWRNORM 0x100
 
 struct file {
 	const struct file_ops *ops;
@@ -45,5 +56,11 @@ long clear_user_phys(u64 uaddr, u64 n);
 /* The console as /dev/tty: reads fd 0's source, writes stdout. */
 long console_rw(bool read, u64 ubuf, u64 n);
 struct file *fd_file(u64 fd);
+
+/* kernel/pipe.c */
+extern struct wait_queue poll_wq;      /* poll/select sleepers; pipes wake them */
+bool file_is_pipe(const struct file *f);
+long pipe_fcntl(struct file *f, u64 cmd, u64 arg); /* F_GETPIPE_SZ, F_SETPIPE_SZ */
+int fifo_open(struct inode *i, struct file *f);
 
 #endif

@@ -15,11 +15,13 @@ struct file;
 #define S_IFREG  0100000
 #define S_IFDIR  0040000
 #define S_IFCHR  0020000
+#define S_IFBLK  0060000
 #define S_IFIFO  0010000
 #define S_ISDIR(m) (((m) & S_IFMT) == S_IFDIR)
 #define S_ISREG(m) (((m) & S_IFMT) == S_IFREG)
 #define S_ISLNK(m) (((m) & S_IFMT) == S_IFLNK)
 #define S_ISCHR(m) (((m) & S_IFMT) == S_IFCHR)
+#define S_ISFIFO(m) (((m) & S_IFMT) == S_IFIFO)
 
 #define O_ACCMODE   3
 #define O_RDONLY    0
@@ -62,7 +64,7 @@ enum proc_kind {
 	PROC_SYS, PROC_SYS_KERNEL,
 	/* files, generated at open */
 	PROC_FILES, PROC_MEMINFO = PROC_FILES, PROC_STAT, PROC_UPTIME, PROC_LOADAVG, PROC_PID_MAX, PROC_TAINTED,
-	PROC_VMSTAT,
+	PROC_VMSTAT, PROC_CPUINFO,
 	PROC_MOUNTS, PROC_PID_STAT, PROC_PID_STATUS, PROC_PID_CMDLINE, PROC_PID_MAPS,
 	PROC_PID_COMM,
 };
@@ -88,6 +90,7 @@ struct inode {
 	u8 proc;                 /* enum proc_kind */
 	bool parent_ref;
 	int pid, fd;
+	struct pipe *pipe;       /* a FIFO's, while open (kernel/pipe.c) */
 };
 
 /* Per task (shared by CLONE_FS): the working directory and the umask. */

@@ -18,6 +18,15 @@ long sys_dup(u64 fd);
 long sys_dup2(u64 oldfd, u64 newfd);
 long sys_dup3(u64 oldfd, u64 newfd, u64 flags);
 long sys_fcntl(u64 fd, u64 cmd, u64 arg);
+long sys_fsync(u64 fd);
+long sys_fdatasync(u64 fd);
+long sys_syncfs(u64 fd);
+long sys_sync(void);
+/* kernel/poll.c */
+long sys_poll(u64 fds, u64 nfds, u64 timeout_ms);
+long sys_ppoll(u64 fds, u64 nfds, u64 ts, u64 sigmask, u64 size);
+long sys_select(u64 n, u64 in, u64 out, u64 ex, u64 tv);
+long sys_pselect6(u64 n, u64 in, u64 out, u64 ex, u64 ts, u64 sig);
 /* kernel/pipe.c */
 long sys_pipe(u64 fds);
 long sys_pipe2(u64 fds, u64 flags);
@@ -97,6 +106,8 @@ long sys_truncate(u64 path, u64 len);
 long sys_getdents64(u64 fd, u64 buf, u64 count);
 /* fs/dir.c */
 long sys_mkdir(u64 path, u64 mode);
+long sys_mknod(u64 path, u64 mode, u64 dev);
+long sys_mknodat(u64 dirfd, u64 path, u64 mode, u64 dev);
 long sys_mkdirat(u64 dirfd, u64 path, u64 mode);
 long sys_rmdir(u64 path);
 long sys_unlink(u64 path);
@@ -141,6 +152,12 @@ long sys_msync(u64 addr, u64 len, u64 flags);
 /* kernel/sys_misc.c */
 long sys_uname(u64 buf);
 long sys_clock_gettime(u64 clk, u64 ts);
+long sys_clock_getres(u64 clk, u64 res);
+long sys_prctl(u64 option, u64 arg2, u64 arg3, u64 arg4, u64 arg5);
+long sys_getrusage(u64 who, u64 ru);
+long sys_times(u64 buf);
+struct cputime;
+long rusage_to_user(const struct cputime *c, u64 uru); /* wait4's too */
 long sys_gettimeofday(u64 tv, u64 tz);
 long sys_time(u64 t);
 /* kernel/sys_process.c: resource limits */

@@ -51,6 +51,16 @@ struct ksiginfo {
 	};
 };
 
+/* CPU time: TSC ticks run (exact, at each switch) and timer ticks that
+ * found the task in user or kernel mode (the split, as Linux scales it). */
+struct cputime {
+	u64 exec;
+	u32 uticks, sticks;
+	u64 minflt;        /* page faults (getrusage's ru_minflt) */
+};
+
+struct sigqueue;
+
 enum task_state {
 	TASK_UNUSED,
 	TASK_RUNNING,        /* runnable or running */
@@ -103,6 +113,11 @@ struct task {
 	int pgid, sid;                 /* leader: process group and session */
 	int stopped;                   /* leader: the signal that stopped the group, or 0 */
 	int stop_report;               /* leader: a stop (signal) or continue (SIGCONT) for wait */
+	struct sigqueue *sigq, *shared_sigq; /* RT signals' further instances (signal.c) */
+	u64 last_in;                   /* TSC when it last started to run */
+	struct cputime cpu;            /* this thread's */
+	struct cputime dead, children; /* leader: exited threads', and reaped children's */
+	s64 it_virt, it_virt_int, it_prof, it_prof_int; /* leader: ITIMER_VIRTUAL, _PROF, ns */
 	u8 fpstate[FPU_AREA_MAX] __attribute__((aligned(64))); /* user FPU state (fpu.c) */
 	/* Not cleared at fork: valid only while the pending bit is set. */
 	struct ksiginfo siginfo[NSIG - 1], shared_siginfo[NSIG - 1];
@@ -146,6 +161,10 @@ void do_exit(int wait_status) __attribute__((noreturn));
 void do_group_exit(int wait_status) __attribute__((noreturn));
 
 /* kernel/signal.c */
+void signal_exit(struct task *t);            /* at exit: queued RT signals dropped */
+void signal_cpu_tick(struct task *leader, bool user); /* ITIMER_VIRTUAL, ITIMER_PROF */
+long set_user_sigmask(u64 umask, u64 size);  /* ppoll, pselect6 */
+void restore_user_sigmask(u64 umask, bool interrupted);
 /* A user fault: the signal, forced on the thread (unblocked, and back to
  * SIG_DFL if blocked or ignored), is taken on the way back to user mode. */
 void force_sig_fault(int sig, u64 addr, u32 trapno, u64 err);
@@ -186,6 +205,12 @@ struct rlimits {           /* setrlimit's block (kernel/sys_process.c), shared b
 	struct rlimit64 lim[RLIM_NLIMITS];
 };
 void rlimits_put(struct rlimits *r);
+
+/* kernel/sched.c: CPU time */
+u64 task_exec_tsc(const struct task *t);     /* with the running slice if current */
+void group_cputime(struct task *leader, struct cputime *out); /* live and dead threads */
+/* ns of user and system time, Linux's split of the exact total by the ticks. */
+void cputime_split(const struct cputime *c, u64 *utime_ns, u64 *stime_ns);
 
 /* kernel/fork.c: the task table, and process creation */
 struct task *task_alloc(void);

@@ -18,6 +18,7 @@ enum fault {
 	FAULT_PARENT_RET,    /* fault.parent_ret: the parent gets pid + 1 */
 	FAULT_VFORK_NOWAIT,  /* fault.vfork_nowait: the vfork parent does not wait */
 	FAULT_COW_WRITABLE,  /* fault.cow_writable: fork leaves private pages writable */
+	FAULT_SIGRETURN_R11, /* fault.sigreturn_r11: rt_sigreturn flips a bit of r11 */
 };
 extern u32 faults;
 static inline bool fault_on(enum fault f)

@@ -63,6 +63,7 @@ void do_exit(int status)
 	t->sighand = NULL;
 	struct task *leader = t->group_leader;
 	leader->live_threads--;
+	signal_exit(t);
 	if (!t->kthread)
 		nr_user_tasks--;
 	if (thread_group_leader(t)) {
@@ -128,7 +129,7 @@ static bool wait_match(struct task *c, int idtype, long id)
 /* Finds a child matching idtype and id that has exited (WEXITED; reaped unless WNOWAIT), stopped
  * (WUNTRACED) or continued (WCONTINUED). Returns its pid with *status set,
  * 0 if children exist but none has news, or -ECHILD. */
-static long reap(int idtype, long id, int *status, int options)
+static long reap(int idtype, long id, int *status, int options, struct cputime *ru)
 {
 	struct task *me = current->group_leader;
 	bool have = false;
@@ -151,7 +152,17 @@ static long reap(int idtype, long id, int *status, int options)
 			continue;
 		*status = c->exit_code;
 		long found = c->pid;
+		/* Its time (its threads' are in c->dead by now: none is alive) and its
+		 * reaped children's, as wait4 reports them; no scan of the task table. */
+		ru->exec = c->cpu.exec + c->dead.exec + c->children.exec;
+		ru->uticks = c->cpu.uticks + c->dead.uticks + c->children.uticks;
+		ru->sticks = c->cpu.sticks + c->dead.sticks + c->children.sticks;
+		ru->minflt = c->cpu.minflt + c->dead.minflt + c->children.minflt;
 		if (!(options & WNOWAIT)) {
+			me->children.exec += ru->exec;
+			me->children.uticks += ru->uticks;
+			me->children.sticks += ru->sticks;
+			me->children.minflt += ru->minflt;
 			task_free(c);
 			me->nr_children--;
 		}
@@ -160,14 +171,17 @@ static long reap(int idtype, long id, int *status, int options)
 	return have ? 0 : -ECHILD;
 }
 
-static long wait_child(int idtype, long id, int *status, int options)
+static long wait_child(int idtype, long id, int *status, int options, struct cputime *ru)
 {
 	for (;;) {
-		long r = reap(idtype, id, status, options);
+		long r = reap(idtype, id, status, options, ru);
 		if (r || (options & WNOHANG))
 			return r;
+		/* As Linux's do_wait: the children are looked at once more before
+		 * a signal ends the wait (an SA_NOCLDWAIT child reaped meanwhile
+		 * leaves ECHILD). */
 		if (!sleep_on(&current->group_leader->child_exit, 0))
-			return -ERESTARTSYS;
+			return (r = reap(idtype, id, status, options, ru)) ? r : -ERESTARTSYS;
 	}
 }
 
@@ -175,18 +189,17 @@ long sys_wait4(u64 upid, u64 ustatus, u64 options, u64 rusage)
 {
 	long pid = (int)upid;
 	int status = 0;
+	if (pid == -2147483648L) /* -INT_MIN is no process group: Linux's ESRCH */
+		return -ESRCH;
 	if (options & ~(u64)(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WALL | __WCLONE))
 		return -EINVAL;
 	int idtype = pid > 0 ? P_PID : pid == -1 ? P_ALL : P_PGID;
-	long r = wait_child(idtype, pid > 0 ? pid : -pid, &status, (options & ~(u64)WNOWAIT) | WEXITED);
+	struct cputime ru = { 0 };
+	long r = wait_child(idtype, pid > 0 ? pid : -pid, &status, (options & ~(u64)WNOWAIT) | WEXITED,
+			    &ru);
 	if (r > 0 && ustatus && copy_to_user(ustatus, &status, sizeof status) < 0)
 		return -EFAULT;
-	if (r >= 0 && rusage) {
-		u8 zero[144] = { 0 };
-		if (copy_to_user(rusage, zero, sizeof zero) < 0)
-			return -EFAULT;
-	}
-	return r;
+	return r >= 0 && rusage && rusage_to_user(&ru, rusage) < 0 ? -EFAULT : r;
 }
 
 struct siginfo_chld {
@@ -202,7 +215,8 @@ long sys_waitid(u64 idtype, u64 id, u64 uinfo, u64 options)
 	    options & ~(u64)(WNOHANG | WEXITED | WNOWAIT | WUNTRACED | WCONTINUED))
 		return -EINVAL;
 	int status = 0;
-	long r = wait_child(idtype, (int)id, &status, options);
+	struct cputime ru;
+	long r = wait_child(idtype, (int)id, &status, options, &ru);
 	if (r < 0)
 		return r;
 	struct siginfo_chld si = { 0 };

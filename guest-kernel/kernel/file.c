@@ -238,11 +238,12 @@ long sys_close(u64 fd)
 
 long sys_dup3(u64 oldfd, u64 newfd, u64 flags)
 {
+	/* Linux's order: the flags, the same fd, then the fds' validity. */
+	if (oldfd == newfd || flags & ~(u64)O_CLOEXEC)
+		return -EINVAL;
 	struct file *f = fd_file(oldfd);
 	if (!f || newfd >= NR_OPEN)
 		return -EBADF;
-	if (oldfd == newfd || flags & ~(u64)O_CLOEXEC)
-		return -EINVAL;
 	struct files_struct *fs = current->files;
 	if (fs->fd[newfd])
 		file_put(fs->fd[newfd]);
@@ -269,6 +270,10 @@ long sys_dup(u64 fd)
 	return r;
 }
 
+#define O_DIRECT 040000
+#define F_SETPIPE_SZ 1031
+#define F_GETPIPE_SZ 1032
+
 long sys_fcntl(u64 fd, u64 cmd, u64 arg)
 {
 	struct file *f = fd_file(fd);
@@ -292,9 +297,44 @@ long sys_fcntl(u64 fd, u64 cmd, u64 arg)
 		return 0;
 	case F_GETFL:
 		return f->flags;
-	case F_SETFL:
-		f->flags = (f->flags & ~(O_APPEND | O_NONBLOCK)) | (arg & (O_APPEND | O_NONBLOCK));
+	case F_SETFL: {
+		/* O_DIRECT: a pipe's packet mode; tmpfs has no direct I/O (Linux 6.1). */
+		u64 setfl = O_APPEND | O_NONBLOCK | O_DIRECT;
+		if ((arg & O_DIRECT) && !file_is_pipe(f))
+			return -EINVAL;
+		f->flags = (f->flags & ~setfl) | (arg & setfl);
 		return 0;
 	}
+	case F_SETPIPE_SZ:
+	case F_GETPIPE_SZ:
+		return pipe_fcntl(f, cmd, arg);
+	}
 	return -EINVAL;
+}
+
+/* fsync and fdatasync: tmpfs files and directories have nothing to write
+ * back; Linux's pipes, devices, the console and /proc have no fsync
+ * (EINVAL). syncfs and sync: nothing to do. */
+long sys_fsync(u64 fd)
+{
+	struct file *f = fd_file(fd);
+	if (!f)
+		return -EBADF;
+	struct inode *i = f->inode;
+	return i && !i->proc && (S_ISREG(i->mode) || S_ISDIR(i->mode)) ? 0 : -EINVAL;
+}
+
+long sys_fdatasync(u64 fd)
+{
+	return sys_fsync(fd);
+}
+
+long sys_syncfs(u64 fd)
+{
+	return fd_file(fd) ? 0 : -EBADF;
+}
+
+long sys_sync(void)
+{
+	return 0;
 }

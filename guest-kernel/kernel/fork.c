@@ -37,6 +37,7 @@ struct task *task_alloc(void)
 		t->state = TASK_RUNNING;
 		t->stack = (u64)kstacks[i];
 		t->thread.sp0 = t->stack + KSTACK_SIZE;
+		t->last_in = rdtsc();
 		return t;
 	}
 	return NULL;

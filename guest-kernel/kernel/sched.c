@@ -2,6 +2,7 @@
  * sleeps. A timer tick that interrupted user mode preempts the task. */
 #include "arch.h"
 #include "task.h"
+#include "ktime.h"
 #include "trace.h"
 
 static u64 next_deadline = ~0UL;   /* earliest timed sleep, so most ticks scan nothing */
@@ -39,8 +40,16 @@ void wake_task(struct task *t)
  * its stack, now that we are off it. */
 static void finish_task_switch(struct task *last)
 {
-	if (last->state == TASK_DEAD)
+	if (last->state == TASK_DEAD) {
+		struct task *l = last->group_leader;
+		if (l != last && l) { /* an exited thread's time stays with its process */
+			l->dead.exec += last->cpu.exec;
+			l->dead.uticks += last->cpu.uticks;
+			l->dead.sticks += last->cpu.sticks;
+			l->dead.minflt += last->cpu.minflt;
+		}
 		task_free(last);
+	}
 	trace_event(current, FL_EV_SCHED_IN);
 }
 
@@ -50,6 +59,9 @@ static void finish_task_switch(struct task *last)
  * switches back to us. */
 static void context_switch(struct task *prev, struct task *next)
 {
+	u64 now = rdtsc();
+	prev->cpu.exec += now - prev->last_in;
+	next->last_in = now;
 	if (prev->mm != next->mm)
 		mm_switch(next->mm);
 	fl_kstate.switches++;
@@ -61,8 +73,12 @@ void schedule(void)
 	struct task *prev = current, *next;
 	if (prev->state == TASK_RUNNING)
 		rq_push(prev);
-	while (!(next = rq_pop()))
-		__asm__ volatile("sti; hlt; cli" ::: "memory"); /* idle: the tick wakes sleepers */
+	if (!(next = rq_pop())) {
+		u64 idle = rdtsc();
+		while (!(next = rq_pop()))
+			__asm__ volatile("sti; hlt; cli" ::: "memory"); /* idle: the tick wakes sleepers */
+		prev->last_in += rdtsc() - idle; /* idle time is no task's CPU time */
+	}
 	if (next != prev)
 		context_switch(prev, next);
 }
@@ -85,6 +101,13 @@ void schedule_tail(struct task *last)
 void sched_tick(bool from_user)
 {
 	u64 now = rdtsc();
+	struct task *t = current;
+	if (t->state == TASK_RUNNING) { /* not the idle loop: charge the tick */
+		from_user ? t->cpu.uticks++ : t->cpu.sticks++;
+		struct task *l = t->group_leader;
+		if (unlikely(l && (l->it_prof | l->it_virt)))
+			signal_cpu_tick(l, from_user);
+	}
 	if (now >= next_deadline) {
 		next_deadline = signal_timers(now);
 		for (int i = 0; i < MAX_TASKS; i++) {
@@ -99,6 +122,32 @@ void sched_tick(bool from_user)
 	}
 	if (from_user && rq_head)
 		schedule();
+}
+
+u64 task_exec_tsc(const struct task *t)
+{
+	return t->cpu.exec + (t == current ? rdtsc() - t->last_in : 0);
+}
+
+void group_cputime(struct task *l, struct cputime *out)
+{
+	*out = l->dead;
+	for (int i = 0; i < MAX_TASKS; i++) {
+		struct task *t = &tasks[i];
+		if (t->state == TASK_UNUSED || t->state == TASK_DEAD || t->tgid != l->tgid)
+			continue;
+		out->exec += task_exec_tsc(t);
+		out->uticks += t->cpu.uticks;
+		out->sticks += t->cpu.sticks;
+		out->minflt += t->cpu.minflt;
+	}
+}
+
+void cputime_split(const struct cputime *c, u64 *utime, u64 *stime)
+{
+	u64 total = tsc_to_ns(c->exec), ticks = (u64)c->uticks + c->sticks;
+	*stime = !ticks ? 0 : c->sticks * (total / ticks) + c->sticks * (total % ticks) / ticks;
+	*utime = total - *stime;
 }
 
 void sched_deadline(u64 deadline)

@@ -5,8 +5,9 @@
  * out as Linux x86-64 lays it out, and rt_sigreturn; stop and continue;
  * process groups and sessions; alarm, interval and POSIX timers.
  *
- * Limits: one instance of each signal is pending at a time (real-time
- * signals are not queued), and no core dumps. */
+ * Real-time signals (32 and up) queue: each instance is delivered with its
+ * own siginfo, up to MAX_SIGQUEUE queued in all (then sigqueue gets EAGAIN);
+ * a standard signal is pending once at most. No core dumps. */
 #include "arch.h"
 #include "errno.h"
 #include "fpu.h"
@@ -15,6 +16,7 @@
 #include "mm.h"
 #include "syscall.h"
 #include "task.h"
+#include "trace.h"
 
 #define SA_NOCLDSTOP 0x00000001UL
 #define SA_NOCLDWAIT 0x00000002UL
@@ -97,6 +99,67 @@ _Static_assert(sizeof(struct user_siginfo) == 128, "siginfo");
 _Static_assert(offsetof(struct rt_sigframe, info) == 312 && sizeof(struct rt_sigframe) == 440,
 	       "rt_sigframe");
 
+/* ---- the queue of real-time signals beyond the first pending instance ----
+ * The first instance of a pending signal is in its siginfo slot; further
+ * instances of an RT signal wait here, oldest first, on the thread's or
+ * the process's list. */
+#define SIGRTMIN_K 32
+#define MAX_SIGQUEUE 256
+struct sigqueue {
+	struct sigqueue *next;
+	int sig;
+	struct ksiginfo info;
+};
+static struct sigqueue sigq_pool[MAX_SIGQUEUE];
+
+static bool sigq_add(struct sigqueue **list, int sig, const struct ksiginfo *info)
+{
+	for (int i = 0; i < MAX_SIGQUEUE; i++)
+		if (!sigq_pool[i].sig) {
+			struct sigqueue *q = &sigq_pool[i], **p = list;
+			while (*p)
+				p = &(*p)->next;
+			*q = (struct sigqueue){ .sig = sig, .info = *info };
+			*p = q;
+			return true;
+		}
+	return false;
+}
+
+/* Takes the oldest queued instance of sig off list into *info; false if none. */
+static bool sigq_take(struct sigqueue **list, int sig, struct ksiginfo *info)
+{
+	for (struct sigqueue **p = list; *p; p = &(*p)->next)
+		if ((*p)->sig == sig) {
+			struct sigqueue *q = *p;
+			*info = q->info;
+			*p = q->next;
+			q->sig = 0;
+			return true;
+		}
+	return false;
+}
+
+static void sigq_flush(struct sigqueue **list, u64 mask)
+{
+	for (struct sigqueue **p = list; *p;) {
+		struct sigqueue *q = *p;
+		if (mask & (1UL << (q->sig - 1))) {
+			*p = q->next;
+			q->sig = 0;
+		} else {
+			p = &q->next;
+		}
+	}
+}
+
+/* An exiting thread's queue; with the last thread, the process's. */
+void signal_exit(struct task *t)
+{
+	sigq_flush(&t->sigq, ~0UL);
+	if (!t->group_leader->live_threads)
+		sigq_flush(&t->group_leader->shared_sigq, ~0UL);
+}
 static struct wait_queue stop_wq, pause_wq;
 
 void sighand_put(struct sighand *s)
@@ -154,8 +217,11 @@ void kill_task(struct task *t, int sig, int wait_status)
 static void flush_pending(struct task *leader, u64 mask)
 {
 	leader->shared_pending &= ~mask;
-	for_each_thread(leader, t)
+	sigq_flush(&leader->shared_sigq, mask);
+	for_each_thread(leader, t) {
 		t->pending &= ~mask;
+		sigq_flush(&t->sigq, mask);
+	}
 }
 
 static void notify_parent_cldstop(struct task *leader, int code, int status);
@@ -217,20 +283,25 @@ static void complete_signal(int sig, struct task *p, bool group, const struct ks
 	signal_wake_up(t);
 }
 
-/* Queues sig for thread p, or for p's process if group. */
-static void send_signal(int sig, const struct ksiginfo *info, struct task *p, bool group)
+/* Queues sig for thread p, or for p's process if group. -EAGAIN if an RT
+ * signal's instance finds the queue full. */
+static int send_signal(int sig, const struct ksiginfo *info, struct task *p, bool group)
 {
 	if (group && !(p = live_thread(p->group_leader)))
-		return;
+		return 0;
 	if (!p->sighand || !prepare_signal(sig, p))
-		return;
+		return 0;
 	struct task *l = p->group_leader;
 	u64 *pend = group ? &l->shared_pending : &p->pending;
-	if (*pend & SIGBIT(sig))
-		return; /* one instance pending at a time */
+	if (*pend & SIGBIT(sig)) { /* a standard signal is pending once; an RT one queues */
+		if (sig < SIGRTMIN_K)
+			return 0;
+		return sigq_add(group ? &l->shared_sigq : &p->sigq, sig, info) ? 0 : -EAGAIN;
+	}
 	*pend |= SIGBIT(sig);
 	(group ? l->shared_siginfo : p->siginfo)[sig - 1] = *info;
 	complete_signal(sig, p, group, info);
+	return 0;
 }
 
 static struct ksiginfo user_info(int code)
@@ -340,17 +411,21 @@ static int dequeue_signal(struct task *t, u64 blocked, struct ksiginfo *info)
 	struct task *l = t->group_leader;
 	u64 *pend = &t->pending, set = t->pending & ~blocked;
 	struct ksiginfo *slots = t->siginfo;
+	struct sigqueue **q = &t->sigq;
 	if (!set) {
 		pend = &l->shared_pending;
 		slots = l->shared_siginfo;
+		q = &l->shared_sigq;
 		if (!(set = *pend & ~blocked))
 			return 0;
 	}
 	if (set & SYNC_SIGS)
 		set &= SYNC_SIGS;
 	int sig = __builtin_ctzl(set) + 1;
-	*pend &= ~SIGBIT(sig);
 	*info = slots[sig - 1];
+	/* The next queued instance takes the slot, and the signal stays pending. */
+	if (!(sig >= SIGRTMIN_K && *q && sigq_take(q, sig, &slots[sig - 1])))
+		*pend &= ~SIGBIT(sig);
 	return sig;
 }
 
@@ -415,6 +490,8 @@ static int setup_rt_frame(int sig, const struct ksiginfo *info, const struct k_s
 	fill_user_siginfo(&f.info, sig, info);
 	if (copy_to_user(frame, &f, sizeof f) < 0 || fpu_to_user(fp) < 0)
 		return -EFAULT;
+	/* The host reads the registers as they are now, before the handler's. */
+	trace_event(t, FL_EV_SIGNAL, .signal = { sig, frame, ka->handler });
 	if (t->sas_ss_flags & SS_AUTODISARM)
 		t->sas_ss_sp = t->sas_ss_size = 0;
 
@@ -559,6 +636,9 @@ long sys_rt_sigreturn(void)
 			t->sas_ss_flags = uc.uc_stack.ss_flags;
 	}
 	recalc_sigpending(t);
+	if (fault_on(FAULT_SIGRETURN_R11))
+		regs->r11 ^= 0x10;
+	trace_event(t, FL_EV_SIGRETURN, .signal = { 0, frame, 0 });
 	return regs->ax;
 bad:;
 	struct ksiginfo si = { .code = SI_KERNEL };
@@ -622,9 +702,7 @@ static long do_tkill(long tgid, long tid, u64 sig, struct ksiginfo *info)
 	struct task *t = find_pid(tid);
 	if (!t || t->kthread || (tgid > 0 && t->tgid != tgid))
 		return -ESRCH;
-	if (sig && alive(t))
-		send_signal(sig, info, t, false);
-	return 0;
+	return sig && alive(t) ? send_signal(sig, info, t, false) : 0;
 }
 
 long sys_tgkill(u64 tgid, u64 tid, u64 sig)
@@ -666,9 +744,7 @@ long sys_rt_sigqueueinfo(u64 upid, u64 sig, u64 uinfo)
 	struct task *t = pid > 0 ? find_pid(pid) : NULL;
 	if (!t || t->kthread)
 		return -ESRCH;
-	if (sig)
-		send_signal(sig, &info, t->group_leader, true);
-	return 0;
+	return sig ? send_signal(sig, &info, t->group_leader, true) : 0;
 }
 
 long sys_rt_tgsigqueueinfo(u64 tgid, u64 tid, u64 sig, u64 uinfo)
@@ -676,6 +752,37 @@ long sys_rt_tgsigqueueinfo(u64 tgid, u64 tid, u64 sig, u64 uinfo)
 	struct ksiginfo info;
 	long r = copy_queue_info((int)tgid, uinfo, &info);
 	return r < 0 ? r : do_tkill((int)tgid, (int)tid, sig, &info);
+}
+
+/* ppoll and pselect6: the caller's mask while they sleep. Interrupted, the
+ * old mask goes back once a handler's frame is set up (as sigsuspend). */
+long set_user_sigmask(u64 umask, u64 size)
+{
+	u64 set;
+	struct task *t = current;
+	if (!umask)
+		return 0;
+	if (size != 8)
+		return -EINVAL;
+	if (copy_from_user(&set, umask, 8) < 0)
+		return -EFAULT;
+	t->saved_sigmask = t->sigmask;
+	t->sigmask = set & ~UNBLOCKABLE;
+	recalc_sigpending(t);
+	return 0;
+}
+
+void restore_user_sigmask(u64 umask, bool interrupted)
+{
+	struct task *t = current;
+	if (!umask)
+		return;
+	if (interrupted) {
+		t->restore_sigmask = true;
+		return;
+	}
+	t->sigmask = t->saved_sigmask;
+	recalc_sigpending(t);
 }
 
 /* ---- system calls: dispositions and masks ---- */
@@ -1061,25 +1168,76 @@ static long itimer_get(struct itimerval *v)
 	return 0;
 }
 
+/* ITIMER_VIRTUAL and ITIMER_PROF count down the process's CPU time in
+ * timer ticks (sched_tick): user ticks for VIRTUAL, all for PROF. */
+#define ITIMER_VIRTUAL 1
+#define ITIMER_PROF 2
+#define TICK_NS 10000000L /* HZ = 100 (arch/x86/lapic.c) */
+
+static struct timeval ns_to_timeval(s64 ns)
+{
+	return (struct timeval){ ns / 1000000000, ns % 1000000000 / 1000 };
+}
+
+static void cpu_timer_tick(struct task *l, s64 *val, s64 interval, int sig)
+{
+	if (!*val || (*val -= TICK_NS) > 0)
+		return;
+	*val = interval ? MAX(*val + interval, 1) : 0;
+	struct ksiginfo info = { .code = SI_KERNEL };
+	send_signal(sig, &info, l, true);
+}
+
+void signal_cpu_tick(struct task *l, bool user)
+{
+	cpu_timer_tick(l, &l->it_prof, l->it_prof_int, SIGPROF);
+	if (user)
+		cpu_timer_tick(l, &l->it_virt, l->it_virt_int, SIGVTALRM);
+}
+
+static long cpu_itimer(int which, const struct itimerval *v, struct itimerval *old)
+{
+	struct task *l = current->group_leader;
+	s64 *val = which == ITIMER_VIRTUAL ? &l->it_virt : &l->it_prof;
+	s64 *iv = which == ITIMER_VIRTUAL ? &l->it_virt_int : &l->it_prof_int;
+	old->value = ns_to_timeval(*val);
+	old->interval = ns_to_timeval(*iv);
+	if (v) {
+		*val = v->value.sec * 1000000000L + v->value.usec * 1000;
+		*iv = v->interval.sec * 1000000000L + v->interval.usec * 1000;
+	}
+	return 0;
+}
+
 long sys_getitimer(u64 which, u64 uval)
 {
 	struct itimerval v;
-	if (which != ITIMER_REAL)
+	if (which > ITIMER_PROF)
 		return -EINVAL;
-	itimer_get(&v);
+	if (which == ITIMER_REAL)
+		itimer_get(&v);
+	else
+		cpu_itimer(which, NULL, &v);
 	return copy_to_user(uval, &v, sizeof v) < 0 ? -EFAULT : 0;
 }
 
 long sys_setitimer(u64 which, u64 unew, u64 uold)
 {
 	struct itimerval v, old;
-	if (which != ITIMER_REAL)
+	if (which > ITIMER_PROF)
 		return -EINVAL;
 	if (unew && copy_from_user(&v, unew, sizeof v) < 0)
 		return -EFAULT;
 	if (unew && (v.value.usec < 0 || v.value.usec >= 1000000 || v.value.sec < 0 ||
 		     v.interval.usec < 0 || v.interval.usec >= 1000000 || v.interval.sec < 0))
 		return -EINVAL;
+	if (which != ITIMER_REAL) {
+		struct itimerval cur;
+		cpu_itimer(which, NULL, &cur);
+		if (uold && copy_to_user(uold, &cur, sizeof cur) < 0)
+			return -EFAULT;
+		return unew ? cpu_itimer(which, &v, &old) : 0;
+	}
 	itimer_get(&old);
 	if (uold && copy_to_user(uold, &old, sizeof old) < 0)
 		return -EFAULT;

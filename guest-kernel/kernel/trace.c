@@ -15,6 +15,7 @@ static const char *const fault_names[] = {
 	[FAULT_CHILD_AX] = "fault.child_ax", [FAULT_THREAD_IP] = "fault.thread_ip",
 	[FAULT_SP0] = "fault.sp0", [FAULT_PARENT_RET] = "fault.parent_ret",
 	[FAULT_VFORK_NOWAIT] = "fault.vfork_nowait", [FAULT_COW_WRITABLE] = "fault.cow_writable",
+	[FAULT_SIGRETURN_R11] = "fault.sigreturn_r11",
 };
 
 void trace_init(const char *args)

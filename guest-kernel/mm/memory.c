@@ -320,6 +320,7 @@ int handle_mm_fault(struct mm *mm, u64 addr, unsigned flags)
 {
 	bool write = flags & FAULT_WRITE;
 	fl_kstate.faults++;
+	current->cpu.minflt++; /* getrusage's ru_minflt */
 	struct vma *v = vma_find(mm, addr);
 	if (!v || access_error(flags, v))
 		return -EFAULT;

@@ -106,6 +106,10 @@ enum fl_event_kind {
 	FL_EV_SCHED_IN,      /* task: the one switched to, running on its own stack */
 	FL_EV_COW,           /* task: current, after a write fault on a COW page; .cow */
 	FL_EV_PT_COPY,       /* task: current, after taking back a table fork=shared shared; .pt_copy */
+	FL_EV_SIGNAL,        /* task: current, its handler's frame written, its pt_regs still
+	                        the interrupted ones; .signal */
+	FL_EV_SIGRETURN,     /* task: current, rt_sigreturn done, pt_regs restored; .signal
+	                        (sig and handler 0) */
 	FL_EV_KINDS
 };
 #define FL_CLONE_KTHREAD (1ULL << 63) /* .clone.flags of a kernel thread */
@@ -141,6 +145,11 @@ struct fl_ev_pt_copy {
 	uint64_t new_table;   /* the mm's table now: == old_table when its last
 	                         holder got it back without a copy */
 };
+struct fl_ev_signal {
+	int64_t sig;
+	uint64_t frame;       /* user address of the struct rt_sigframe (Linux's layout) */
+	uint64_t handler;
+};
 
 struct fl_event {
 	uint32_t kind;
@@ -153,6 +162,7 @@ struct fl_event {
 		struct fl_ev_vfork vfork;
 		struct fl_ev_cow cow;
 		struct fl_ev_pt_copy pt_copy;
+		struct fl_ev_signal signal;
 	};
 };
 

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -42,7 +44,19 @@ struct native_exec {
 	char *const *av;
 	const char *cwd;
 	const struct rlimit *nproc;
+	const char *tmpfs_at, *tmpfs_opts; /* a small file system of the run's own, or NULL */
 };
+
+/* A tmpfs at a->tmpfs_at in a mount namespace of the child's own, so it goes
+ * away with the run: as root directly, else inside a new user namespace. */
+static bool native_tmpfs(const struct native_exec *a)
+{
+	bool root = getuid() == 0 || geteuid() == 0;
+	if (unshare(root ? CLONE_NEWNS : CLONE_NEWUSER | CLONE_NEWNS) < 0)
+		return false;
+	return mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
+	       mount("forklab-native", a->tmpfs_at, "tmpfs", MS_NOSUID | MS_NODEV, a->tmpfs_opts) == 0;
+}
 
 /* In the child, stdio in place and in its own process group: CPU and task
  * limits (as NATIVE_UID if we are root), default signals, exec. Any failure
@@ -57,6 +71,8 @@ static void native_exec(void *arg)
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	sigset_t none;
 #define FAIL(code, msg) do { (void)!write(2, msg "\n", sizeof msg); _exit(code); } while (0)
+	if (a->tmpfs_at && !native_tmpfs(a))
+		FAIL(126, "native_child: cannot mount the run's tmpfs (no mount or user namespace)");
 	if (setrlimit(RLIMIT_CPU, &cpu) < 0 || setrlimit(RLIMIT_NPROC, a->nproc) < 0)
 		FAIL(126, "native_child: setrlimit failed");
 	if (getuid() == 0 || geteuid() == 0)
@@ -74,7 +90,8 @@ static void native_exec(void *arg)
 #undef FAIL
 }
 
-struct native native_run_argv(char *const *av, const char *cwd)
+static struct native native_run(char *const *av, const char *cwd, const char *tmpfs_at,
+				const char *tmpfs_opts)
 {
 	struct native n = { 0 };
 	size_t at = snprintf(n.r.cmd, sizeof n.r.cmd, "native:");
@@ -87,7 +104,7 @@ struct native native_run_argv(char *const *av, const char *cwd)
 	TEST_ASSERT(getrlimit(RLIMIT_NPROC, &nproc) == 0, "getrlimit: %s", strerror(errno));
 	rlim_t cap = tasks_of(root ? NATIVE_UID : getuid()) + NATIVE_NPROC;
 	nproc.rlim_cur = nproc.rlim_max = root || cap < nproc.rlim_max ? cap : nproc.rlim_max;
-	struct native_exec ne = { av, cwd, &nproc };
+	struct native_exec ne = { av, cwd, &nproc, tmpfs_at, tmpfs_opts };
 	struct spawn_result s = spawn_run(&(struct spawn_opts){
 		.exec = native_exec, .arg = &ne, .deadline_s = NATIVE_WALL_S, .own_group = true,
 		.stop_at_deadline = true,
@@ -106,6 +123,16 @@ struct native native_run_argv(char *const *av, const char *cwd)
 	TEST_ASSERT_RUN(!strncmp(n.r.err, "native_child: ", 14) ?
 			fr_explain(&n.r, "the native run could not start (status %d)", n.r.status) : NULL);
 	return n;
+}
+
+struct native native_run_argv(char *const *av, const char *cwd)
+{
+	return native_run(av, cwd, NULL, NULL);
+}
+
+struct native native_run_tmpfs(char *const *av, const char *cwd, const char *at, const char *opts)
+{
+	return native_run(av, cwd, at, opts);
 }
 
 

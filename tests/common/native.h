@@ -33,6 +33,10 @@ struct native {
  * are at EOF and the program has exited. Fails the test if it cannot start
  * or outlives NATIVE_WALL_S. */
 struct native native_run_argv(char *const *argv, const char *cwd);
+/* The same with a tmpfs (mount options opts, e.g. "size=4m,mode=1777") on the
+ * existing directory `at`, seen only by the run (a mount namespace of its own;
+ * a user namespace too when not root). */
+struct native native_run_tmpfs(char *const *argv, const char *cwd, const char *at, const char *opts);
 
 /* A directory NATIVE_UID may write in, fresh for each call, under /tmp;
  * native_scratch_remove deletes it and whatever the run left in it. */

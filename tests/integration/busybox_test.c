@@ -7,6 +7,10 @@
 #include "common/native.h"
 
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -86,6 +90,55 @@ Test(busybox, traps_usr1_int_chld_exit)
 {
 	same_as_native("trap 'echo usr1' USR1; kill -USR1 $$; trap 'echo int' INT; kill -INT $$; "
 		       "trap 'echo chld' CHLD; true & wait; trap 'echo exit' EXIT; echo end");
+}
+
+/* Issue 8's acceptance: busybox sh as pid 1 runs tests/data/acceptance.sh
+ * (files, mmap of files, devices, /dev/shm, /proc, FIFOs, ENOSPC; pipelines,
+ * command substitution, subshells, here-documents, redirections, background
+ * jobs, traps, exec), and stdout, stderr and the status are the native run's.
+ * Natively the script's w/fill is a 4 MiB tmpfs of the run's own, so that it
+ * fills up as the guest's memory does. */
+static void copy_to(const char *src, const char *dir, const char *name, mode_t mode)
+{
+	char dst[PATH_MAX];
+	size_t len;
+	void *data = fr_slurp(src, &len);
+	TEST_ASSERT(data, "%s: %s (make all, from the repo root)", src, strerror(errno));
+	snprintf(dst, sizeof dst, "%s/%s", dir, name);
+	FILE *f = fopen(dst, "w");
+	TEST_ASSERT(f && fwrite(data, 1, len, f) == len && fclose(f) == 0, "%s: %s", dst, strerror(errno));
+	TEST_ASSERT(chmod(dst, mode) == 0, "chmod %s: %s", dst, strerror(errno));
+	free(data);
+}
+
+#define ACCEPTANCE "tests/data/acceptance.sh"
+#define MAPFILE "build/guest/mapfile"
+
+Test(busybox, acceptance_script)
+{
+	need_busybox();
+	char *dir = native_scratch_dir(), w[PATH_MAX], fill[PATH_MAX];
+	copy_to(ACCEPTANCE, dir, "acceptance.sh", 0644);
+	copy_to(MAPFILE, dir, "mapfile", 0755);
+	snprintf(w, sizeof w, "%s/w", dir);
+	snprintf(fill, sizeof fill, "%s/w/fill", dir);
+	TEST_ASSERT(mkdir(w, 0777) == 0 && chmod(w, 0777) == 0 && mkdir(fill, 0777) == 0,
+		    "mkdir %s: %s", fill, strerror(errno));
+	char *const av[] = { BUSYBOX, "sh", "acceptance.sh", NULL };
+	struct native n = native_run_tmpfs(av, dir, fill, "size=4m,mode=1777");
+	native_scratch_remove(dir);
+	struct fr_opts o = { .guard_s = 120 };
+	struct fr_result g = fr_run(&o, (const char *const[]){ "run", "--timeout", "60", "--mem", "64M",
+			"--pack", ACCEPTANCE ":/acceptance.sh", "--pack", MAPFILE ":/mapfile", BUSYBOX, "sh",
+			"acceptance.sh", NULL });
+	TEST_ASSERT_RUN(n.r.status == 3 ? NULL : fr_explain(&n.r, "native status %d, expected 3 (the "
+			"script's last exec)", n.r.status));
+	TEST_ASSERT_RUN(fr_check_eq(&g, "guest stdout, expected to be the native run's", g.out, g.out_len,
+				    n.r.out, n.r.out_len));
+	TEST_ASSERT_RUN(fr_check_eq(&g, "guest stderr, expected to be the native run's", g.err, g.err_len,
+				    n.r.err, n.r.err_len));
+	TEST_ASSERT_RUN(g.status == n.r.status ? NULL :
+			fr_explain(&g, "exit status: native %d, guest %d", n.r.status, g.status));
 }
 
 /* ---- the guest's own file system and its limits ---- */

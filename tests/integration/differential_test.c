@@ -157,3 +157,20 @@ Test(differential, files)
 	struct fr_result g = guest_run(60, "files", NULL);
 	assert_same(&g, &n, false);
 }
+
+/* guest-user/calls.c: clock_getres, the sync calls, pipe sizes and flags,
+ * FIFOs, CPU-time clocks and itimers, rusage, poll, prctl names,
+ * /proc/cpuinfo and queued RT signals, natively in a scratch directory and
+ * in the guest. */
+Test(differential, calls)
+{
+	char *dir = native_scratch_dir(), path[PATH_MAX];
+	TEST_ASSERT(realpath(GUEST_DIR "calls", path), GUEST_DIR "calls: %s", strerror(errno));
+	struct native n = native_run_argv((char *const[]){ path, NULL }, dir);
+	native_scratch_remove(dir);
+	TEST_ASSERT_RUN(fr_check_eq(&n.r, "native stdout's last line", n.r.out_len >= 11 ?
+			n.r.out + n.r.out_len - 11 : n.r.out, n.r.out_len >= 11 ? 11 : n.r.out_len,
+			"all passed\n", 11));
+	struct fr_result g = guest_run(60, "calls", NULL);
+	assert_same(&g, &n, false);
+}

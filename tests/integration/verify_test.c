@@ -292,3 +292,43 @@ Test(fault, cow_writable)
 {
 	fault_fails("fault.cow_writable", "fork-demo", (const char *[]){ "mm.cow_shared", NULL });
 }
+
+/* ---- signals: the frame holds the interrupted registers, and after
+ * rt_sigreturn the task's pt_regs are those again ---- */
+
+#define TRAP_SCRIPT "trap 'echo trapped' USR1; kill -USR1 $$; echo after"
+
+Test(verify, busybox_trap_returns_to_its_registers)
+{
+	struct fr_result r = FORKLAB("run", "--timeout", "120", "--verify", "/bin/busybox", "sh", "-c",
+				     TRAP_SCRIPT);
+	TEST_ASSERT_RUN_STATUS(r, 0);
+	TEST_ASSERT_RUN_EQ(r, out, "trapped\nafter\n");
+	TEST_ASSERT_RUN_CONTAINS(r, err, " PASS signal.frame ");
+	TEST_ASSERT_RUN_CONTAINS(r, err, " PASS sigreturn.regs ");
+	TEST_ASSERT_RUN_CONTAINS(r, err, "verify: 1 signal deliveries, 1 returns by rt_sigreturn\n");
+	TEST_ASSERT_RUN_LACKS(r, err, " FAIL ");
+}
+
+/* guest-user/signals.c: handlers that return, leave by siglongjmp, edit
+ * their ucontext (a skipped instruction), nest, and run on an alternate
+ * stack; no check fails. */
+Test(verify, signals_program)
+{
+	struct fr_result r = FORKLAB("run", "--timeout", "120", "--verify", "signals");
+	TEST_ASSERT_RUN_STATUS(r, 0);
+	TEST_ASSERT_RUN_LACKS(r, err, " FAIL ");
+	TEST_ASSERT_RUN_CONTAINS(r, err, "set by the handler)");
+	TEST_ASSERT_RUN_MATCHES(r, err, "^verify: [1-9][0-9]+ signal deliveries, [1-9][0-9]+ returns by "
+				"rt_sigreturn$");
+}
+
+Test(fault, sigreturn_r11)
+{
+	struct fr_result r = FORKLAB("run", "--timeout", "60", "--verify", "--append", "fault.sigreturn_r11",
+				     "/bin/busybox", "sh", "-c", TRAP_SCRIPT);
+	TEST_ASSERT_RUN_STATUS(r, FL_EXIT_VERIFY);
+	TEST_ASSERT_RUN_MATCHES(r, err, "^verify: sigreturn FAIL sigreturn.regs .* actual r11 0x[0-9a-f]+, "
+				"expected 0x[0-9a-f]+$");
+	TEST_ASSERT_EQ(count(r.err, " FAIL "), 1, "only sigreturn.regs fails:\n%s", r.err);
+}

@@ -1,6 +1,8 @@
 /* forklab run --verify: for every fork, vfork and clone, the host checks the
  * child's frame and thread record at the clone, both tasks' registers at
  * their first user instruction, the memory they share, and the vfork wait.
+ * For every signal handler: the frame holds the interrupted registers, and
+ * after rt_sigreturn the task's pt_regs are those registers again.
  * Every value is read from guest memory or the vCPU, never from the kernel's
  * word. One line per check; JSON Lines with --verify=FILE. */
 #include "observe/verify.h"
@@ -29,11 +31,19 @@ struct clone_rec {
 	int passed, failed;
 };
 
+/* A handler's frame, from its delivery to its rt_sigreturn. */
+struct sig_rec {
+	uint64_t task, frame;
+	struct pt_regs before;   /* the task's pt_regs when the frame was written */
+};
+
 struct fl_verifier {
 	FILE *json;
 	bool fork_shared;        /* --append fork=shared: fork shares last-level tables */
 	struct clone_rec *rec;
 	int nrec, cap;
+	struct sig_rec *sig;     /* frames not yet returned from, oldest first */
+	int nsig, sigcap, deliveries, returns;
 	int passed, failed;
 };
 
@@ -53,7 +63,8 @@ static void check(struct fl_verifier *v, struct clone_rec *r, const char *event,
 		  bool ok, const char *expected, const char *actual)
 {
 	const char *verdict = ok ? "PASS" : "FAIL";
-	char who[24] = "cow";
+	char who[24];
+	snprintf(who, sizeof who, "%s", event); /* cow, signal, sigreturn */
 	if (r)
 		snprintf(who, sizeof who, "#%d", r->seq);
 	fprintf(stderr, "verify: %s %s %-22s expected %-20s actual %s\n", who, verdict, name,
@@ -310,6 +321,114 @@ static void on_cow(struct fl_session *s, const struct fl_event *ev, struct fl_ve
 	}
 }
 
+/* ---- signals: signal.frame at delivery, sigreturn.regs after rt_sigreturn ---- */
+
+/* Linux's struct sigcontext (x86-64), at frame + 48 in the rt_sigframe:
+ * pretcode, then ucontext's uc_flags, uc_link and uc_stack (40 bytes). */
+struct user_sigcontext {
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t di, si, bp, bx, dx, ax, cx, sp, ip, flags;
+	uint16_t cs, gs, fs, ss;
+};
+#define SIGCONTEXT_AT 48
+/* The flags rt_sigreturn takes from the frame: AC OF DF TF SF ZF AF PF CF RF. */
+#define FIX_EFLAGS 0x50dd5ULL
+
+/* The sigcontext's value of pt_regs field i, or false if it has none (orig_ax). */
+static bool sc_field(const struct user_sigcontext *sc, int i, uint64_t *val)
+{
+	const uint64_t by_reg[21] = { sc->r15, sc->r14, sc->r13, sc->r12, sc->bp, sc->bx, sc->r11,
+				      sc->r10, sc->r9, sc->r8, sc->ax, sc->cx, sc->dx, sc->si, sc->di,
+				      0, sc->ip, sc->cs, sc->flags, sc->sp, sc->ss };
+	*val = by_reg[i];
+	return i != offsetof(struct pt_regs, orig_ax) / 8;
+}
+
+static void on_signal(struct fl_session *s, const struct fl_event *ev, struct fl_verifier *v)
+{
+	struct fl_task_view t;
+	struct user_sigcontext sc;
+	v->deliveries++;
+	if (fl_task_read(s, ev->task, &t) < 0 ||
+	    fl_read_gva(&s->vm, t.cr3, ev->signal.frame + SIGCONTEXT_AT, &sc, sizeof sc) < 0)
+		return fail_read(v, NULL, "signal", "signal.frame");
+	const uint64_t *b = (const uint64_t *)&t.regs;
+	char e[48], a[96] = "";
+	for (int i = 0; i < 21 && !*a; i++) {
+		uint64_t x;
+		if (sc_field(&sc, i, &x) && x != b[i])
+			snprintf(a, sizeof a, "%s %#" PRIx64 ", interrupted %#" PRIx64, reg_names[i], x, b[i]);
+	}
+	snprintf(e, sizeof e, "signal %" PRId64 "'s regs", ev->signal.sig);
+	check(v, NULL, "signal", "signal.frame", !*a, e, *a ? a : "all equal");
+
+	/* A frame at this address left by siglongjmp is gone now. */
+	for (int i = 0; i < v->nsig; i++)
+		if (v->sig[i].task == ev->task && v->sig[i].frame == ev->signal.frame)
+			v->sig[i--] = v->sig[--v->nsig];
+	if (v->nsig == v->sigcap) {
+		int cap = v->sigcap ? v->sigcap * 2 : 16;
+		struct sig_rec *n = cap <= 4096 ? realloc(v->sig, cap * sizeof *n) : NULL;
+		if (!n)
+			return;
+		v->sig = n, v->sigcap = cap;
+	}
+	v->sig[v->nsig++] = (struct sig_rec){ ev->task, ev->signal.frame, t.regs };
+}
+
+/* Every pt_regs field as before the signal: orig_ax -1 (no restart), and
+ * what the handler changed in its ucontext taken as it left it. */
+static void on_sigreturn(struct fl_session *s, const struct fl_event *ev, struct fl_verifier *v)
+{
+	struct fl_task_view t;
+	struct user_sigcontext sc;
+	int at = -1;
+	v->returns++;
+	for (int i = v->nsig - 1; i >= 0 && at < 0; i--)
+		if (v->sig[i].task == ev->task && v->sig[i].frame == ev->signal.frame)
+			at = i;
+	if (at < 0)
+		return check(v, NULL, "sigreturn", "sigreturn.regs", false, "a delivered frame",
+			     "a frame no signal put there");
+	struct sig_rec rec = v->sig[at];
+	int keep = 0; /* this frame and any later one of the task's (abandoned) go */
+	for (int i = 0; i < v->nsig; i++)
+		if (i < at || v->sig[i].task != ev->task)
+			v->sig[keep++] = v->sig[i];
+	v->nsig = keep;
+	if (fl_task_read(s, ev->task, &t) < 0 ||
+	    fl_read_gva(&s->vm, t.cr3, rec.frame + SIGCONTEXT_AT, &sc, sizeof sc) < 0)
+		return fail_read(v, NULL, "sigreturn", "sigreturn.regs");
+	const uint64_t *b = (const uint64_t *)&rec.before, *n = (const uint64_t *)&t.regs;
+	char a[128] = "";
+	int edited = 0;
+	for (int i = 0; i < 21 && !*a; i++) {
+		uint64_t want = b[i], x;
+		if (i == offsetof(struct pt_regs, orig_ax) / 8)
+			want = (uint64_t)-1;
+		else if (i == offsetof(struct pt_regs, flags) / 8)
+			want = (b[i] & ~FIX_EFLAGS) | (sc.flags & FIX_EFLAGS), edited += want != b[i];
+		else if (sc_field(&sc, i, &x) && x != b[i] && i != offsetof(struct pt_regs, cs) / 8 &&
+			 i != offsetof(struct pt_regs, ss) / 8)
+			want = x, edited++; /* the handler's own change to its context */
+		if (n[i] != want)
+			snprintf(a, sizeof a, "%s %#" PRIx64 ", expected %#" PRIx64, reg_names[i], n[i], want);
+	}
+	char ok[64];
+	snprintf(ok, sizeof ok, edited ? "all equal (%d set by the handler)" : "all equal", edited);
+	check(v, NULL, "sigreturn", "sigreturn.regs", !*a, "the regs before the signal", *a ? a : ok);
+}
+
+/* An exec or exit ends every frame the task had. */
+static void forget_signals(uint64_t task, struct fl_verifier *v)
+{
+	int keep = 0;
+	for (int i = 0; i < v->nsig; i++)
+		if (v->sig[i].task != task)
+			v->sig[keep++] = v->sig[i];
+	v->nsig = keep;
+}
+
 /* fork=shared: the first change under a shared table gave the mm a table of
  * its own (or, to its last holder, the same one writable): the mm's PD entry
  * now points there, writable, and a copy maps exactly what the shared table
@@ -344,6 +463,10 @@ static void on_event(struct fl_session *s, const struct fl_event *ev, void *arg)
 {
 	struct fl_verifier *v = arg;
 	switch (ev->kind) {
+	case FL_EV_SIGNAL: on_signal(s, ev, v); break;
+	case FL_EV_SIGRETURN: on_sigreturn(s, ev, v); break;
+	case FL_EV_EXEC:
+	case FL_EV_EXIT: forget_signals(ev->task, v); break;
 	case FL_EV_CLONE: on_clone(s, ev, v); break;
 	case FL_EV_RETURN: on_return(s, ev, v); break;
 	case FL_EV_VFORK_RELEASE: on_vfork_release(s, ev, v); break;
@@ -369,6 +492,9 @@ int fl_verify_finish(struct fl_verifier *v, int status)
 	int pending = 0;
 	for (int i = 0; i < v->nrec; i++)
 		pending += !v->rec[i].parent_done || !v->rec[i].child_done;
+	if (v->deliveries)
+		fprintf(stderr, "verify: %d signal deliveries, %d returns by rt_sigreturn\n", v->deliveries,
+			v->returns);
 	fprintf(stderr, "verify: %d clone-family calls, %d checks: %d passed, %d failed%s\n",
 		v->nrec, v->passed + v->failed, v->passed, v->failed,
 		pending ? " (some tasks never returned to user mode)" : "");
@@ -376,6 +502,7 @@ int fl_verify_finish(struct fl_verifier *v, int status)
 		fprintf(stderr, "verification failed\n");
 	int r = v->failed ? FL_EXIT_VERIFY : status;
 	free(v->rec);
+	free(v->sig);
 	free(v);
 	return r;
 }
