@@ -840,18 +840,12 @@ long sys_rt_sigpending(u64 uset, u64 size)
 
 long sys_rt_sigsuspend(u64 umask, u64 size)
 {
-	u64 set;
-	struct task *t = current;
-	if (size != 8)
-		return -EINVAL;
-	if (copy_from_user(&set, umask, 8) < 0)
-		return -EFAULT;
-	t->saved_sigmask = t->sigmask;
-	t->sigmask = set & ~UNBLOCKABLE;
-	recalc_sigpending(t);
+	long r = size != 8 ? -EINVAL : umask ? set_user_sigmask(umask, size) : -EFAULT;
+	if (r < 0)
+		return r;
 	while (sleep_on(&pause_wq, 0))
 		;
-	t->restore_sigmask = true; /* do_signal puts the mask back after the frame is set up */
+	current->restore_sigmask = true; /* do_signal puts the mask back after the frame is set up */
 	return -ERESTARTNOHAND;
 }
 
