@@ -140,9 +140,9 @@ static u64 cow_keep(const struct vma *v)
  * into dpt: one pass over the entries, no call per entry (as Linux's
  * copy_pte_range). keep is ~PTE_W for a private writable VMA: its pages
  * become read-only in both, so the first write faults. Every entry of
- * [va, end) in dpt is written. Returns the number of PTEs copied. The loop is fork's cost per page, so it is kept to ten
- * instructions a PTE: unrolled, and counting the holes, which are rare,
- * rather than the copies. */
+ * [va, end) in dpt is written. Returns the number of PTEs copied. The loop
+ * is fork's cost per page, so it is kept to ten instructions a PTE:
+ * unrolled, and counting the holes, which are rare, rather than the copies. */
 static long copy_pte_range(u64 *dpt, u64 *spt, u64 va, u64 end, u64 keep)
 {
 	unsigned first = (va >> 12) & 511, n = (end - va) >> 12, holes = 0;
