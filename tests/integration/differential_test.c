@@ -143,34 +143,27 @@ Test(differential, vfork_magic)
 
 /* ---- the file system (guest-kernel/fs/) ---- */
 
-/* guest-user/files.c: every file system call, natively in a scratch
- * directory and in the guest (from /), with the same output. */
-Test(differential, files)
+/* build/guest/NAME natively in a scratch directory (NATIVE_UID may write
+ * there) and in the guest (from /): the native run must end "all passed",
+ * and the guest's stdout and status must be the same. */
+static void scratch_differential(const char *name)
 {
-	char *dir = native_scratch_dir(), path[PATH_MAX];
-	TEST_ASSERT(realpath(GUEST_DIR "files", path), GUEST_DIR "files: %s", strerror(errno));
+	char *dir = native_scratch_dir(), path[PATH_MAX], rel[64];
+	snprintf(rel, sizeof rel, GUEST_DIR "%s", name);
+	TEST_ASSERT(realpath(rel, path), "%s: %s", rel, strerror(errno));
 	struct native n = native_run_argv((char *const[]){ path, NULL }, dir);
 	native_scratch_remove(dir);
 	TEST_ASSERT_RUN(fr_check_eq(&n.r, "native stdout's last line", n.r.out_len >= 11 ?
 			n.r.out + n.r.out_len - 11 : n.r.out, n.r.out_len >= 11 ? 11 : n.r.out_len,
 			"all passed\n", 11));
-	struct fr_result g = guest_run(60, "files", NULL);
+	struct fr_result g = guest_run(60, name, NULL);
 	assert_same(&g, &n, false);
 }
 
+/* guest-user/files.c: every file system call. */
+Test(differential, files) { scratch_differential("files"); }
+
 /* guest-user/calls.c: clock_getres, the sync calls, pipe sizes and flags,
  * FIFOs, CPU-time clocks and itimers, rusage, poll, prctl names,
- * /proc/cpuinfo and queued RT signals, natively in a scratch directory and
- * in the guest. */
-Test(differential, calls)
-{
-	char *dir = native_scratch_dir(), path[PATH_MAX];
-	TEST_ASSERT(realpath(GUEST_DIR "calls", path), GUEST_DIR "calls: %s", strerror(errno));
-	struct native n = native_run_argv((char *const[]){ path, NULL }, dir);
-	native_scratch_remove(dir);
-	TEST_ASSERT_RUN(fr_check_eq(&n.r, "native stdout's last line", n.r.out_len >= 11 ?
-			n.r.out + n.r.out_len - 11 : n.r.out, n.r.out_len >= 11 ? 11 : n.r.out_len,
-			"all passed\n", 11));
-	struct fr_result g = guest_run(60, "calls", NULL);
-	assert_same(&g, &n, false);
-}
+ * /proc/cpuinfo and queued RT signals. */
+Test(differential, calls) { scratch_differential("calls"); }
