@@ -118,6 +118,13 @@ static void check_frame(struct fl_verifier *v, struct clone_rec *r, const struct
 	}
 }
 
+/* The part of VMA m that has ever had pages: [max(start, lo), min(end, hi)). */
+static void mapped_range(const struct fl_vma *m, uint64_t *lo, uint64_t *hi)
+{
+	*lo = m->lo > m->start ? m->lo : m->start;
+	*hi = m->hi < m->end ? m->hi : m->end;
+}
+
 /* mm.own_page_tables and mm.cow_shared, for fork: separate page tables, and
  * every private writable page mapped read-only in both, to the same frame. */
 static void check_cow(struct fl_verifier *v, struct fl_session *s, struct clone_rec *r,
@@ -134,7 +141,8 @@ static void check_cow(struct fl_verifier *v, struct fl_session *s, struct clone_
 		const struct fl_vma *m = &mm.vma[i];
 		if (!(m->flags & VM_WRITE) || (m->flags & VM_SHARED))
 			continue; /* read-only or MAP_SHARED: not copy-on-write */
-		uint64_t lo = m->lo > m->start ? m->lo : m->start, hi = m->hi < m->end ? m->hi : m->end;
+		uint64_t lo, hi;
+		mapped_range(m, &lo, &hi);
 		for (uint64_t va = lo; va < hi && !*a; va += 4096) {
 			uint64_t pg, cg, pr, cr;
 			if (fl_gva_to_gpa(&s->vm, pt->cr3, va, &pg, &pr, NULL) < 0)
@@ -171,7 +179,8 @@ static void check_shared_tables(struct fl_verifier *v, struct fl_session *s, str
 	uint64_t last = 1; /* the region counted last: one table may serve several VMAs */
 	for (int i = 0; i < mm.nvma && !*a; i++) {
 		const struct fl_vma *m = &mm.vma[i];
-		uint64_t lo = m->lo > m->start ? m->lo : m->start, hi = m->hi < m->end ? m->hi : m->end;
+		uint64_t lo, hi;
+		mapped_range(m, &lo, &hi);
 		for (uint64_t va = lo & ~0x1fffffULL; va < hi && !*a; va += 0x200000) {
 			uint64_t pe, ce;
 			if (fl_pmd_entry(&s->vm, pt->cr3, va, &pe) < 0 || !(pe & FL_PTE_P))
