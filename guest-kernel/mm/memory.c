@@ -190,6 +190,8 @@ static int pt_unshare(struct mm *mm, u64 *pmd, u64 va)
 
 int unshare_tables(struct mm *mm, u64 start, u64 end)
 {
+	if (!fork_shares_tables)
+		return 0; /* fork=copy leaves no PD entry read-only: nothing to walk */
 	u64 span;
 	for (u64 va = start, next; va < end; va = next) {
 		u64 *pmd = pmd_lookup(mm, va, false, &span);
