@@ -92,7 +92,8 @@ $(B)/tests/integration: $(INTEG_SRC) $(TEST_COMMON) $(B)/libforklab.a
 
 # ---- user-facing targets ----
 DEPS := build-essential make musl-tools libelf-dev libfdt-dev libcriterion-dev \
-        pkg-config qemu-system-x86 busybox-static cpio kmod xz-utils gnuplot-nox
+        pkg-config qemu-system-x86 busybox-static cpio kmod xz-utils gnuplot-nox \
+        libdw-dev libcapstone-dev libjson-c-dev gdb clang
 
 # Root runs apt-get itself; anyone else through sudo.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
