@@ -348,10 +348,11 @@ static void gen(struct buf *b, struct inode *i)
 		    ticks, ticks, fl_kstate.switches, fl_kstate.forks + 1);
 		break;
 	case PROC_VMSTAT: /* Linux's pgfault, then the counters of `forklab run --stats` */
-		out(b, "pgfault %lu\nptes_copied %lu\npt_pages %lu\npt_shared %lu\npt_copies %lu\n"
-		    "cow_copies %lu\ncow_reuses %lu\n", fl_kstate.faults, fl_kstate.ptes_copied,
-		    fl_kstate.pt_pages, fl_kstate.pt_shared, fl_kstate.pt_copies, fl_kstate.cow_copies,
-		    fl_kstate.cow_reuses);
+		out(b, "pgfault %lu\noom_kill %lu\nptes_copied %lu\npt_pages %lu\npt_shared %lu\n"
+		    "pt_copies %lu\ncow_copies %lu\ncow_reuses %lu\nfork_tsc %lu\ncopy_mm_tsc %lu\n",
+		    fl_kstate.faults, fl_kstate.oom_kills, fl_kstate.ptes_copied, fl_kstate.pt_pages,
+		    fl_kstate.pt_shared, fl_kstate.pt_copies, fl_kstate.cow_copies, fl_kstate.cow_reuses,
+		    fl_kstate.fork_tsc, fl_kstate.copy_mm_tsc);
 		break;
 	case PROC_UPTIME:
 		out(b, "%lu.%02lu 0.00\n", ns / 1000000000, ns / 10000000 % 100);

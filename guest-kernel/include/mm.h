@@ -138,6 +138,10 @@ extern bool fork_shares_tables;                     /* bootarg fork=shared */
  * tables fork=shared left shared become this mm's own. 0 or -ENOMEM. */
 int unshare_tables(struct mm *mm, u64 start, u64 end);
 void free_pgtables(struct mm *mm);                  /* mm_put: pages and tables */
+u64 mm_rss(struct mm *mm);                          /* pages mapped (mm/memory.c) */
+/* A fault found no free page: kill the process that holds the most
+ * (mm/oom.c). False if there is no user process to kill. */
+bool out_of_memory(void);
 static inline void invlpg(u64 va)
 {
 	__asm__ volatile("invlpg (%0)" ::"r"(va) : "memory");

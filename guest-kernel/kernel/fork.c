@@ -215,14 +215,21 @@ static struct task *dup_task(struct task *parent)
 	return p;
 }
 
+/* TSC ticks of the last dup_mm, for fl_kstate.copy_mm_tsc once the fork is
+ * known to succeed. */
+static u64 copy_mm_tsc;
+
 static int copy_mm(u64 flags, struct task *p)
 {
 	if (flags & CLONE_VM) {
 		p->mm = current->mm;
 		p->mm->users++;
+		copy_mm_tsc = 0;
 		return 0;
 	}
+	u64 t0 = rdtsc();
 	p->mm = dup_mm(current->mm);
+	copy_mm_tsc = rdtsc() - t0;
 	if (p->mm)
 		p->mm->nouser_ptes = current->mm->nouser_ptes; /* the PTEs came along */
 	return p->mm ? 0 : -ENOMEM;
@@ -340,6 +347,7 @@ static struct task *copy_process(u64 flags, u64 stack, u64 child_tid, u64 tls, i
 long kernel_clone(u64 flags, u64 stack, u64 parent_tid, u64 child_tid, u64 tls)
 {
 	int err;
+	u64 t0 = rdtsc();
 	if (flags & ~(u64)CLONE_SUPPORTED)
 		return -EINVAL;
 	if ((flags & CLONE_THREAD && !(flags & CLONE_SIGHAND)) ||
@@ -361,6 +369,8 @@ long kernel_clone(u64 flags, u64 stack, u64 parent_tid, u64 child_tid, u64 tls)
 		p->vfork_done = &vfork;
 	p->state = TASK_SLEEPING;
 	wake_task(p);
+	fl_kstate.fork_tsc += rdtsc() - t0; /* the vfork wait is not fork's work */
+	fl_kstate.copy_mm_tsc += copy_mm_tsc;
 	if (vfork_wait) {
 		trace_event(current, FL_EV_VFORK_WAIT, .vfork = { (u64)p });
 		if (!wait_for_completion(&vfork))

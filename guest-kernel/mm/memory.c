@@ -344,7 +344,12 @@ int user_pa(struct mm *mm, u64 va, bool write, u64 *pa)
 	u64 *pte = write && pmd_shared(pmd) ? NULL : pte_under(pmd, va); /* NULL: a fault */
 	if (!pte || (*pte & (PTE_P | PTE_U)) != (PTE_P | PTE_U) || (write && !(*pte & PTE_W))) {
 		bool present = pte && (*pte & PTE_P);
-		int r = handle_mm_fault(mm, va, (write ? FAULT_WRITE : 0) | (present ? FAULT_PRESENT : 0));
+		unsigned flags = (write ? FAULT_WRITE : 0) | (present ? FAULT_PRESENT : 0);
+		int r;
+		/* Out of memory: as a CPU fault would, until current is the one dying. */
+		while ((r = handle_mm_fault(mm, va, flags)) == -ENOMEM && out_of_memory() &&
+		       !current->fatal_sig)
+			;
 		if (r < 0)
 			return r;
 		pte = pte_walk(mm, va, false);
@@ -434,6 +439,23 @@ int do_wp_page(struct mm *mm, const struct vma *v, u64 va, u64 *pte)
 
 /* Drops every page mapped in mm's VMAs and frees its page tables: the
  * user half of releasing an address space (mm_put, kernel/fork.c). */
+/* The pages mm maps (the OOM killer's measure): present entries of its
+ * last-level tables, a table's 512 at a time. A table fork=shared left
+ * shared counts in each mm, as Linux counts a shared page in each RSS. */
+u64 mm_rss(struct mm *mm)
+{
+	u64 pages = 0;
+	for (int i = 0; i < mm->ntables; i++) {
+		u64 e = *table_slot(mm, i, false), *pmd;
+		if (!(e & 1) || !(pmd = pmd_lookup(mm, e, false, NULL)) || !(*pmd & PTE_P))
+			continue;
+		const u64 *pt = __va(*pmd & PTE_ADDR);
+		for (int j = 0; j < 512; j++)
+			pages += pt[j] & PTE_P;
+	}
+	return pages;
+}
+
 void free_pgtables(struct mm *mm)
 {
 	for (int i = 0; i < mm->nvma; i++) {

@@ -89,6 +89,9 @@ enum fl_lab_op {
 	FL_LAB_FPU,          /* arg0 = phys addr to save the vCPU's XSAVE state to (0: none),
 	                        arg1 = phys addr to load it from (0: none); FL_FPU_AREA bytes
 	                        each, KVM's standard-format struct kvm_xsave (PVM hosts) */
+	FL_LAB_OOM,          /* the OOM killer chose a process: arg0 = pid, arg1 = its pages of
+	                        address space, arg2 = pages mapped, arg3 = page-table pages;
+	                        text = its command name */
 };
 #define FL_FPU_AREA 4096
 /* The XCR0 bits the kernel enables where the CPU has them: x87, SSE, AVX and
@@ -247,6 +250,10 @@ struct fl_kstate {
 	uint64_t pt_copies;    /* shared tables copied at the first change in them */
 	uint64_t faults;       /* handle_mm_fault calls (Linux's pgfault): CPU faults and
 	                          the kernel's own touches of user pages */
+	uint64_t oom_kills;    /* processes the OOM killer ended (Linux's oom_kill) */
+	uint64_t fork_tsc;     /* TSC ticks in successful forks, from kernel_clone's entry to
+	                          its return (instructions under the bed's icount) */
+	uint64_t copy_mm_tsc;  /* the part of fork_tsc spent in copy_mm */
 };
 #define FL_KSTATE_SYMBOL "fl_kstate"
 

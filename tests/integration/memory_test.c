@@ -46,6 +46,12 @@ Test(memory, fork_of_a_300_MiB_process)
 	unsigned long ptes = stat_of(&r, "ptes_copied");
 	TEST_ASSERT_RUN(ptes >= 300 * 256 ? NULL :
 			fr_explain(&r, "ptes_copied=%lu, expected at least 300 MiB of pages (76800)", ptes));
+	/* --stats' split of fork's cost: copying 76,800 PTEs is most of it. */
+	unsigned long fork = stat_of(&r, "fork_tsc"), mm = stat_of(&r, "copy_mm_tsc");
+	TEST_ASSERT_RUN(mm <= fork && mm * 2 > fork ? NULL :
+			fr_explain(&r, "copy_mm_tsc=%lu of fork_tsc=%lu: expected most of it", mm, fork));
+	TEST_ASSERT_RUN_MATCHES(r, err, "^forklab: stats: per fork: [0-9]+ TSC ticks, [0-9]+ in copy_mm, "
+				"[0-9]+ in the rest$");
 }
 
 /* 300 MiB is 150 last-level tables: fork shares them and copies no PTE; the
@@ -94,3 +100,41 @@ static void like_linux_shared(const char *name)
 Test(memory, cow_shared_mode) { like_linux_shared("cow"); }
 Test(memory, fork_storm_shared_mode) { like_linux_shared("fork-storm"); }
 Test(memory, pthreads_shared_mode) { like_linux_shared("pthreads"); }
+
+/* Memory that runs out ends the process that maps the most, with SIGKILL
+ * and Linux's "Out of memory: Killed process" line, not a SIGSEGV; the
+ * rest live on and get its pages back (guest-user/oom.c: two children,
+ * one faulting its pages in, one having the kernel fill them). */
+#define OOM_LINE "^forklab: Out of memory: Killed process %s \\(%s\\) total-vm:[0-9]+kB, " \
+		 "rss:[0-9]+kB, pgtables:[0-9]+kB$"
+
+static void oom_children(const char *mode)
+{
+	struct fr_result r = FORKLAB("run", "--stats", "--mem", "64M", "--append", mode, "oom");
+	TEST_ASSERT_RUN_STATUS(r, 0);
+	TEST_ASSERT_RUN_EQ(r, out, "user writes: child killed by signal 9\n"
+				   "kernel copies: child killed by signal 9\n"
+				   "parent: 16 MiB touched after the kills\n");
+	char re[256];
+	snprintf(re, sizeof re, OOM_LINE, "2", "oom");
+	TEST_ASSERT_RUN_MATCHES(r, err, re);
+	snprintf(re, sizeof re, OOM_LINE, "3", "oom");
+	TEST_ASSERT_RUN_MATCHES(r, err, re);
+	TEST_ASSERT_EQ(stat_of(&r, "oom_kills"), 2UL, "processes the OOM killer ended");
+	assert_no_leak(&r);
+}
+
+Test(memory, oom_killer_ends_the_largest_process_copy_mode) { oom_children("fork=copy"); }
+Test(memory, oom_killer_ends_the_largest_process_shared_mode) { oom_children("fork=shared"); }
+
+/* Alone, pid 1 is the largest: it dies of SIGKILL (128 + 9). */
+Test(memory, oom_killer_ends_pid_1_when_it_is_the_largest)
+{
+	struct fr_result r = FORKLAB("run", "--stats", "--mem", "64M", "bigmem", "100");
+	TEST_ASSERT_RUN_STATUS(r, 137);
+	char re[256];
+	snprintf(re, sizeof re, OOM_LINE, "1", "bigmem");
+	TEST_ASSERT_RUN_MATCHES(r, err, re);
+	TEST_ASSERT_RUN_LACKS(r, err, "SIGSEGV");
+	assert_no_leak(&r);
+}

@@ -5,6 +5,7 @@
 #include "observe/events.h"
 #include "run/verdict.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <forklab/abi.h>
 #include <linux/kvm.h>
@@ -109,6 +110,21 @@ static void killed(struct fl_session *s, const struct fl_lab_msg *m)
 		(unsigned long long)m->arg[3]);
 }
 
+/* As Linux's kernel log says it. The name is the program's own (prctl can set
+ * it), so only printable bytes reach the terminal. */
+static void oom_killed(const struct fl_lab_msg *m)
+{
+	char comm[17];
+	size_t i;
+	for (i = 0; i < sizeof comm - 1 && m->text[i]; i++)
+		comm[i] = isprint((unsigned char)m->text[i]) ? m->text[i] : '?';
+	comm[i] = 0;
+	fprintf(stderr, "forklab: Out of memory: Killed process %llu (%s) total-vm:%llukB, rss:%llukB, "
+		"pgtables:%llukB\n", (unsigned long long)m->arg[0], comm,
+		(unsigned long long)m->arg[1] * 4, (unsigned long long)m->arg[2] * 4,
+		(unsigned long long)m->arg[3] * 4);
+}
+
 void fl_lab_io(struct fl_session *s, uint16_t port, int out, uint8_t *data, int size)
 {
 	if (!out) {
@@ -152,6 +168,9 @@ void fl_lab_message(struct fl_session *s, uint32_t pa)
 		break;
 	case FL_LAB_KILLED:
 		killed(s, &m);
+		break;
+	case FL_LAB_OOM:
+		oom_killed(&m);
 		break;
 	case FL_LAB_ZERO:
 	case FL_LAB_COPY:

@@ -3,6 +3,7 @@
  * fault in the kernel panics with its registers, except inside copy_user,
  * where it becomes -EFAULT. */
 #include "arch.h"
+#include "errno.h"
 #include "mm.h"
 #include "syscall.h"
 #include "task.h"
@@ -44,8 +45,13 @@ static void page_fault(struct pt_regs *regs, u64 error)
 	if (error & PF_RSVD)
 		panic_regs(regs, "page fault at %#lx with a reserved bit set: a corrupt page table "
 			   "(error %#lx)", addr, error);
-	if ((user || in_copy_user) && !(error & PF_PK) && current && current->mm &&
-	    addr < FL_USER_TOP && handle_mm_fault(current->mm, addr, flags) == 0)
+	int r = -EFAULT;
+	if ((user || in_copy_user) && !(error & PF_PK) && current && current->mm && addr < FL_USER_TOP)
+		r = handle_mm_fault(current->mm, addr, flags);
+	/* Out of memory: the OOM killer frees some, and the access is tried
+	 * again; if current is the one dying, its kernel copy fails and its
+	 * return to user mode ends it. */
+	if (r == 0 || (r == -ENOMEM && out_of_memory() && (user || !current->fatal_sig)))
 		return;
 	if (user) {
 		force_sig_fault(SIGSEGV, addr, 14, error);
