@@ -52,7 +52,7 @@ static uint64_t rdtsc(void)
 
 enum {
 	C_FORKS, C_FAULTS, C_PTES, C_PT_PAGES, C_PT_SHARED, C_PT_COPIES, C_COW_COPIES, C_COW_REUSES,
-	NCOUNTERS
+	C_FORK_TSC, C_COPY_MM_TSC, NCOUNTERS
 };
 
 /* "NAME VALUE" lines (/proc/vmstat) or "NAME VALUE..." (/proc/stat). */
@@ -98,6 +98,8 @@ static void counters(long long c[NCOUNTERS])
 	c[C_PT_COPIES] = proc_value("/proc/vmstat", "pt_copies");
 	c[C_COW_COPIES] = proc_value("/proc/vmstat", "cow_copies");
 	c[C_COW_REUSES] = proc_value("/proc/vmstat", "cow_reuses");
+	c[C_FORK_TSC] = proc_value("/proc/vmstat", "fork_tsc");
+	c[C_COPY_MM_TSC] = proc_value("/proc/vmstat", "copy_mm_tsc");
 }
 
 /* ---- the operations: each returns the ticks of one run, 0 on failure ---- */

@@ -20,8 +20,8 @@ static const unsigned sizes[] = { 0, 1 };
 
 /* One table row: operation, MiB, kernel, min, median, p90, ratio, then per
  * operation forks, faults, PTEs copied, page-table pages allocated, shared
- * and copied, COW pages copied ("-": -1). */
-enum { FORKS, FAULTS, PTES, PT_PAGES, PT_SHARED, PT_COPIES, COW_PAGES, NCOL };
+ * and copied, COW pages copied, the cost in copy_mm ("-": -1). */
+enum { FORKS, FAULTS, PTES, PT_PAGES, PT_SHARED, PT_COPIES, COW_PAGES, COPY_MM, NCOL };
 struct row {
 	double min, median, p90, c[NCOL];
 };
@@ -31,9 +31,9 @@ static bool find_row(const char *out, const char *op, unsigned mib, const char *
 	for (const char *p = out; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
 		char o[32], k[32], ratio[16], cs[NCOL][16];
 		unsigned m;
-		if (sscanf(p, "%31s %u %31s %lf %lf %lf %15s %15s %15s %15s %15s %15s %15s %15s", o, &m, k,
-			   &r->min, &r->median, &r->p90, ratio, cs[0], cs[1], cs[2], cs[3], cs[4], cs[5],
-			   cs[6]) != 7 + NCOL || strcmp(o, op) || m != mib || strcmp(k, kernel))
+		if (sscanf(p, "%31s %u %31s %lf %lf %lf %15s %15s %15s %15s %15s %15s %15s %15s %15s", o, &m,
+			   k, &r->min, &r->median, &r->p90, ratio, cs[0], cs[1], cs[2], cs[3], cs[4], cs[5],
+			   cs[6], cs[7]) != 7 + NCOL || strcmp(o, op) || m != mib || strcmp(k, kernel))
 			continue;
 		for (int i = 0; i < NCOL; i++)
 			r->c[i] = strcmp(cs[i], "-") ? atof(cs[i]) : -1;
@@ -95,6 +95,12 @@ Test(bench, native_and_guest_figures_are_sane)
 					fr_explain(&r, "%s at %u MiB, fork=shared: %g tables shared and %g "
 						   "PTEs copied per operation, for %g pages", op, mib,
 						   sh.c[PT_SHARED], sh.c[PTES], ptes));
+			/* copy_mm's share: forklab's own counter, spent only where the mm is copied. */
+			TEST_ASSERT_RUN(lx.c[COPY_MM] == -1 && (copies_the_mm(op) ? fl.c[COPY_MM] > 0 :
+								fl.c[COPY_MM] == 0) ? NULL :
+					fr_explain(&r, "%s at %u MiB: copy_mm per operation linux %g, forklab "
+						   "%g: expected -, and %s", op, mib, lx.c[COPY_MM],
+						   fl.c[COPY_MM], copies_the_mm(op) ? "> 0" : "0"));
 			if (!strcmp(op, "cow_fault")) {
 				TEST_ASSERT_RUN(lx.c[FAULTS] >= 1 && fl.c[FAULTS] >= 1 && fl.c[COW_PAGES] >= 1 ? NULL :
 						fr_explain(&r, "cow_fault at %u MiB: faults per operation "

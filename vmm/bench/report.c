@@ -38,18 +38,31 @@ static void counter_cell(const struct fb_point *pt, int k)
 		printf(" %9.1f", (double)pt->counters[k] / pt->n);
 }
 
+/* The part of an operation's cost spent in fork's copy_mm, in the table's
+ * unit: what --stats splits, per operation. */
+static void copy_mm_cell(const struct fb_run *run, const struct fl_bench_config *c,
+			 const struct fb_point *pt)
+{
+	long long t = pt->counters[FB_COPY_MM_TSC];
+	if (t < 0)
+		printf(" %9s", "-");
+	else
+		printf(" %9.0f", cost(run, c, (uint64_t)(t / pt->n)));
+}
+
 static void table(const struct fb_results *r, const struct fl_bench_config *c)
 {
 	const struct fb_run *lx = linux_run(r);
 	printf("forklab bench: %s per operation, min / median / p90 of %d runs; counters per operation\n"
 	       "(forks: /proc/stat processes, machine-wide on Linux; faults: the bench's own on Linux,\n"
 	       "getrusage; PTEs copied, page-table pages allocated, shared by fork and copied at a\n"
-	       "first change, COW pages copied: forklab's /proc/vmstat; /Linux: median against\n"
-	       "Linux's). Linux's memory: %s.\n\n", unit(c), c->n,
+	       "first change, COW pages copied, and the %s in fork's copy_mm: forklab's\n"
+	       "/proc/vmstat; /Linux: median against Linux's). Linux's memory: %s.\n\n", unit(c), c->n,
+	       unit(c),
 	       c->thp ? "transparent huge pages where it can (--thp)" : "4 KiB pages, as forklab's");
-	printf("%-15s %5s  %-15s %12s %12s %12s %7s %9s %9s %9s %9s %9s %9s %9s\n", "operation", "MiB",
-	       "kernel", "min", "median", "p90", "/Linux", "forks", "faults", "PTEs", "PT pages",
-	       "PT shared", "PT copied", "COW pages");
+	printf("%-15s %5s  %-15s %12s %12s %12s %7s %9s %9s %9s %9s %9s %9s %9s %9s\n", "operation",
+	       "MiB", "kernel", "min", "median", "p90", "/Linux", "forks", "faults", "PTEs", "PT pages",
+	       "PT shared", "PT copied", "COW pages", "copy_mm");
 	for (int o = 0; o < fb_nops; o++) {
 		if (!c->op_on[o])
 			continue;
@@ -71,6 +84,7 @@ static void table(const struct fb_results *r, const struct fl_bench_config *c)
 				       cost(run, c, fb_percentile(pt, 0.9)), ratio);
 				for (int k = FB_FORKS; k <= FB_COW_COPIES; k++)
 					counter_cell(pt, k);
+				copy_mm_cell(run, c, pt);
 				printf("\n");
 			}
 		}

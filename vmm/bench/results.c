@@ -7,7 +7,7 @@
 
 const char *const fb_counter_names[FB_NCOUNTERS] = {
 	"forks", "faults", "ptes_copied", "pt_pages", "pt_shared", "pt_copies", "cow_copies",
-	"cow_reuses",
+	"cow_reuses", "fork_tsc", "copy_mm_tsc",
 };
 
 struct fb_run *fb_run_begin(struct fb_results *r, const char *kernel, const char *fork)
@@ -33,7 +33,7 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* "OP MIB N C0 .. C7 : T1 .. TN" */
+/* "OP MIB N C0 .. C9 : T1 .. TN" */
 static int parse_point(struct fb_run *run, const char *s)
 {
 	struct fb_point pt = { 0 };

@@ -12,7 +12,9 @@
  * -1 where the kernel keeps none (Linux has only the first two). */
 enum {
 	FB_FORKS, FB_FAULTS, FB_PTES, FB_PT_PAGES, FB_PT_SHARED, FB_PT_COPIES, FB_COW_COPIES,
-	FB_COW_REUSES, FB_NCOUNTERS
+	FB_COW_REUSES,
+	FB_FORK_TSC, FB_COPY_MM_TSC, /* guest TSC ticks in fork, and in its copy_mm (--stats) */
+	FB_NCOUNTERS
 };
 extern const char *const fb_counter_names[FB_NCOUNTERS];
 
