@@ -18,7 +18,8 @@
 
 struct stats {
 	unsigned long total_pages, free_pages_at_init, free_pages, forks, ptes_copied, pt_pages,
-		pt_shared, pt_copies, cow_copies, cow_reuses, switches, faults;
+		pt_shared, pt_copies, cow_copies, cow_reuses, switches, faults, oom_kills, fork_tsc,
+		copy_mm_tsc, fork_tsc_avg, copy_mm_tsc_avg;
 };
 
 #define CHECK_THAT(r, ok, ...) TEST_ASSERT_RUN((ok) ? NULL : fr_explain(&(r), __VA_ARGS__))
@@ -136,13 +137,21 @@ static struct stats stats_of(const struct fr_result *r)
 	int end = -1;
 	sscanf(line, "forklab: stats: total_pages=%lu free_pages_at_init=%lu free_pages=%lu forks=%lu "
 	       "ptes_copied=%lu pt_pages=%lu pt_shared=%lu pt_copies=%lu cow_copies=%lu "
-	       "cow_reuses=%lu switches=%lu faults=%lu%n",
+	       "cow_reuses=%lu switches=%lu faults=%lu oom_kills=%lu fork_tsc=%lu copy_mm_tsc=%lu "
+	       "fork_tsc_avg=%lu copy_mm_tsc_avg=%lu%n",
 	       &s.total_pages, &s.free_pages_at_init, &s.free_pages, &s.forks, &s.ptes_copied,
 	       &s.pt_pages, &s.pt_shared, &s.pt_copies, &s.cow_copies, &s.cow_reuses, &s.switches,
-	       &s.faults, &end);
+	       &s.faults, &s.oom_kills, &s.fork_tsc, &s.copy_mm_tsc, &s.fork_tsc_avg,
+	       &s.copy_mm_tsc_avg, &end);
 	CHECK_THAT(*r, end > 0 && line[end] == '\n', "stderr: the stats line is not \"forklab: stats: "
 		   "total_pages=N free_pages_at_init=N free_pages=N forks=N ptes_copied=N pt_pages=N "
-		   "pt_shared=N pt_copies=N cow_copies=N cow_reuses=N switches=N faults=N\"");
+		   "pt_shared=N pt_copies=N cow_copies=N cow_reuses=N switches=N faults=N oom_kills=N "
+		   "fork_tsc=N copy_mm_tsc=N fork_tsc_avg=N copy_mm_tsc_avg=N\"");
+	/* fork's cost: copy_mm is part of it, and every fork takes some. */
+	CHECK_THAT(*r, s.copy_mm_tsc <= s.fork_tsc && (s.forks == 0) == (s.fork_tsc == 0) &&
+		   s.fork_tsc_avg == (s.forks ? s.fork_tsc / s.forks : 0),
+		   "stderr: fork_tsc=%lu copy_mm_tsc=%lu fork_tsc_avg=%lu for %lu forks", s.fork_tsc,
+		   s.copy_mm_tsc, s.fork_tsc_avg, s.forks);
 	return s;
 }
 

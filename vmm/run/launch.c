@@ -65,14 +65,12 @@ static void report_stats(const struct fl_session *s)
 	}
 	fprintf(stderr, "forklab: stats: total_pages=%lu free_pages_at_init=%lu free_pages=%lu "
 		"forks=%lu ptes_copied=%lu pt_pages=%lu pt_shared=%lu pt_copies=%lu cow_copies=%lu "
-		"cow_reuses=%lu switches=%lu faults=%lu oom_kills=%lu fork_tsc=%lu copy_mm_tsc=%lu\n",
+		"cow_reuses=%lu switches=%lu faults=%lu oom_kills=%lu fork_tsc=%lu copy_mm_tsc=%lu "
+		"fork_tsc_avg=%lu copy_mm_tsc_avg=%lu\n",
 		k.total_pages, k.free_pages_at_init, k.free_pages, k.forks, k.ptes_copied, k.pt_pages,
 		k.pt_shared, k.pt_copies, k.cow_copies, k.cow_reuses, k.switches, k.faults, k.oom_kills,
-		k.fork_tsc, k.copy_mm_tsc);
-	if (k.forks) /* the guest TSC: instructions under the nested bed's icount */
-		fprintf(stderr, "forklab: stats: per fork: %lu TSC ticks, %lu in copy_mm, %lu in the rest\n",
-			k.fork_tsc / k.forks, k.copy_mm_tsc / k.forks,
-			(k.fork_tsc - k.copy_mm_tsc) / k.forks);
+		k.fork_tsc, k.copy_mm_tsc, k.forks ? k.fork_tsc / k.forks : 0,
+		k.forks ? k.copy_mm_tsc / k.forks : 0);
 }
 
 int fl_launch(const struct fl_config *c)
