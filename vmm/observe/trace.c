@@ -51,11 +51,12 @@ struct fl_tracer {
 	struct track **tracks;   /* in order of appearance */
 	int ntracks, cap;
 	int running;             /* pid of the open running slice, or 0 */
-	double run_ts, last_ts;
+	uint64_t run_ts, last_ts; /* ns */
 	json_object *run_args;   /* the open slice's: registers at schedule-in */
 	json_object *checks;     /* the verifier's, at the event being handled */
 	uint64_t clones;
 	long events, nchecks, failed;
+	int error;               /* errno of the first failed write, or 0 */
 	bool written;            /* an event is in the file: the next needs a comma */
 };
 
@@ -143,35 +144,42 @@ static void emit(struct fl_tracer *t, json_object *ev)
 		fputs(",\n", t->out);
 	fputs(json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
 	      t->out);
+	if (ferror(t->out) && !t->error)
+		t->error = errno; /* the cause, which the final flush would no longer tell */
 	t->written = true;
 	json_object_put(ev);
 }
 
+/* Microseconds, as the format has them, exact to the nanosecond: a slice's
+ * end is then exactly the next one's start. */
+static json_object *us(uint64_t ns)
+{
+	char s[32];
+	snprintf(s, sizeof s, "%" PRIu64 ".%03" PRIu64, ns / 1000, ns % 1000);
+	return json_object_new_double_s(ns / 1000.0, s);
+}
+
 /* The fields every event has; ph is the phase (X slice, i instant, s and f flow). */
 static json_object *event(const char *ph, const char *cat, const char *name,
-			  const struct track *k, double ts)
+			  const struct track *k, uint64_t ts)
 {
-	char us[32];
 	json_object *ev = json_object_new_object();
 	json_object_object_add(ev, "ph", json_object_new_string(ph));
 	json_object_object_add(ev, "cat", json_object_new_string(cat));
 	json_object_object_add(ev, "name", json_object_new_string(name));
 	json_object_object_add(ev, "pid", json_object_new_int(k->tgid));
 	json_object_object_add(ev, "tid", json_object_new_int(k->pid));
-	snprintf(us, sizeof us, "%.3f", ts); /* µs to the ns, as the format has them */
-	json_object_object_add(ev, "ts", json_object_new_double_s(ts, us));
+	json_object_object_add(ev, "ts", us(ts));
 	return ev;
 }
 
-static void close_slice(struct fl_tracer *t, double end)
+static void close_slice(struct fl_tracer *t, uint64_t end)
 {
 	struct track key = { .pid = t->running }, **k = tfind(&key, &t->by_pid, by_pid);
 	if (!t->running || !k)
 		return;
-	char us[32];
 	json_object *ev = event("X", "sched", "running", *k, t->run_ts);
-	snprintf(us, sizeof us, "%.3f", end - t->run_ts);
-	json_object_object_add(ev, "dur", json_object_new_double_s(end - t->run_ts, us));
+	json_object_object_add(ev, "dur", us(end - t->run_ts));
 	if (t->run_args) /* none when a switch was inferred from another event */
 		json_object_object_add(ev, "args", t->run_args);
 	t->run_args = NULL;
@@ -179,7 +187,7 @@ static void close_slice(struct fl_tracer *t, double end)
 	emit(t, ev);
 }
 
-static void open_slice(struct fl_tracer *t, const struct track *k, double ts, json_object *args)
+static void open_slice(struct fl_tracer *t, const struct track *k, uint64_t ts, json_object *args)
 {
 	t->running = k->pid;
 	t->run_ts = ts;
@@ -247,7 +255,7 @@ static const char *const kind_names[FL_EV_KINDS] = {
 	[FL_EV_EXIT] = "exit", [FL_EV_VFORK_WAIT] = "vfork-wait",
 	[FL_EV_VFORK_RELEASE] = "vfork-release", [FL_EV_SCHED_IN] = "sched-in",
 	[FL_EV_COW] = "cow", [FL_EV_PT_COPY] = "pt-copy", [FL_EV_SIGNAL] = "signal",
-	[FL_EV_SIGRETURN] = "sigreturn",
+	[FL_EV_SIGRETURN] = "sigreturn", [FL_EV_IDLE] = "idle",
 };
 
 /* The kind's payload, as args. */
@@ -320,7 +328,7 @@ static void add_registers(struct fl_session *s, json_object *a, const struct fl_
 
 /* A flow's end points: s on the clone's track, f (bound to the enclosing
  * slice) on the child's at its first user instruction. */
-static void flow(struct fl_tracer *t, const char *ph, const struct track *k, double ts, uint64_t id)
+static void flow(struct fl_tracer *t, const char *ph, const struct track *k, uint64_t ts, uint64_t id)
 {
 	json_object *ev = event(ph, "fork", "clone", k, ts);
 	json_object_object_add(ev, "id", json_object_new_uint64(id));
@@ -359,13 +367,19 @@ static void on_check(const struct fl_check *c, void *arg)
 	t->failed += !c->ok;
 }
 
+/* ns since the vCPU's TSC started, less forklab's own time so far. */
+static uint64_t ns_of(const struct fl_tracer *t, uint64_t tsc)
+{
+	return tsc < t->stolen ? 0 : (unsigned __int128)(tsc - t->stolen) * 1000000 / t->tsc_khz;
+}
+
 /* The second, after the verifier's: the event, its slice and flow. */
 static void on_event(struct fl_session *s, const struct fl_event *ev, void *arg)
 {
 	struct fl_tracer *t = arg;
 	if (!t->tsc_khz)
 		t->tsc_khz = s->vm.tsc_khz ? s->vm.tsc_khz : 1000; /* unknown: 1 tick = 1 ns */
-	double ts = (double)(t->tsc_in - t->stolen) * 1000.0 / t->tsc_khz;
+	uint64_t ts = ns_of(t, t->tsc_in);
 	struct track *k = track_of(s, t, ev->pid, ev->task);
 	if (!k)
 		goto out;
@@ -374,6 +388,14 @@ static void on_event(struct fl_session *s, const struct fl_event *ev, void *arg)
 	json_object *a = json_object_new_object();
 	json_object_object_add(a, "tsc", json_object_new_uint64(t->tsc_in));
 	add_registers(s, a, ev);
+	if (ev->kind == FL_EV_IDLE) {
+		/* No task ran from since until now: the slice ended then, and this
+		 * task runs again now (until the next schedule-in, if any). */
+		uint64_t since = ns_of(t, ev->idle.since);
+		close_slice(t, since < t->run_ts ? t->run_ts : since > ts ? ts : since);
+		open_slice(t, k, ts, a);
+		goto out;
+	}
 	if (ev->kind == FL_EV_SCHED_IN || t->running != k->pid) {
 		/* Every other event is the running task's: a new one means a switch. */
 		close_slice(t, ts);
@@ -476,8 +498,8 @@ int fl_trace_finish(struct fl_tracer *t)
 	errno = 0;
 	bool failed = fflush(t->out) != 0 || ferror(t->out);
 	failed = fclose(t->out) != 0 || failed;
-	if (failed && !errno)
-		errno = EIO;
+	if (failed)
+		errno = t->error ? t->error : errno ? errno : EIO;
 	tdestroy(t->by_pid, free); /* every track, each once */
 	free(t->tracks);
 	free(t);
