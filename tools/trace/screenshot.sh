@@ -4,7 +4,8 @@
 # `make deps`), with no network. Without a usable /dev/kvm the run happens in the nested
 # bed, whose only way out is its console: the trace comes back gzip'ed and base64'ed.
 #
-# Usage: tools/trace/screenshot.sh [OUTDIR]   (default docs/)
+# Usage: tools/trace/screenshot.sh [OUTDIR [TRACE]]   (default docs/; TRACE: a trace of
+# fork-storm made before, instead of a new run)
 # Writes OUTDIR/trace-fork-storm.png (every fork) and OUTDIR/trace-fork-storm-zoom.png
 # (the first three, up close).
 set -euo pipefail
@@ -18,7 +19,9 @@ command -v chromium >/dev/null || { echo "screenshot: chromium missing (apt-get 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 TRACE=$TMP/fork-storm.json
-if [ -w /dev/kvm ]; then
+if [ -n "${2:-}" ]; then
+    cp "$2" "$TRACE"
+elif [ -w /dev/kvm ]; then
     build/forklab run --trace "$TRACE" fork-storm
 else
     echo "screenshot: no /dev/kvm here: running fork-storm in the nested bed" >&2

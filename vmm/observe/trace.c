@@ -50,7 +50,7 @@ struct fl_tracer {
 	void *by_pid;            /* tsearch tree of struct track */
 	struct track **tracks;   /* in order of appearance */
 	int ntracks, cap;
-	int running;             /* pid of the open running slice, or 0 */
+	struct track *running;   /* whose running slice is open, or NULL */
 	uint64_t run_ts, last_ts; /* ns */
 	json_object *run_args;   /* the open slice's: registers at schedule-in */
 	json_object *checks;     /* the verifier's, at the event being handled */
@@ -175,21 +175,20 @@ static json_object *event(const char *ph, const char *cat, const char *name,
 
 static void close_slice(struct fl_tracer *t, uint64_t end)
 {
-	struct track key = { .pid = t->running }, **k = tfind(&key, &t->by_pid, by_pid);
-	if (!t->running || !k)
+	if (!t->running)
 		return;
-	json_object *ev = event("X", "sched", "running", *k, t->run_ts);
+	json_object *ev = event("X", "sched", "running", t->running, t->run_ts);
 	json_object_object_add(ev, "dur", us(end - t->run_ts));
 	if (t->run_args) /* none when a switch was inferred from another event */
 		json_object_object_add(ev, "args", t->run_args);
 	t->run_args = NULL;
-	t->running = 0;
+	t->running = NULL;
 	emit(t, ev);
 }
 
-static void open_slice(struct fl_tracer *t, const struct track *k, uint64_t ts, json_object *args)
+static void open_slice(struct fl_tracer *t, struct track *k, uint64_t ts, json_object *args)
 {
-	t->running = k->pid;
+	t->running = k;
 	t->run_ts = ts;
 	t->run_args = args;
 }
@@ -378,7 +377,7 @@ static void on_event(struct fl_session *s, const struct fl_event *ev, void *arg)
 {
 	struct fl_tracer *t = arg;
 	if (!t->tsc_khz)
-		t->tsc_khz = s->vm.tsc_khz ? s->vm.tsc_khz : 1000; /* unknown: 1 tick = 1 ns */
+		t->tsc_khz = s->vm.tsc_khz ? s->vm.tsc_khz : 1000000; /* unknown: 1 tick = 1 ns */
 	uint64_t ts = ns_of(t, t->tsc_in);
 	struct track *k = track_of(s, t, ev->pid, ev->task);
 	if (!k)
@@ -396,7 +395,7 @@ static void on_event(struct fl_session *s, const struct fl_event *ev, void *arg)
 		open_slice(t, k, ts, a);
 		goto out;
 	}
-	if (ev->kind == FL_EV_SCHED_IN || t->running != k->pid) {
+	if (ev->kind == FL_EV_SCHED_IN || t->running != k) {
 		/* Every other event is the running task's: a new one means a switch. */
 		close_slice(t, ts);
 		open_slice(t, k, ts, ev->kind == FL_EV_SCHED_IN ? a : NULL);
@@ -409,10 +408,10 @@ static void on_event(struct fl_session *s, const struct fl_event *ev, void *arg)
 		t->checks = NULL;
 	}
 	const char *name = ev->kind == FL_EV_CLONE ? clone_name(ev->clone.flags) : kind_names[ev->kind];
-	if (ev->kind == FL_EV_EXEC)
+	if (ev->kind == FL_EV_EXEC) {
 		read_comm(s, ev->task, k->comm);
-	if (ev->kind == FL_EV_CLONE)
 		json_object_object_add(a, "comm", json_object_new_string(k->comm));
+	}
 	json_object *e = event("i", "fork", name, k, ts);
 	json_object_object_add(e, "s", json_object_new_string("t"));
 	json_object_object_add(e, "args", a);
