@@ -2,7 +2,7 @@
  * One track per task, running slices that never overlap (the guest has one
  * vCPU), every event inside a slice of its own task, a flow from each clone
  * to its child's first event, and as many forks, returns and exits as the
- * program and the kernel count. */
+ * program and the kernel count; a sleep leaves a gap; a lost file is exit 2. */
 #include "common/fl_assert.h"
 #include "common/forklab_run.h"
 
