@@ -7,7 +7,7 @@ MUSLCC   ?= musl-gcc
 
 HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter -Iinclude -Ivmm \
                -D_GNU_SOURCE -MMD -MP
-HOST_LIBS   := -lelf -lfdt
+HOST_LIBS   := -lelf -lfdt -ljson-c
 
 # vmm/ by concern: run/ kvm/ boot/ devices/ observe/ bench/; every file but main.c is the
 # library. Includes name the file from vmm/: #include "kvm/vm.h".
@@ -143,6 +143,12 @@ test-nested: all
 	echo "make test-nested: forklab bench --icount -n 2 --sizes 0,1 (table in $(B)/bench-icount.txt)"; \
 	$(NESTED_BENCH) && grep -q '^exit+wait  *1  forklab:shared ' $(B)/bench-icount.txt
 
+# The README's pictures of a trace (docs/trace-fork-storm*.png), drawn by
+# tools/trace/view.html in headless Chromium: Debian's chromium, which make deps
+# does not install (apt-get install chromium).
+trace-screenshot: all
+	tools/trace/screenshot.sh
+
 clean:
 	rm -rf $(B)
 
@@ -154,7 +160,9 @@ help:
 	@echo "make test-nested  the integration suite inside QEMU TCG nested SVM (hardware KVM),"
 	@echo "                  then forklab bench --icount at two sizes"
 	@echo "make check        what CI runs: unit, integration on /dev/kvm if present, nested"
+	@echo "make trace-screenshot  docs/trace-fork-storm*.png: fork-storm's trace in"
+	@echo "                  tools/trace/view.html, by headless Chromium (apt-get install chromium)"
 	@echo "make clean        remove build/"
 
-.PHONY: all deps run test check test-nested clean help
+.PHONY: all deps run test check test-nested trace-screenshot clean help
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

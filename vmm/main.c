@@ -3,6 +3,7 @@
  * built-in programs. Bad input exits 2 with one line on stderr
  * (no arguments at all: the usage text). */
 #include "bench/bench.h"
+#include "observe/trace.h"
 #include "observe/verify.h"
 #include "run/config.h"
 #include "run/launch.h"
@@ -56,6 +57,9 @@ static const char run_usage[] =
 	"                   frame and thread record, both return values, shared memory,\n"
 	"                   the vfork wait; one line per check on stderr, JSON Lines to\n"
 	"                   FILE; exit 122 and \"verification failed\" if a check fails\n"
+	"  --trace FILE     write the kernel's events to FILE as a Chrome/Perfetto trace\n"
+	"                   (ui.perfetto.dev, tools/trace/view.html): a track per task,\n"
+	"                   clone-to-child flows, registers and checks in each event\n"
 	"  -v, --verbose    kernel messages, the host kind and boot timings on stderr\n"
 	"  --stats          the kernel's counters at exit on stderr: free pages (at\n"
 	"                   init's start and at exit), forks, PTEs copied, page-table\n"
@@ -226,7 +230,8 @@ static int parse_fork_mode(const char *a, bool *shared)
 static int cmd_run(int argc, char **argv)
 {
 	static char kernel[PATH_MAX], guest_dir[PATH_MAX];
-	const char *verify_path = NULL;
+	const char *verify_path = NULL, *trace_path = NULL;
+	FILE *trace_out = NULL;
 	static const struct option opts[] = {
 		{ "mem", required_argument, 0, 'm' },
 		{ "timeout", required_argument, 0, 't' },
@@ -235,6 +240,7 @@ static int cmd_run(int argc, char **argv)
 		{ "verbose", no_argument, 0, 'v' },
 		{ "stats", no_argument, 0, 's' },
 		{ "verify", optional_argument, 0, 'V' },
+		{ "trace", required_argument, 0, 'T' },
 		{ "pack", required_argument, 0, 'p' },
 		{ "env", required_argument, 0, 'e' },
 		{ "cwd", required_argument, 0, 'c' },
@@ -275,6 +281,13 @@ static int cmd_run(int argc, char **argv)
 			if (optarg && !(c.verify_json = fopen(optarg, "w")))
 				return bad("--verify=%s: cannot create the file", optarg);
 			break;
+		case 'T':
+			trace_path = optarg;
+			if (trace_out)
+				fclose(trace_out);
+			if (!(trace_out = fopen(optarg, "w")))
+				return bad("--trace %s: cannot create the file", optarg);
+			break;
 		case 'p':
 			if (c.npacks == FL_MAX_PACKS)
 				return bad("--pack %s: at most 32 --pack options", optarg);
@@ -308,7 +321,12 @@ static int cmd_run(int argc, char **argv)
 	c.args = argv + optind + 1;
 	c.nargs = argc - optind - 1;
 	c.mem_size &= ~0xfffUL;
-	struct fl_verifier *v = c.verify ? fl_verify_attach(&c, c.verify_json) : NULL;
+	struct fl_verifier *v = NULL;
+	struct fl_tracer *t = NULL;
+	if (trace_out && !(t = fl_trace_attach(&c, trace_out, c.verify_json, !c.verify, &v)))
+		return bad("--trace %s: out of memory", trace_path);
+	if (c.verify && !t)
+		v = fl_verify_attach(&c, c.verify_json);
 	int status = fl_launch(&c);
 	if (v)
 		status = fl_verify_finish(v, status);
@@ -323,6 +341,11 @@ static int cmd_run(int argc, char **argv)
 				verify_path, strerror(errno ? errno : EIO));
 			return FL_EXIT_USAGE;
 		}
+	}
+	if (t && fl_trace_finish(t) < 0) {
+		fprintf(stderr, "forklab: --trace %s: writing the trace failed: %s\n", trace_path,
+			strerror(errno));
+		return FL_EXIT_USAGE;
 	}
 	return status;
 }

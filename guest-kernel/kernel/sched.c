@@ -78,6 +78,7 @@ void schedule(void)
 		while (!(next = rq_pop()))
 			__asm__ volatile("sti; hlt; cli" ::: "memory"); /* idle: the tick wakes sleepers */
 		prev->last_in += rdtsc() - idle; /* idle time is no task's CPU time */
+		trace_event(prev, FL_EV_IDLE, .idle = { idle }); /* so a trace shows no task running */
 	}
 	if (next != prev)
 		context_switch(prev, next);

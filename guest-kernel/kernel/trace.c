@@ -1,5 +1,6 @@
 /* Events to the host, one exit each, only with the bootarg "trace": clone,
- * exec, exit, vfork wait and release, schedule-in, COW faults, and (entry.S)
+ * exec, exit, vfork wait and release, schedule-in, the end of an idle spell
+ * (sched.c), COW faults, and (entry.S)
  * the first return to user mode after a clone. Also the fault-injection
  * bootargs: every fact they break on a new child is broken here. */
 #include "arch.h"

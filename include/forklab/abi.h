@@ -113,6 +113,8 @@ enum fl_event_kind {
 	                        the interrupted ones; .signal */
 	FL_EV_SIGRETURN,     /* task: current, rt_sigreturn done, pt_regs restored; .signal
 	                        (sig and handler 0) */
+	FL_EV_IDLE,          /* task: current, back from the idle loop, where no task ran
+	                        from .idle.since (a TSC value) until now */
 	FL_EV_KINDS
 };
 #define FL_CLONE_KTHREAD (1ULL << 63) /* .clone.flags of a kernel thread */
@@ -153,6 +155,9 @@ struct fl_ev_signal {
 	uint64_t frame;       /* user address of the struct rt_sigframe (Linux's layout) */
 	uint64_t handler;
 };
+struct fl_ev_idle {
+	uint64_t since;       /* the TSC when the CPU went idle */
+};
 
 struct fl_event {
 	uint32_t kind;
@@ -166,6 +171,7 @@ struct fl_event {
 		struct fl_ev_cow cow;
 		struct fl_ev_pt_copy pt_copy;
 		struct fl_ev_signal signal;
+		struct fl_ev_idle idle;
 	};
 };
 

@@ -39,6 +39,9 @@ struct sig_rec {
 
 struct fl_verifier {
 	FILE *json;
+	bool quiet;              /* no lines on stderr, no exit 122: the checks only go to report */
+	fl_check_fn report;      /* each check also goes here (the trace writer), or NULL */
+	void *report_arg;
 	bool fork_shared;        /* --append fork=shared: fork shares last-level tables */
 	struct clone_rec *rec;
 	int nrec, cap;
@@ -67,8 +70,12 @@ static void check(struct fl_verifier *v, struct clone_rec *r, const char *event,
 	snprintf(who, sizeof who, "%s", event); /* cow, signal, sigreturn */
 	if (r)
 		snprintf(who, sizeof who, "#%d", r->seq);
-	fprintf(stderr, "verify: %s %s %-22s expected %-20s actual %s\n", who, verdict, name,
-		expected, actual);
+	if (v->report)
+		v->report(&(struct fl_check){ r ? r->seq : 0, event, name, expected, actual, ok },
+			  v->report_arg);
+	if (!v->quiet)
+		fprintf(stderr, "verify: %s %s %-22s expected %-20s actual %s\n", who, verdict, name,
+			expected, actual);
 	if (v->json)
 		fprintf(v->json, "{\"clone\":%d,\"event\":\"%s\",\"syscall\":\"%s\",\"parent\":%d,"
 			"\"child\":%d,\"check\":\"%s\",\"expected\":\"%s\",\"actual\":\"%s\","
@@ -232,8 +239,9 @@ static void on_clone(struct fl_session *s, const struct fl_event *ev, struct fl_
 
 	struct fl_task_view pt, ct;
 	struct pt_regs child;
-	fprintf(stderr, "verify: #%d %s: parent pid %d, child pid %d, flags %#" PRIx64 "\n", r->seq,
-		syscall_name(r->flags), r->ppid, r->cpid, r->flags);
+	if (!v->quiet)
+		fprintf(stderr, "verify: #%d %s: parent pid %d, child pid %d, flags %#" PRIx64 "\n",
+			r->seq, syscall_name(r->flags), r->ppid, r->cpid, r->flags);
 	if (fl_task_read(s, r->parent, &pt) < 0 || fl_task_read(s, r->child, &ct) < 0 ||
 	    fl_read_kva(s, r->frame, &child, sizeof child) < 0)
 		return fail_read(v, r, "clone", "tasks");
@@ -294,7 +302,7 @@ static void on_return(struct fl_session *s, const struct fl_event *ev, struct fl
 			if (r->flags & CLONE_SETTLS)
 				check_eq(v, r, "return", "child.fs_base", r->tls, f.fs_base);
 		}
-		if (r->parent_done && r->child_done)
+		if (r->parent_done && r->child_done && !v->quiet)
 			fprintf(stderr, "verify: #%d %s: parent pid %d, child pid %d: %d passed, %d failed\n",
 				r->seq, syscall_name(r->flags), r->ppid, r->cpid, r->passed, r->failed);
 		return;
@@ -496,20 +504,28 @@ struct fl_verifier *fl_verify_attach(struct fl_config *c, FILE *json)
 	return v;
 }
 
+void fl_verify_report(struct fl_verifier *v, fl_check_fn fn, void *arg, bool quiet)
+{
+	v->report = fn;
+	v->report_arg = arg;
+	v->quiet = quiet;
+}
+
 int fl_verify_finish(struct fl_verifier *v, int status)
 {
 	int pending = 0;
 	for (int i = 0; i < v->nrec; i++)
 		pending += !v->rec[i].parent_done || !v->rec[i].child_done;
-	if (v->deliveries)
+	if (v->deliveries && !v->quiet)
 		fprintf(stderr, "verify: %d signal deliveries, %d returns by rt_sigreturn\n", v->deliveries,
 			v->returns);
-	fprintf(stderr, "verify: %d clone-family calls, %d checks: %d passed, %d failed%s\n",
-		v->nrec, v->passed + v->failed, v->passed, v->failed,
-		pending ? " (some tasks never returned to user mode)" : "");
-	if (v->failed)
+	if (!v->quiet)
+		fprintf(stderr, "verify: %d clone-family calls, %d checks: %d passed, %d failed%s\n",
+			v->nrec, v->passed + v->failed, v->passed, v->failed,
+			pending ? " (some tasks never returned to user mode)" : "");
+	if (v->failed && !v->quiet)
 		fprintf(stderr, "verification failed\n");
-	int r = v->failed ? FL_EXIT_VERIFY : status;
+	int r = v->failed && !v->quiet ? FL_EXIT_VERIFY : status;
 	free(v->rec);
 	free(v->sig);
 	free(v);
