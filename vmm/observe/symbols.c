@@ -18,10 +18,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* An object's declaration, once found: --verify asks for the same kernel
+ * stacks at every fork, and finding one walks every compilation unit. */
+struct decl {
+	uint64_t start;
+	const char *file;
+	int line;
+};
+
 struct fl_symfile {
 	Dwfl *dwfl;
 	Dwfl_Module *mod;
 	char *path;
+	struct decl *decl;
+	int ndecl;
 };
 
 /* A program's DWARF is its own: never look for separate debug files (nor
@@ -68,6 +78,7 @@ void fl_symfile_close(struct fl_symfile *f)
 		return;
 	dwfl_end(f->dwfl);
 	free(f->path);
+	free(f->decl);
 	free(f);
 }
 
@@ -82,7 +93,7 @@ static const char *relative(const char *path, const char *comp_dir)
 
 /* An object's declaration: the top-level variable whose location is its
  * address. Data has no line-table row; its declaration is the line to show. */
-static void object_decl(struct fl_symfile *f, uint64_t addr, struct fl_sym *out)
+static void find_decl(struct fl_symfile *f, uint64_t addr, struct fl_sym *out)
 {
 	Dwarf_Die *cu = NULL;
 	Dwarf_Addr bias;
@@ -105,6 +116,21 @@ static void object_decl(struct fl_symfile *f, uint64_t addr, struct fl_sym *out)
 				out->line = 0;
 			return;
 		} while (dwarf_siblingof(&die, &die) == 0);
+	}
+}
+
+static void object_decl(struct fl_symfile *f, uint64_t addr, struct fl_sym *out)
+{
+	for (int i = 0; i < f->ndecl; i++)
+		if (f->decl[i].start == addr) {
+			out->file = f->decl[i].file, out->line = f->decl[i].line;
+			return;
+		}
+	find_decl(f, addr, out);
+	struct decl *n = realloc(f->decl, (f->ndecl + 1) * sizeof *n);
+	if (n) {
+		f->decl = n;
+		f->decl[f->ndecl++] = (struct decl){ addr, out->file, out->line };
 	}
 }
 
