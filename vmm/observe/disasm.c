@@ -58,8 +58,9 @@ void fl_disasm_line(struct fl_session *s, csh h, uint64_t cr3, const cs_insn *in
 	uint64_t to = branch_target(h, insn);
 	if (to && fl_sym_lookup(s, cr3, to, &sym) == 0)
 		snprintf(target, sizeof target, " <%s+%#" PRIx64 ">", sym.name, to - sym.start);
-	fprintf(out, "%s%s %s:  %-24s %s %s%s%s%s\n", prefix, marked ? "=>" : "  ", at, bytes,
-		insn->mnemonic, insn->op_str, target, note ? "    " : "", note ? note : "");
+	fprintf(out, "%s%s %s:  %-24s %s%s%s%s%s%s\n", prefix, marked ? "=>" : "  ", at, bytes,
+		insn->mnemonic, *insn->op_str ? " " : "", insn->op_str, target, note ? "    " : "",
+		note ? note : "");
 }
 
 /* Decoding starts no further back than this from rip. */

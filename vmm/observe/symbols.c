@@ -145,6 +145,7 @@ int fl_symfile_lookup(struct fl_symfile *f, uint64_t addr, struct fl_sym *out)
 	if (!out->name)
 		return -1;
 	out->start = addr - off;
+	out->size = sym.st_size;
 	Dwfl_Line *l = dwfl_module_getsrc(f->mod, addr);
 	if (l) {
 		const char *file = dwfl_lineinfo(l, NULL, &out->line, NULL, NULL, NULL);

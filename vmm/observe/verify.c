@@ -9,6 +9,7 @@
 #include "observe/api.h"
 #include "observe/inspect.h"
 #include "observe/symbols.h"
+#include "observe/wrapper.h"
 #include "run/session.h"
 #include "run/verdict.h"
 
@@ -254,6 +255,25 @@ static void check_shared_tables(struct fl_verifier *v, struct fl_session *s, str
 	check(v, r, "clone", "mm.shared_tables", ok, "the parent's tables, read-only", a);
 }
 
+/* vfork.wrapper, when the child runs on the parent's stack: the libc wrapper
+ * that made the syscall keeps its return address in a register across it
+ * and pushes it back on both paths (wrapper.c prints its listing). */
+static void check_wrapper(struct fl_verifier *v, struct fl_session *s, struct clone_rec *r,
+			  uint64_t cr3)
+{
+	struct fl_wrapper_result w;
+	char prefix[32], at[FL_SYM_TEXT];
+	snprintf(prefix, sizeof prefix, "verify: #%d   ", r->seq);
+	fl_wrapper_check(s, cr3, r->pregs.ip, r->cpid, prefix, stderr, &w);
+	if (!w.checked) {
+		fprintf(stderr, "verify: #%d vfork wrapper: no symbol holds the syscall at %#" PRIx64
+			", not checked\n", r->seq, w.syscall);
+		return;
+	}
+	check_at(v, r, "clone", "vfork.wrapper", w.ok, "return address in a register", w.how, NULL,
+		 fl_symbolize(s, cr3, w.syscall, at, sizeof at));
+}
+
 /* Far beyond what MAX_TASKS allows a real run; a guest past it floods us. */
 #define MAX_CLONE_RECORDS 65536
 
@@ -304,6 +324,8 @@ static void on_clone(struct fl_session *s, const struct fl_event *ev, struct fl_
 	check_frame(v, s, r, pt.cr3, &child);
 	if (r->flags & CLONE_VM)
 		check_eq(v, r, "clone", "mm.same_page_tables", pt.cr3, ct.cr3);
+	if ((r->flags & CLONE_VM) && (r->flags & CLONE_VFORK) && !r->stack)
+		check_wrapper(v, s, r, pt.cr3);
 	else
 		check_cow(v, s, r, &pt, &ct);
 	if (!(r->flags & CLONE_VM) && v->fork_shared)
