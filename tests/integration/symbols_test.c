@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The 1-based number of the first line of path holding needle. */
 static int source_line(const char *path, const char *needle)
@@ -132,7 +133,7 @@ Test(symbols, verify_fork_demo)
 
 	/* Every line with a kernel address: each ends with its source line. */
 	regex_t with_line;
-	TEST_ASSERT_EQ(regcomp(&with_line, " at [a-z_]+\\+0x[0-9a-f]+ \\(guest-kernel/[a-z0-9_/]+\\.[cS]:[0-9]+\\)$",
+	TEST_ASSERT_EQ(regcomp(&with_line, " at [a-z_]+\\+(0|0x[0-9a-f]+) \\(guest-kernel/[a-z0-9_/]+\\.[cS]:[0-9]+\\)$",
 			       REG_EXTENDED | REG_NOSUB), 0);
 	int kernel_lines = 0;
 	for (char *p = r.err, *nl; (nl = strchr(p, '\n')); p = nl + 1) {
