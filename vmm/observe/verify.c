@@ -324,10 +324,10 @@ static void on_clone(struct fl_session *s, const struct fl_event *ev, struct fl_
 	check_frame(v, s, r, pt.cr3, &child);
 	if (r->flags & CLONE_VM)
 		check_eq(v, r, "clone", "mm.same_page_tables", pt.cr3, ct.cr3);
-	if ((r->flags & CLONE_VM) && (r->flags & CLONE_VFORK) && !r->stack)
-		check_wrapper(v, s, r, pt.cr3);
 	else
 		check_cow(v, s, r, &pt, &ct);
+	if ((r->flags & CLONE_VM) && (r->flags & CLONE_VFORK) && !r->stack)
+		check_wrapper(v, s, r, pt.cr3);
 	if (!(r->flags & CLONE_VM) && v->fork_shared)
 		check_shared_tables(v, s, r, &pt, &ct);
 }
