@@ -89,15 +89,6 @@ void fl_symfile_close(struct fl_symfile *f)
 	free(f);
 }
 
-/* path as the build named it: below its compilation directory if it is. */
-static const char *relative(const char *path, const char *comp_dir)
-{
-	size_t n = comp_dir ? strlen(comp_dir) : 0;
-	if (path && n && !strncmp(path, comp_dir, n) && path[n] == '/')
-		return path + n + 1;
-	return path;
-}
-
 /* An object's declaration: the top-level variable whose location is its
  * address. Data has no line-table row; its declaration is the line to show. */
 static void find_decl(struct fl_symfile *f, uint64_t addr, struct fl_sym *out)
@@ -116,9 +107,7 @@ static void find_decl(struct fl_symfile *f, uint64_t addr, struct fl_sym *out)
 			    dwarf_getlocation(&a, &op, &n) != 0 || n != 1 || op[0].atom != DW_OP_addr ||
 			    op[0].number + bias != addr)
 				continue;
-			Dwarf_Attribute cd;
-			out->file = relative(dwarf_decl_file(&die),
-					     dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &cd)));
+			out->file = dwarf_decl_file(&die);
 			if (dwarf_decl_line(&die, &out->line) != 0)
 				out->line = 0;
 			return;
@@ -155,8 +144,7 @@ static int lookup(struct fl_symfile *f, uint64_t addr, struct fl_sym *out)
 	out->size = sym.st_size;
 	Dwfl_Line *l = dwfl_module_getsrc(f->mod, addr);
 	if (l) {
-		const char *file = dwfl_lineinfo(l, NULL, &out->line, NULL, NULL, NULL);
-		out->file = relative(file, dwfl_line_comp_dir(l));
+		out->file = dwfl_lineinfo(l, NULL, &out->line, NULL, NULL, NULL);
 	} else if (GELF_ST_TYPE(sym.st_info) == STT_OBJECT) {
 		object_decl(f, out->start, out);
 	}

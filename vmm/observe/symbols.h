@@ -24,7 +24,7 @@ struct fl_sym {
 	const char *name;     /* the symbol containing addr: a function or an object */
 	uint64_t start;       /* its address (addr - start is the offset) */
 	uint64_t size;        /* its size in bytes, 0 if the symbol has none */
-	const char *file;     /* source file, relative to its compilation directory */
+	const char *file;     /* source file, as the compiler was given it */
 	int line;             /* code: the line of addr; an object: its declaration's */
 	const char *module;   /* host path of the ELF it was found in */
 };
