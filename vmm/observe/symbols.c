@@ -325,12 +325,6 @@ const char *fl_symbolize(struct fl_session *s, uint64_t cr3, uint64_t addr, char
 	return fl_sym_format(&sym, buf, len);
 }
 
-const char *fl_sym_program(struct fl_session *s, uint64_t cr3)
-{
-	struct fl_symfile *f = program_at(s, cr3);
-	return f ? f->path : NULL;
-}
-
 void fl_symbols_free(struct fl_session *s)
 {
 	struct fl_symbols *y = s->symbols;

@@ -56,8 +56,6 @@ const char *fl_sym_format(const struct fl_sym *sym, char *buf, size_t len);
 int fl_sym_lookup(struct fl_session *s, uint64_t cr3, uint64_t addr, struct fl_sym *out);
 /* fl_sym_lookup, formatted by fl_sym_format; returns buf. */
 const char *fl_symbolize(struct fl_session *s, uint64_t cr3, uint64_t addr, char *buf, size_t len);
-/* The host path of the user program mapped at cr3, or NULL if none matches. */
-const char *fl_sym_program(struct fl_session *s, uint64_t cr3);
 
 /* Frees what a run's lookups opened (fl_launch calls it at the end). */
 void fl_symbols_free(struct fl_session *s);
