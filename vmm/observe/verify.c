@@ -60,7 +60,7 @@ static const char *syscall_name(uint64_t flags)
 	return "clone";
 }
 
-/* "key":"text", (or null): source paths are the build's, but escape anyway. */
+/* "key":"text", or "key":null: a source path in the text may hold any byte. */
 static void json_where(FILE *f, const char *key, const char *text)
 {
 	if (!text) {
@@ -68,8 +68,14 @@ static void json_where(FILE *f, const char *key, const char *text)
 		return;
 	}
 	fprintf(f, "\"%s\":\"", key);
-	for (const char *c = text; *c; c++)
-		fprintf(f, *c == '"' || *c == '\\' ? "\\%c" : (unsigned char)*c < 0x20 ? "\\u%04x" : "%c", *c);
+	for (const char *c = text; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			fprintf(f, "\\%c", *c);
+		else if ((unsigned char)*c < 0x20)
+			fprintf(f, "\\u%04x", *c);
+		else
+			fputc(*c, f);
+	}
 	fputs("\",", f);
 }
 
