@@ -2,6 +2,7 @@
  * exact stdout, stderr and exit status that reach the host; and the CLI texts. */
 #include "common/forklab_run.h"
 #include "kvm/vm.h"
+#include "observe/disasm.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,7 +87,8 @@ Test(run, user_fault_kills_pid1)
 	TEST_ASSERT_RUN_STATUS(r, 128 + 11);
 	TEST_ASSERT_RUN_EQ(r, out, "about to fault\n"); /* and no "still alive?" */
 	TEST_ASSERT_RUN_MATCHES(r, err, "^forklab: pid 1 killed by SIGSEGV at rip=0x[0-9a-f]+ addr=0$");
-	TEST_ASSERT_RUN_LINES(r, err, 1);
+	TEST_ASSERT_RUN_MATCHES(r, err, "^forklab:   rip is main\\+0x[0-9a-f]+ \\(guest-user/fault\\.c:[0-9]+\\)$");
+	TEST_ASSERT_RUN_LINES(r, err, 2);
 }
 
 Test(run, kernel_panic)
@@ -96,7 +98,7 @@ Test(run, kernel_panic)
 	TEST_ASSERT_RUN_EQ(r, out, "");
 	TEST_ASSERT_RUN_MATCHES(r, err, "^forklab: kernel panic: test\\.panic");
 	TEST_ASSERT_RUN_MATCHES(r, err, KERNEL_VERDICT("(0|0x[0-9a-f]+)"));
-	TEST_ASSERT_RUN_LINES(r, err, 2);
+	TEST_ASSERT_RUN_LINES(r, err, 3 + FL_DISASM_AROUND); /* where, then the code (symbols_test.c) */
 }
 
 Test(run, kernel_page_fault)
@@ -106,7 +108,7 @@ Test(run, kernel_page_fault)
 	TEST_ASSERT_RUN_EQ(r, out, "");
 	TEST_ASSERT_RUN_MATCHES(r, err, "^forklab: kernel panic: page fault in the kernel at address 0x0 ");
 	TEST_ASSERT_RUN_MATCHES(r, err, KERNEL_VERDICT("0"));
-	TEST_ASSERT_RUN_LINES(r, err, 2);
+	TEST_ASSERT_RUN_LINES(r, err, 3 + FL_DISASM_AROUND);
 }
 
 /* This host's kind, as forklab's own probe finds it when creating a VM. */
@@ -133,11 +135,12 @@ Test(run, triple_fault)
 		TEST_ASSERT_RUN_MATCHES(r, err, "^forklab: triple fault \\(KVM_EXIT_SHUTDOWN\\) - "
 					"the vCPU was reset: its registers before are lost$");
 		TEST_ASSERT_RUN_MATCHES(r, err, "^forklab: rip=0xfff0 .* cpl=0 pid=none$");
+		TEST_ASSERT_RUN_LINES(r, err, 2); /* a reset vCPU's rip is no guest address */
 	} else {
 		TEST_ASSERT_RUN_MATCHES(r, err, "^forklab: triple fault \\(KVM_EXIT_SHUTDOWN\\)$");
 		TEST_ASSERT_RUN_MATCHES(r, err, KERNEL_VERDICT("(0|0x[0-9a-f]+)"));
+		TEST_ASSERT_RUN_LINES(r, err, 3 + FL_DISASM_AROUND);
 	}
-	TEST_ASSERT_RUN_LINES(r, err, 2);
 }
 
 Test(run, timeout)

@@ -3,6 +3,8 @@
  * a malformed message ends the run with a verdict, never a host fault. */
 #include "devices/lab.h"
 #include "observe/events.h"
+#include "observe/inspect.h"
+#include "observe/symbols.h"
 #include "run/verdict.h"
 
 #include <ctype.h>
@@ -101,6 +103,8 @@ static int exit_status(uint64_t ws)
 	return sig ? 128 + sig : (int)((ws >> 8) & 0xff);
 }
 
+/* The report, then where rip is in the dying task's program: the kernel
+ * sends it from that task, which is current. */
 static void killed(struct fl_session *s, const struct fl_lab_msg *m)
 {
 	int sig = (int)(m->arg[1] & 0x7f);
@@ -108,6 +112,12 @@ static void killed(struct fl_session *s, const struct fl_lab_msg *m)
 	fprintf(stderr, "forklab: pid %lld killed by SIG%s at rip=%#llx addr=%#llx\n",
 		(long long)m->arg[0], name ? name : "?", (unsigned long long)m->arg[2],
 		(unsigned long long)m->arg[3]);
+	struct fl_kstate k;
+	struct fl_task_view t;
+	char at[FL_SYM_TEXT];
+	if (fl_read_kstate(s, &k) == 0 && k.current_pid == (int64_t)m->arg[0] &&
+	    fl_task_read(s, k.current, &t) == 0)
+		fprintf(stderr, "forklab:   rip is %s\n", fl_symbolize(s, t.cr3, m->arg[2], at, sizeof at));
 }
 
 /* As Linux's kernel log says it. The name is the program's own (prctl can set

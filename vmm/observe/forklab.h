@@ -14,6 +14,7 @@
 #include "observe/api.h"
 #include "observe/events.h"
 #include "observe/inspect.h"
+#include "observe/symbols.h"
 #include "observe/verify.h"
 #include "run/config.h"
 #include "run/launch.h"

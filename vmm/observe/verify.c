@@ -8,6 +8,8 @@
 #include "observe/verify.h"
 #include "observe/api.h"
 #include "observe/inspect.h"
+#include "observe/symbols.h"
+#include "observe/wrapper.h"
 #include "run/session.h"
 #include "run/verdict.h"
 
@@ -61,9 +63,30 @@ static const char *syscall_name(uint64_t flags)
 	return "clone";
 }
 
-/* Records one check: a line on stderr, a JSON object if asked. */
-static void check(struct fl_verifier *v, struct clone_rec *r, const char *event, const char *name,
-		  bool ok, const char *expected, const char *actual)
+/* "key":"text", or "key":null: a source path in the text may hold any byte. */
+static void json_where(FILE *f, const char *key, const char *text)
+{
+	if (!text) {
+		fprintf(f, "\"%s\":null,", key);
+		return;
+	}
+	fprintf(f, "\"%s\":\"", key);
+	for (const char *c = text; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			fprintf(f, "\\%c", *c);
+		else if ((unsigned char)*c < 0x20)
+			fprintf(f, "\\u%04x", *c);
+		else
+			fputc(*c, f);
+	}
+	fputs("\",", f);
+}
+
+/* Records one check: a line on stderr, a JSON object if asked. For an
+ * address, expected_at and actual_at say where it is (symbols.h), else NULL. */
+static void check_at(struct fl_verifier *v, struct clone_rec *r, const char *event, const char *name,
+		     bool ok, const char *expected, const char *actual, const char *expected_at,
+		     const char *actual_at)
 {
 	const char *verdict = ok ? "PASS" : "FAIL";
 	char who[24];
@@ -73,17 +96,34 @@ static void check(struct fl_verifier *v, struct clone_rec *r, const char *event,
 	if (v->report)
 		v->report(&(struct fl_check){ r ? r->seq : 0, event, name, expected, actual, ok },
 			  v->report_arg);
-	if (!v->quiet)
-		fprintf(stderr, "verify: %s %s %-22s expected %-20s actual %s\n", who, verdict, name,
+	if (!v->quiet) {
+		fprintf(stderr, "verify: %s %s %-22s expected %-20s actual %s", who, verdict, name,
 			expected, actual);
-	if (v->json)
+		if (actual_at)
+			fprintf(stderr, "%*s at %s", (int)(strlen(actual) < 20 ? 20 - strlen(actual) : 0),
+				"", actual_at);
+		if (expected_at && (!actual_at || strcmp(expected_at, actual_at)))
+			fprintf(stderr, " (expected at %s)", expected_at);
+		fputc('\n', stderr);
+	}
+	if (v->json) {
 		fprintf(v->json, "{\"clone\":%d,\"event\":\"%s\",\"syscall\":\"%s\",\"parent\":%d,"
-			"\"child\":%d,\"check\":\"%s\",\"expected\":\"%s\",\"actual\":\"%s\","
-			"\"verdict\":\"%s\"}\n", r ? r->seq : 0, event, r ? syscall_name(r->flags) : "",
-			r ? r->ppid : 0, r ? r->cpid : 0, name, expected, actual, ok ? "pass" : "fail");
+			"\"child\":%d,\"check\":\"%s\",\"expected\":\"%s\",\"actual\":\"%s\",",
+			r ? r->seq : 0, event, r ? syscall_name(r->flags) : "", r ? r->ppid : 0,
+			r ? r->cpid : 0, name, expected, actual);
+		json_where(v->json, "expected_at", expected_at);
+		json_where(v->json, "actual_at", actual_at);
+		fprintf(v->json, "\"verdict\":\"%s\"}\n", ok ? "pass" : "fail");
+	}
 	ok ? v->passed++ : v->failed++;
 	if (r)
 		ok ? r->passed++ : r->failed++;
+}
+
+static void check(struct fl_verifier *v, struct clone_rec *r, const char *event, const char *name,
+		  bool ok, const char *expected, const char *actual)
+{
+	check_at(v, r, event, name, ok, expected, actual, NULL, NULL);
 }
 
 static void check_eq(struct fl_verifier *v, struct clone_rec *r, const char *event,
@@ -93,6 +133,24 @@ static void check_eq(struct fl_verifier *v, struct clone_rec *r, const char *eve
 	snprintf(e, sizeof e, "%#" PRIx64, expected);
 	snprintf(a, sizeof a, "%#" PRIx64, actual);
 	check(v, r, event, name, expected == actual, e, a);
+}
+
+/* check_eq for guest virtual addresses: each value with its symbol and
+ * source line when it has one (kernel addresses in the kernel ELF, user ones
+ * in the program mapped at cr3). */
+static void check_va(struct fl_verifier *v, struct fl_session *s, struct clone_rec *r,
+		     const char *event, const char *name, uint64_t cr3, uint64_t expected,
+		     uint64_t actual)
+{
+	char e[32], a[32], e_at[FL_SYM_TEXT], a_at[FL_SYM_TEXT];
+	struct fl_sym es, as;
+	snprintf(e, sizeof e, "%#" PRIx64, expected);
+	snprintf(a, sizeof a, "%#" PRIx64, actual);
+	bool e_known = fl_sym_lookup(s, cr3, expected, &es) == 0;
+	bool a_known = expected == actual ? e_known : fl_sym_lookup(s, cr3, actual, &as) == 0;
+	check_at(v, r, event, name, expected == actual, e, a,
+		 e_known ? fl_sym_format(&es, e_at, sizeof e_at) : NULL,
+		 a_known ? fl_sym_format(expected == actual ? &es : &as, a_at, sizeof a_at) : NULL);
 }
 
 static void fail_read(struct fl_verifier *v, struct clone_rec *r, const char *event,
@@ -110,7 +168,8 @@ static const char *const reg_names[21] = {
 
 /* frame.*: the child's frame is the parent's, but for ax = 0 and, when clone
  * passes a stack, sp. Linux changes no other field on x86-64. */
-static void check_frame(struct fl_verifier *v, struct clone_rec *r, const struct pt_regs *child)
+static void check_frame(struct fl_verifier *v, struct fl_session *s, struct clone_rec *r,
+			uint64_t cr3, const struct pt_regs *child)
 {
 	const uint64_t *p = (const uint64_t *)&r->pregs, *c = (const uint64_t *)child;
 	for (int i = 0; i < 21; i++) {
@@ -121,7 +180,7 @@ static void check_frame(struct fl_verifier *v, struct clone_rec *r, const struct
 			expected = r->stack;
 		char name[32];
 		snprintf(name, sizeof name, "frame.%s", reg_names[i]);
-		check_eq(v, r, "clone", name, expected, c[i]);
+		check_va(v, s, r, "clone", name, cr3, expected, c[i]);
 	}
 }
 
@@ -210,6 +269,27 @@ static void check_shared_tables(struct fl_verifier *v, struct fl_session *s, str
 	check(v, r, "clone", "mm.shared_tables", ok, "the parent's tables, read-only", a);
 }
 
+/* vfork.wrapper, when the child runs on the parent's stack: the libc wrapper
+ * that made the syscall keeps its return address in a register across it
+ * and pushes it back on both paths (wrapper.c prints its listing). */
+static void check_wrapper(struct fl_verifier *v, struct fl_session *s, struct clone_rec *r,
+			  uint64_t cr3)
+{
+	struct fl_wrapper_result w;
+	char prefix[32], at[FL_SYM_TEXT];
+	snprintf(prefix, sizeof prefix, "verify: #%d   ", r->seq);
+	fl_wrapper_check(s, cr3, r->pregs.ip, r->cpid, prefix, v->quiet ? NULL : stderr, &w);
+	if (!w.checked) {
+		if (v->quiet)
+			return;
+		fprintf(stderr, "verify: #%d vfork wrapper: no symbol holds the syscall at %#" PRIx64
+			", not checked\n", r->seq, w.syscall);
+		return;
+	}
+	check_at(v, r, "clone", "vfork.wrapper", w.ok, "return address in a register", w.how, NULL,
+		 fl_symbolize(s, cr3, w.syscall, at, sizeof at));
+}
+
 /* Far beyond what MAX_TASKS allows a real run; a guest past it floods us. */
 #define MAX_CLONE_RECORDS 65536
 
@@ -249,21 +329,22 @@ static void on_clone(struct fl_session *s, const struct fl_event *ev, struct fl_
 	r->cthread = ct.head.thread;
 
 	/* frame.address and thread.*: the faked scene switch_to will find. */
-	check_eq(v, r, "clone", "frame.address", ct.stack_hi - sizeof(struct pt_regs), r->frame);
-	check_eq(v, r, "clone", "thread.ip",
-		 fl_symbol(s, "ret_from_fork"), ct.head.thread.ip);
-	check_eq(v, r, "clone", "thread.sp", r->frame, ct.head.thread.sp);
-	check_eq(v, r, "clone", "thread.sp0", ct.stack_hi, ct.head.thread.sp0);
+	check_va(v, s, r, "clone", "frame.address", 0, ct.stack_hi - sizeof(struct pt_regs), r->frame);
+	check_va(v, s, r, "clone", "thread.ip", 0, fl_symbol(s, "ret_from_fork"), ct.head.thread.ip);
+	check_va(v, s, r, "clone", "thread.sp", 0, r->frame, ct.head.thread.sp);
+	check_va(v, s, r, "clone", "thread.sp0", 0, ct.stack_hi, ct.head.thread.sp0);
 	if (kthread) {
 		check_eq(v, r, "clone", "frame.cs", FL_KERNEL_CS, child.cs);
 		check(v, r, "clone", "frame.bx", child.bx != 0, "the function", child.bx ? "set" : "0");
 		return;
 	}
-	check_frame(v, r, &child);
+	check_frame(v, s, r, pt.cr3, &child);
 	if (r->flags & CLONE_VM)
 		check_eq(v, r, "clone", "mm.same_page_tables", pt.cr3, ct.cr3);
 	else
 		check_cow(v, s, r, &pt, &ct);
+	if ((r->flags & CLONE_VM) && (r->flags & CLONE_VFORK) && !r->stack)
+		check_wrapper(v, s, r, pt.cr3);
 	if (!(r->flags & CLONE_VM) && v->fork_shared)
 		check_shared_tables(v, s, r, &pt, &ct);
 }
@@ -274,7 +355,8 @@ static void on_clone(struct fl_session *s, const struct fl_event *ev, struct fl_
 static void on_return(struct fl_session *s, const struct fl_event *ev, struct fl_verifier *v)
 {
 	struct fl_user_frame f;
-	if (fl_user_frame(s, ev, &f) < 0)
+	struct fl_task_view t;
+	if (fl_user_frame(s, ev, &f) < 0 || fl_task_read(s, ev->task, &t) < 0)
 		return fail_read(v, NULL, "return", "registers");
 	for (int i = v->nrec - 1; i >= 0; i--) {
 		struct clone_rec *r = &v->rec[i];
@@ -285,7 +367,7 @@ static void on_return(struct fl_session *s, const struct fl_event *ev, struct fl
 		if (parent) {
 			r->parent_done = true;
 			check_eq(v, r, "return", "parent.rax", (uint64_t)r->cpid, f.regs.rax);
-			check_eq(v, r, "return", "parent.rip", r->pregs.ip, f.iret.ip);
+			check_va(v, s, r, "return", "parent.rip", t.cr3, r->pregs.ip, f.iret.ip);
 			if (r->flags & CLONE_VFORK)
 				check(v, r, "return", "vfork.parent_waited", r->released,
 				      "child exec/exit first", r->released ? "it did" : "parent ran first");
@@ -293,14 +375,15 @@ static void on_return(struct fl_session *s, const struct fl_event *ev, struct fl
 			uint64_t rsp0;
 			r->child_done = true;
 			check_eq(v, r, "return", "child.rax", 0, f.regs.rax);
-			check_eq(v, r, "return", "child.rip", r->pregs.ip, f.iret.ip);
-			check_eq(v, r, "return", "child.rsp", r->stack ? r->stack : r->pregs.sp, f.iret.sp);
+			check_va(v, s, r, "return", "child.rip", t.cr3, r->pregs.ip, f.iret.ip);
+			check_va(v, s, r, "return", "child.rsp", t.cr3, r->stack ? r->stack : r->pregs.sp,
+				 f.iret.sp);
 			if (fl_read_kva(s, fl_symbol(s, "cpu_tss") + TSS_RSP0, &rsp0, 8) < 0)
 				fail_read(v, r, "return", "tss.rsp0");
 			else
-				check_eq(v, r, "return", "tss.rsp0", r->cthread.sp0, rsp0);
+				check_va(v, s, r, "return", "tss.rsp0", 0, r->cthread.sp0, rsp0);
 			if (r->flags & CLONE_SETTLS)
-				check_eq(v, r, "return", "child.fs_base", r->tls, f.fs_base);
+				check_va(v, s, r, "return", "child.fs_base", t.cr3, r->tls, f.fs_base);
 		}
 		if (r->parent_done && r->child_done && !v->quiet)
 			fprintf(stderr, "verify: #%d %s: parent pid %d, child pid %d: %d passed, %d failed\n",

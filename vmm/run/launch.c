@@ -6,6 +6,7 @@
 #include "boot/initramfs.h"
 #include "kvm/vcpu.h"
 #include "observe/inspect.h"
+#include "observe/symbols.h"
 #include "run/session.h"
 
 #include <forklab/abi.h>
@@ -115,11 +116,13 @@ int fl_launch(const struct fl_config *c)
 	enum fl_host_kind kind = s.vm.host_kind;
 	uint32_t tsc_khz = s.vm.tsc_khz;
 	fl_vm_destroy(&s.vm);
+	fl_symbols_free(&s);
 	if (c->verbose)
 		report_timings(&s, kind, tsc_khz, t_entry, fl_now_ms());
 	goto out_kernel;
 out_vm:
 	fl_vm_destroy(&s.vm);
+	fl_symbols_free(&s);
 out_kernel:
 	fl_kernel_close(&k);
 out_initrd:

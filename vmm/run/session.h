@@ -13,6 +13,7 @@ struct fl_session {
 	struct fl_vm vm;
 	const struct fl_config *cfg;
 	const struct fl_kernel *kernel;
+	struct fl_symbols *symbols; /* opened at the first address lookup (observe/symbols.h) */
 	int done;
 	int status;              /* forklab's exit status once done */
 	/* Set by the --timeout signal handler (launch.c); the vCPU loop turns an
