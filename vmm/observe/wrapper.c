@@ -401,8 +401,9 @@ void fl_wrapper_check(struct fl_session *s, uint64_t cr3, uint64_t user_rip, int
 	}
 	w.sys = sys;
 	const char *program = strrchr(sym.module, '/');
-	fprintf(out, "%svfork wrapper %s in %s, syscall at %#" PRIx64 ":\n", prefix, sym.name,
-		program ? program + 1 : sym.module, res->syscall);
+	if (out)
+		fprintf(out, "%svfork wrapper %s in %s, syscall at %#" PRIx64 ":\n", prefix, sym.name,
+			program ? program + 1 : sym.module, res->syscall);
 
 	/* To the syscall, the one way in: the return address at [rsp]. */
 	struct state st = { .on_stack = true };
