@@ -3,6 +3,7 @@
  * built-in programs. Bad input exits 2 with one line on stderr
  * (no arguments at all: the usage text). */
 #include "bench/bench.h"
+#include "observe/explain.h"
 #include "observe/verify.h"
 #include "run/config.h"
 #include "run/launch.h"
@@ -56,6 +57,16 @@ static const char run_usage[] =
 	"                   frame and thread record, both return values, shared memory,\n"
 	"                   the vfork wait; one line per check on stderr, JSON Lines to\n"
 	"                   FILE; exit 122 and \"verification failed\" if a check fails\n"
+	"  --explain[=FILE] the vfork sanitizer: the kernel write-protects a vfork\n"
+	"                   parent's stack while the child runs; each write the child\n"
+	"                   makes there is named by the frame slot it hits, and when\n"
+	"                   the parent resumes: the words changed, where its next ret\n"
+	"                   goes and why, what it did next and what killed it; on\n"
+	"                   stderr, and as JSON Lines to FILE\n"
+	"  --vfork-check    the same watch as a checker: the child returning from the\n"
+	"                   function that called vfork, calling functions whose frames\n"
+	"                   land on the parent's, writing the parent's frames; one line\n"
+	"                   per finding; exit 121 if there is one\n"
 	"  -v, --verbose    kernel messages, the host kind and boot timings on stderr\n"
 	"  --stats          the kernel's counters at exit on stderr: free pages (at\n"
 	"                   init's start and at exit), forks, PTEs copied, page-table\n"
@@ -69,7 +80,8 @@ static const char run_usage[] =
 	"  -h, --help       show this text\n"
 	"\n"
 	"Exit status: the program's own; 128+N if signal N killed it; 2 when the input\n"
-	"or the host is bad (nothing ran); 122 when --verify found a failed check; 124\n"
+	"or the host is bad (nothing ran); 121 when --vfork-check found a misuse; 122\n"
+	"when --verify found a failed check; 124\n"
 	"when --timeout expired; 125 when the guest kernel died (panic, triple fault,\n"
 	"emulation failure, bad lab message).\n";
 
@@ -226,7 +238,9 @@ static int parse_fork_mode(const char *a, bool *shared)
 static int cmd_run(int argc, char **argv)
 {
 	static char kernel[PATH_MAX], guest_dir[PATH_MAX];
-	const char *verify_path = NULL;
+	const char *verify_path = NULL, *explain_path = NULL;
+	FILE *explain_json = NULL;
+	bool explain = false, vfork_check = false;
 	static const struct option opts[] = {
 		{ "mem", required_argument, 0, 'm' },
 		{ "timeout", required_argument, 0, 't' },
@@ -235,6 +249,8 @@ static int cmd_run(int argc, char **argv)
 		{ "verbose", no_argument, 0, 'v' },
 		{ "stats", no_argument, 0, 's' },
 		{ "verify", optional_argument, 0, 'V' },
+		{ "explain", optional_argument, 0, 'X' },
+		{ "vfork-check", no_argument, 0, 'C' },
 		{ "pack", required_argument, 0, 'p' },
 		{ "env", required_argument, 0, 'e' },
 		{ "cwd", required_argument, 0, 'c' },
@@ -275,6 +291,13 @@ static int cmd_run(int argc, char **argv)
 			if (optarg && !(c.verify_json = fopen(optarg, "w")))
 				return bad("--verify=%s: cannot create the file", optarg);
 			break;
+		case 'X':
+			explain = true;
+			explain_path = optarg;
+			if (optarg && !(explain_json = fopen(optarg, "w")))
+				return bad("--explain=%s: cannot create the file", optarg);
+			break;
+		case 'C': vfork_check = true; break;
 		case 'p':
 			if (c.npacks == FL_MAX_PACKS)
 				return bad("--pack %s: at most 32 --pack options", optarg);
@@ -309,9 +332,19 @@ static int cmd_run(int argc, char **argv)
 	c.nargs = argc - optind - 1;
 	c.mem_size &= ~0xfffUL;
 	struct fl_verifier *v = c.verify ? fl_verify_attach(&c, c.verify_json) : NULL;
+	struct fl_explain *x = NULL;
+	if ((explain || vfork_check) && !(x = fl_explain_attach(&c, explain, vfork_check, explain_json)))
+		return bad("%s", "--explain, --vfork-check: out of memory");
 	int status = fl_launch(&c);
 	if (v)
 		status = fl_verify_finish(v, status);
+	if (x)
+		status = fl_explain_finish(x, status);
+	if (explain_json && (fflush(explain_json) != 0 || ferror(explain_json) | (fclose(explain_json) != 0))) {
+		fprintf(stderr, "forklab: --explain=%s: writing the report failed: %s\n", explain_path,
+			strerror(errno ? errno : EIO));
+		return FL_EXIT_USAGE;
+	}
 	/* The checks' record is output the user asked for: losing it (a full
 	 * disk, /dev/full) fails the run. */
 	if (c.verify_json) {

@@ -13,6 +13,7 @@
 #include "syscall.h"
 #include "task.h"
 #include "trace.h"
+#include "vfork_san.h"
 
 #define CLONE_SUPPORTED (CSIGNAL | CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | \
 	CLONE_VFORK | CLONE_PARENT | CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS | \
@@ -362,9 +363,14 @@ long kernel_clone(u64 flags, u64 stack, u64 parent_tid, u64 child_tid, u64 tls)
 	p->state = TASK_SLEEPING;
 	wake_task(p);
 	if (vfork_wait) {
+		if (unlikely(vfork_sanitize) && (flags & CLONE_VM))
+			vfork_san_start(p, stack);
 		trace_event(current, FL_EV_VFORK_WAIT, .vfork = { (u64)p });
-		if (!wait_for_completion(&vfork))
+		if (!wait_for_completion(&vfork)) {
 			p->vfork_done = NULL; /* we are being killed: the child must not touch our stack */
+			if (vfork_sanitize)
+				vfork_san_end(p);
+		}
 	}
 	return fault_on(FAULT_PARENT_RET) ? pid + 1 : pid;
 }
@@ -373,6 +379,8 @@ void release_vfork_parent(struct task *t)
 {
 	if (!t->vfork_done)
 		return;
+	if (unlikely(vfork_sanitize))
+		vfork_san_end(t);
 	trace_event(t, FL_EV_VFORK_RELEASE, .vfork = { (u64)t->parent });
 	complete(t->vfork_done);
 	t->vfork_done = NULL;

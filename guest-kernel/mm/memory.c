@@ -18,6 +18,7 @@
 #include "mm.h"
 #include "task.h"
 #include "trace.h"
+#include "vfork_san.h"
 
 #define PMD_SIZE (1UL << 21) /* what one last-level table maps */
 
@@ -330,8 +331,13 @@ int handle_mm_fault(struct mm *mm, u64 addr, unsigned flags)
 	if (pmd_shared(pmd) && pt_unshare(mm, pmd, addr) < 0)
 		return -ENOMEM;
 	u64 *pte = pte_under(pmd, addr);
-	if (pte && (*pte & PTE_P))
-		return write && !(*pte & PTE_W) ? do_wp_page(mm, v, addr & PAGE_MASK, pte) : 0;
+	if (pte && (*pte & PTE_P)) {
+		if (!write || (*pte & PTE_W))
+			return 0;
+		if (unlikely(*pte & PTE_SAN))
+			return vfork_san_fault(mm, v, addr, pte, flags);
+		return do_wp_page(mm, v, addr & PAGE_MASK, pte);
+	}
 	u64 pa = page_alloc(true);
 	if (!pa)
 		return -ENOMEM;
