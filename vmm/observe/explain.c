@@ -42,6 +42,7 @@ struct vfork {
 	int seq, ppid, cpid;
 	uint64_t parent, child;      /* tasks */
 	uint64_t cr3, rip, sp, start, end;
+	uint64_t cstack;             /* clone's stack argument: the child's own stack (posix_spawn) */
 	struct fl_image *im;         /* the parent's program, if it is the one forklab ran */
 	struct fl_vma vma[FL_MAX_VMAS];
 	int nvma;
@@ -373,6 +374,7 @@ static void on_clone(struct fl_explain *x, struct fl_session *s, const struct fl
 	v->ppid = ev->pid, v->cpid = (int)ev->clone.child_pid;
 	v->parent = ev->task, v->child = ev->clone.child;
 	v->cr3 = t.cr3, v->rip = t.regs.ip, v->sp = v->start = t.regs.sp;
+	v->cstack = ev->clone.stack;
 	v->im = runs_program(x, ev->pid) ? x->program : NULL;
 	v->nvma = mm.nvma < FL_MAX_VMAS ? mm.nvma : FL_MAX_VMAS;
 	memcpy(v->vma, mm.vma, v->nvma * sizeof v->vma[0]);
@@ -456,6 +458,20 @@ static void finding(struct fl_explain *x, const struct vfork *v, const char *kin
 	jemit(x, o);
 }
 
+/* Why a write to the watched stack is no misuse, or NULL. */
+static const char *allowed(const struct vfork *v, const struct write *w)
+{
+	if (v->cstack && w->addr < v->cstack + 16)
+		return "the top of the child's own stack, where the libc's clone left fn and arg";
+	uint64_t changed = 0;
+	for (int b = 0; b < 64; b += 8)
+		if (((w->old ^ w->new) >> b) & 0xff)
+			changed |= 0xffULL << b;
+	if (v->nf && w->rip == v->f[0].pc && !w->info && !(w->new & changed))
+		return "vfork's return value stored in its caller (POSIX allows a pid_t variable for it)";
+	return NULL;
+}
+
 /* The watch of the write's mm: the unreleased vfork whose child wrote, else
  * (a task the child made with CLONE_VM) the latest one watching addr. */
 static struct vfork *vfork_of_write(struct fl_explain *x, const struct fl_event *ev)
@@ -491,6 +507,7 @@ static void on_write(struct fl_explain *x, struct fl_session *s, const struct fl
 	bool kernel = e->info & FL_VFORK_WRITE_KERNEL;
 	size_t len = kernel ? 0 : insn_at(s, v->cr3, e->rip, insn, sizeof insn);
 	bool call = len && !strncmp(insn, "call", 4) && e->new == e->rip + len;
+	const char *ok = allowed(v, &v->w[v->nw - 1]);
 	if (x->explain) {
 		if (kernel)
 			fprintf(stderr, "explain: #%d pid %d's system call %" PRIu64 " (at %s) wrote %#" PRIx64
@@ -499,10 +516,11 @@ static void on_write(struct fl_explain *x, struct fl_session *s, const struct fl
 				e->addr, slot, e->old);
 		else
 			fprintf(stderr, "explain: #%d pid %d wrote %#" PRIx64 " (%s): the word at %#" PRIx64
-				" %s -> %s, at %s (%s), sp %#" PRIx64 "\n", v->seq, ev->pid, e->addr, slot,
-				e->addr & ~7ULL, explain_addr(v, e->old, a, sizeof a),
+				" %s -> %s, at %s (%s), sp %#" PRIx64 "%s%s%s\n", v->seq, ev->pid, e->addr, slot,
+				e->addr & ~(uint64_t)7, explain_addr(v, e->old, a, sizeof a),
 				explain_addr(v, e->new, b, sizeof b),
-				explain_addr(v, e->rip, c, sizeof c), insn, e->sp);
+				explain_addr(v, e->rip, c, sizeof c), insn, e->sp, ok ? " (allowed: " : "",
+				ok ? ok : "", ok ? ")" : "");
 		json_object *o = jnew("write", v);
 		jint(o, "pid", ev->pid);
 		jhex(o, "addr", e->addr);
@@ -517,9 +535,12 @@ static void on_write(struct fl_explain *x, struct fl_session *s, const struct fl
 		jhex(o, "sp", e->sp);
 		if (kernel)
 			jint(o, "syscall", (int64_t)(e->info & ~FL_VFORK_WRITE_KERNEL));
+		if (ok)
+			jstr(o, "allowed", ok);
 		jemit(x, o);
 	}
-	bool returned = !v->returned && v->nf && e->sp >= v->f[0].cfa && !kernel;
+	/* On a stack of its own (clone's), the child cannot pop the parent's frames. */
+	bool returned = !v->returned && v->nf && !v->cstack && e->sp >= v->f[0].cfa && !kernel;
 	if (returned)
 		v->returned = true;
 	if (!x->check)
@@ -531,6 +552,8 @@ static void on_write(struct fl_explain *x, struct fl_session *s, const struct fl
 			 e->sp, v->f[0].cfa);
 		finding(x, v, "returned", what, ev->pid, e->addr, slot, e->rip);
 	}
+	if (ok)
+		return;
 	if (kernel)
 		snprintf(what, sizeof what, "had system call %" PRIu64 " write the parent's stack",
 			 e->info & ~FL_VFORK_WRITE_KERNEL);
@@ -548,7 +571,7 @@ static void on_write(struct fl_explain *x, struct fl_session *s, const struct fl
 static const struct write *last_write(const struct vfork *v, uint64_t word)
 {
 	for (int i = v->nw - 1; i >= 0; i--)
-		if ((v->w[i].addr & ~7ULL) == word)
+		if ((v->w[i].addr & ~(uint64_t)7) == word)
 			return &v->w[i];
 	return NULL;
 }
@@ -603,7 +626,7 @@ static void on_release(struct fl_explain *x, struct fl_session *s, const struct 
 	int nwords = 0;
 	for (int i = 0; words && i < v->nw; i++)
 		if (v->w[i].addr >= v->start)
-			words[nwords++] = v->w[i].addr & ~7ULL;
+			words[nwords++] = v->w[i].addr & ~(uint64_t)7;
 	qsort(words, nwords, sizeof *words, cmp_u64);
 	for (int i = 0; i < nwords; i++) {
 		uint64_t word = words[i];
