@@ -269,16 +269,34 @@ static void no_finding(const char *prog, const char *script, int vforks)
 	TEST_ASSERT_RUN_EQ_BYTES(r, out, plain.out, plain.out_len);
 	TEST_ASSERT_RUN_LACKS(r, err, "vfork-check: vfork #");
 	char want[96];
-	snprintf(want, sizeof want, "^vfork-check: 0 findings in %d vforks$", vforks);
+	if (vforks < 0) /* some: their number is the program's business */
+		snprintf(want, sizeof want, "^vfork-check: 0 findings in [1-9][0-9]* vforks$");
+	else
+		snprintf(want, sizeof want, "^vfork-check: 0 findings in %d vforks$", vforks);
 	TEST_ASSERT_RUN_MATCHES(r, err, want);
 }
 
 Test(vfork_check, vfork_demo_no_finding) { no_finding("vfork-demo", NULL, 1); }
 Test(vfork_check, posix_spawn_no_finding) { no_finding("posix-spawn", NULL, 2); }
 Test(vfork_check, pthreads_no_finding) { no_finding("pthreads", NULL, 0); }
+/* busybox's xargs runs each command by vfork and exec (libbb's spawn). */
 Test(vfork_check, busybox_pipeline_no_finding)
 {
-	no_finding("/bin/busybox", "echo 'e d c b a' | tr ' ' '\\n' | sort | head -n 4", 0);
+	no_finding("/bin/busybox", "echo 'e d c b a' | tr ' ' '\\n' | sort | xargs echo | tr a-z A-Z", -1);
+}
+
+/* When the exec fails, libbb's spawn has the child store errno in a
+ * volatile local of the parent's frame, on purpose (POSIX leaves it
+ * undefined): a finding, in a program no one here wrote. */
+Test(vfork_check, busybox_spawn_failure_finds_the_errno_store)
+{
+	struct fr_result r = FORKLAB("run", "--vfork-check", "/bin/busybox", "sh", "-c",
+				     "echo a | xargs nosuchprog");
+	TEST_ASSERT_RUN_STATUS(r, 121);
+	TEST_ASSERT_RUN_MATCHES(r, err, "^vfork-check: vfork #[0-9]+ \\(pid [0-9]+ -> pid [0-9]+\\): pid [0-9]+ "
+				"wrote the parent's stack \\(mov dword ptr \\[rsp \\+ 0x[0-9a-f]+\\], eax\\) at "
+				"0x[0-9a-f]+ \\(.*\\), rip 0x[0-9a-f]+$");
+	TEST_ASSERT_RUN_MATCHES(r, err, "^vfork-check: 1 findings in [0-9]+ vforks$");
 }
 
 Test(vfork_check, vfork_magic_finds_the_return)
