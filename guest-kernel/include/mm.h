@@ -109,7 +109,6 @@ u64 vma_free_area(struct mm *mm, u64 len);  /* top-down search; 0 if none */
  * page-fault error code's own bits (traps.c passes them through). */
 #define FAULT_PRESENT 0x1  /* the page was present: its rights refused the access */
 #define FAULT_WRITE   0x2  /* a write (else a read or an instruction fetch) */
-#define FAULT_USER    0x4  /* the CPU's fault in user mode (else a kernel access) */
 #define FAULT_INSTR   0x10 /* an instruction fetch */
 /* Resolves a user fault at addr (demand-zero, copy-on-write). 0, or -EFAULT
  * if the VMA's rights forbid the access (Linux's access_error), -ENOMEM. */

@@ -7,25 +7,27 @@
 
 #include "kernel.h"
 
+struct completion;
 struct task;
 struct mm;
 struct vma;
 struct pt_regs;
 
-/* Software bits of a watched PTE (bits 9-11 are the CPU's to ignore). */
-#define PTE_SAN   (1UL << 9)  /* write-protected by the sanitizer */
-#define PTE_SAN_W (1UL << 10) /* and writable before */
+/* A writable page write-protected by the sanitizer: a software bit of the
+ * PTE (bits 9-11 are the CPU's to ignore). */
+#define PTE_SAN (1UL << 9)
 
 extern bool vfork_sanitize;
 
 void vfork_san_init(const char *bootargs);
-/* kernel_clone, before the vfork parent sleeps: protect its stack for child. */
-void vfork_san_start(struct task *child, u64 stack);
-/* The child's exec or exit released the parent (or the parent was killed). */
-void vfork_san_end(struct task *child);
-/* A write fault on a present PTE_SAN page (handle_mm_fault): the write is
- * let through, single-stepped when it is the CPU's. 0, or -errno. */
-int vfork_san_fault(struct mm *mm, struct vma *v, u64 addr, u64 *pte, unsigned flags);
+/* kernel_clone's vfork wait, with the parent's stack protected from the
+ * child (if it shares the mm) until the child's exec or exit releases it;
+ * wait_for_completion's result. */
+bool vfork_san_wait(struct task *child, struct completion *released);
+/* A write fault on a PTE_SAN page at va (do_wp_page, whose arguments these
+ * are, for a plain jump): the write is let through, single-stepped when it
+ * is the task's own instruction. 0. */
+int vfork_san_fault(struct mm *mm, const struct vma *v, u64 va, u64 *pte);
 /* A user #DB: true if it ended a sanitizer step (no SIGTRAP then). */
 bool vfork_san_step_done(struct pt_regs *regs);
 

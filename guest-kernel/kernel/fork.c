@@ -363,14 +363,9 @@ long kernel_clone(u64 flags, u64 stack, u64 parent_tid, u64 child_tid, u64 tls)
 	p->state = TASK_SLEEPING;
 	wake_task(p);
 	if (vfork_wait) {
-		if (unlikely(vfork_sanitize) && (flags & CLONE_VM))
-			vfork_san_start(p, stack);
 		trace_event(current, FL_EV_VFORK_WAIT, .vfork = { (u64)p });
-		if (!wait_for_completion(&vfork)) {
+		if (!(unlikely(vfork_sanitize) ? vfork_san_wait(p, &vfork) : wait_for_completion(&vfork)))
 			p->vfork_done = NULL; /* we are being killed: the child must not touch our stack */
-			if (vfork_sanitize)
-				vfork_san_end(p);
-		}
 	}
 	return fault_on(FAULT_PARENT_RET) ? pid + 1 : pid;
 }
@@ -379,8 +374,6 @@ void release_vfork_parent(struct task *t)
 {
 	if (!t->vfork_done)
 		return;
-	if (unlikely(vfork_sanitize))
-		vfork_san_end(t);
 	trace_event(t, FL_EV_VFORK_RELEASE, .vfork = { (u64)t->parent });
 	complete(t->vfork_done);
 	t->vfork_done = NULL;

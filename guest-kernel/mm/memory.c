@@ -331,13 +331,8 @@ int handle_mm_fault(struct mm *mm, u64 addr, unsigned flags)
 	if (pmd_shared(pmd) && pt_unshare(mm, pmd, addr) < 0)
 		return -ENOMEM;
 	u64 *pte = pte_under(pmd, addr);
-	if (pte && (*pte & PTE_P)) {
-		if (!write || (*pte & PTE_W))
-			return 0;
-		if (unlikely(*pte & PTE_SAN))
-			return vfork_san_fault(mm, v, addr, pte, flags);
-		return do_wp_page(mm, v, addr & PAGE_MASK, pte);
-	}
+	if (pte && (*pte & PTE_P))
+		return write && !(*pte & PTE_W) ? do_wp_page(mm, v, addr & PAGE_MASK, pte) : 0;
 	u64 pa = page_alloc(true);
 	if (!pa)
 		return -ENOMEM;
@@ -420,6 +415,10 @@ int do_wp_page(struct mm *mm, const struct vma *v, u64 va, u64 *pte)
 {
 	u64 old = *pte & PTE_ADDR;
 	if (page_refcount(old) == 1) {
+		/* Writable, but for the vfork sanitizer's watch? Loaded again here,
+		 * so that the copy path keeps its code. */
+		if (unlikely(*(volatile u64 *)pte & PTE_SAN))
+			return vfork_san_fault(mm, v, va, pte);
 		fl_kstate.cow_reuses++;
 		*pte |= PTE_W;
 		invlpg(va);

@@ -5,11 +5,16 @@
  * a user write there faults, the page is made writable for one
  * single-stepped instruction (TF), and at the #DB it is protected again and
  * the write reported to the host with the word before and after. The
- * program's behaviour is unchanged, byte for byte. The child's exec or exit
- * gives the pages their rights back. Off, this costs kernel_clone one flag
- * test per vfork; the fault path tests PTE_SAN only on a write to a present
- * read-only page, where the PTE is loaded already. */
+ * program's behaviour is unchanged, byte for byte. When the child's exec or
+ * exit wakes the parent, the pages get their rights back before the parent
+ * returns to user mode. Off, this costs a vfork one flag test (kernel_clone,
+ * before the parent sleeps); the fault path tests PTE_SAN only where a write
+ * fault finds a page that is its mm's alone (do_wp_page's reuse), not on the
+ * copy-on-write copy. Pages fork shares copy-on-write are not watched: at
+ * the vfork (their first write copies them, unwatched) and after a fork by
+ * the child. */
 #include "arch.h"
+#include "sched.h"
 #include "lab.h"
 #include "mm.h"
 #include "task.h"
@@ -65,31 +70,30 @@ static struct san_range *range_of(struct mm *mm)
 
 static void protect(struct mm *mm, u64 va, u64 *pte, void *pages)
 {
-	if (*pte & PTE_SAN)
+	if ((*pte & (PTE_W | PTE_SAN)) != PTE_W)
 		return;
-	*pte = (*pte & ~PTE_W) | PTE_SAN | (*pte & PTE_W ? PTE_SAN_W : 0);
+	*pte = (*pte & ~PTE_W) | PTE_SAN;
 	(*(u64 *)pages)++;
 }
 
-/* The page goes back to its rights: writable if it was and no fork since
- * shares it copy-on-write. */
+/* Writable again, unless a fork since shares the page copy-on-write. */
 static void unprotect(struct mm *mm, u64 va, u64 *pte, void *arg)
 {
 	if (!(*pte & PTE_SAN))
 		return;
-	bool w = (*pte & PTE_SAN_W) && page_refcount(*pte & PTE_ADDR) == 1;
-	*pte = (*pte & ~(PTE_SAN | PTE_SAN_W | PTE_W)) | (w ? PTE_W : 0);
+	*pte = (*pte & ~PTE_SAN) | (page_refcount(*pte & PTE_ADDR) == 1 ? PTE_W : 0);
 }
 
-void vfork_san_start(struct task *child, u64 stack)
+static void vfork_san_start(struct task *child)
 {
 	struct mm *mm = current->mm;
 	struct san_range *r = range_of(mm), *free = range_of(NULL);
-	u64 sp = task_pt_regs(current)->sp, start = sp, pages = 0;
+	/* clone's stack, if it gave one, is the child's own sp */
+	u64 sp = task_pt_regs(current)->sp, stack = task_pt_regs(child)->sp, start = sp, pages = 0;
 	struct vma *v = vma_find(mm, sp);
-	if (r || !free || !v || unshare_tables(mm, sp & PAGE_MASK, v->end) < 0)
+	if (child->mm != mm || r || !free || !v || unshare_tables(mm, sp & PAGE_MASK, v->end) < 0)
 		return;
-	if (stack > sp && stack <= v->end) /* the child's own stack, inside ours */
+	if (stack > sp && stack <= v->end) /* the child's own stack, inside ours (posix_spawn) */
 		start = stack;
 	*free = (struct san_range){ mm, child, start, v->end };
 	walk_ptes(mm, start & PAGE_MASK, v->end, protect, &pages);
@@ -98,17 +102,25 @@ void vfork_san_start(struct task *child, u64 stack)
 		   .vfork_watch = { (u64)child, sp, start, v->end, pages } });
 }
 
-void vfork_san_end(struct task *child)
+/* Run by the parent, awake again: nothing of the child's uses its mm now. */
+static void vfork_san_end(struct task *child)
 {
 	for (unsigned i = 0; i < ARRAY_SIZE(ranges); i++) {
 		struct san_range *r = &ranges[i];
 		if (r->mm && r->child == child) {
 			walk_ptes(r->mm, r->start & PAGE_MASK, r->end, unprotect, NULL);
-			if (r->mm->cr3 == read_cr3())
-				write_cr3(r->mm->cr3);
+			write_cr3(read_cr3());
 			r->mm = NULL;
 		}
 	}
+}
+
+bool vfork_san_wait(struct task *child, struct completion *released)
+{
+	vfork_san_start(child);
+	bool done = wait_for_completion(released);
+	vfork_san_end(child);
+	return done;
 }
 
 static u64 word_at(struct mm *mm, u64 addr)
@@ -136,19 +148,16 @@ static void reprotect(struct san_step *s)
 	s->npages = 0;
 }
 
-int vfork_san_fault(struct mm *mm, struct vma *v, u64 addr, u64 *pte, unsigned flags)
+int vfork_san_fault(struct mm *mm, const struct vma *v, u64 page, u64 *pte)
 {
 	struct san_range *r = range_of(mm);
-	u64 page = addr & PAGE_MASK;
-	if (!r) { /* a copy fork made of a watched PTE: plain copy-on-write */
-		*pte &= ~(PTE_SAN | PTE_SAN_W);
-		return do_wp_page(mm, v, page, pte);
-	}
-	if (!(*pte & PTE_SAN_W)) { /* it was copy-on-write: this mm's own copy first */
-		int err = do_wp_page(mm, v, page, pte);
-		if (err < 0)
-			return err;
-		*pte = (*pte & ~PTE_W) | PTE_SAN | PTE_SAN_W;
+	/* The byte: the CPU's fault address, when it is in this page (the
+	 * kernel's writes through user_pa make no fault: the page then) */
+	u64 cr2 = read_cr2(), addr = (cr2 & PAGE_MASK) == page ? cr2 : page;
+	if (!r) { /* a watched PTE a fork copied, now this mm's alone: just writable */
+		*pte = (*pte & ~PTE_SAN) | PTE_W;
+		invlpg(page);
+		return 0;
 	}
 	struct san_step *s = step_of(current);
 	struct pt_regs *regs = task_pt_regs(current);
@@ -158,9 +167,11 @@ int vfork_san_fault(struct mm *mm, struct vma *v, u64 addr, u64 *pte, unsigned f
 	s->pages[s->npages++] = page;
 	*pte |= PTE_W;
 	invlpg(page);
-	if (!(flags & FAULT_USER)) {
-		/* The kernel's copy for a system call: reported now, its new value
-		 * unknown; the page is protected again at the task's next step. */
+	/* A fault of the task's own instruction, else (a system call's number in
+	 * orig_ax) the kernel's copy for it: reported now, its new value unknown;
+	 * the page is protected again at the task's next step. The kernel's
+	 * write of a signal frame after a user fault passes for the former. */
+	if (regs->orig_ax != (u64)-1) {
 		if (report_it)
 			report(current, addr, word_at(mm, addr), 0, regs->ip, regs->sp,
 			       FL_VFORK_WRITE_KERNEL | regs->orig_ax);

@@ -26,8 +26,7 @@ static const struct { const char *name; u8 sig; } vectors[22] = {
 #define PF_RSVD  0x8   /* a reserved bit set in a paging entry */
 #define PF_INSTR 0x10  /* an instruction fetch (NX) */
 #define PF_PK    0x20  /* a protection key (never enabled here) */
-_Static_assert(FAULT_PRESENT == PF_PROT && FAULT_WRITE == PF_WRITE && FAULT_INSTR == PF_INSTR &&
-	       FAULT_USER == PF_USER,
+_Static_assert(FAULT_PRESENT == PF_PROT && FAULT_WRITE == PF_WRITE && FAULT_INSTR == PF_INSTR,
 	       "handle_mm_fault's flags are the error code's bits");
 
 /* As Linux's do_user_addr_fault: every bit counts. A reserved bit means a
@@ -41,7 +40,7 @@ static void page_fault(struct pt_regs *regs, u64 error)
 	bool write = error & PF_WRITE;
 	bool user = (regs->cs & 3) == 3;
 	bool in_copy_user = regs->ip >= (u64)copy_user_start && regs->ip < (u64)copy_user_end;
-	unsigned flags = error & (FAULT_PRESENT | FAULT_WRITE | FAULT_INSTR | FAULT_USER);
+	unsigned flags = error & (FAULT_PRESENT | FAULT_WRITE | FAULT_INSTR);
 
 	if (error & PF_RSVD)
 		panic_regs(regs, "page fault at %#lx with a reserved bit set: a corrupt page table "
