@@ -731,8 +731,8 @@ static void on_exit_event(struct fl_explain *x, struct fl_session *s, const stru
 		v->seq, ev->pid, role, sigabbrev_np(sig) ? sigabbrev_np(sig) : "?",
 		explain_addr(v, t.regs.ip, a, sizeof a), *insn ? " (" : "", insn, *insn ? ")" : "",
 		t.regs.sp, t.regs.sp % 16 == 8 && !strncmp(insn, "mova", 4) ?
-		" (an aligned move on a stack 8 bytes off 16-byte alignment: the function was entered "
-		"by a ret or jump, not a call)" : "", how);
+		" (an aligned move on a stack 8 bytes off 16-byte alignment: a function up the chain was "
+		"entered by a ret or jump, not a call)" : "", how);
 	jstr(o, "signal", sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
 	jhex(o, "rip", t.regs.ip);
 	jstr(o, "rip_where", a);
