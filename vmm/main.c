@@ -340,10 +340,15 @@ static int cmd_run(int argc, char **argv)
 		status = fl_verify_finish(v, status);
 	if (x)
 		status = fl_explain_finish(x, status);
-	if (explain_json && (fflush(explain_json) != 0 || ferror(explain_json) | (fclose(explain_json) != 0))) {
-		fprintf(stderr, "forklab: --explain=%s: writing the report failed: %s\n", explain_path,
-			strerror(errno ? errno : EIO));
-		return FL_EXIT_USAGE;
+	if (explain_json) {
+		errno = 0;
+		bool failed = fflush(explain_json) != 0 || ferror(explain_json);
+		failed = (fclose(explain_json) != 0) || failed;
+		if (failed) {
+			fprintf(stderr, "forklab: --explain=%s: writing the report failed: %s\n",
+				explain_path, strerror(errno ? errno : EIO));
+			return FL_EXIT_USAGE;
+		}
 	}
 	/* The checks' record is output the user asked for: losing it (a full
 	 * disk, /dev/full) fails the run. */

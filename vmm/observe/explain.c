@@ -781,10 +781,10 @@ struct fl_explain *fl_explain_attach(struct fl_config *c, bool explain, bool che
 
 int fl_explain_finish(struct fl_explain *x, int status)
 {
-	if (x->explain)
+	if (x->explain && status != FL_EXIT_USAGE) /* FL_EXIT_USAGE: nothing ran */
 		fprintf(stderr, "explain: %d vforks watched, %d writes to a parent's stack\n", x->nv,
 			x->writes);
-	if (x->check)
+	if (x->check && status != FL_EXIT_USAGE)
 		fprintf(stderr, "vfork-check: %d findings in %d vforks\n", x->findings, x->nv);
 	bool found = x->check && x->findings && status != FL_EXIT_VERDICT && status != FL_EXIT_TIMEOUT &&
 		     status != FL_EXIT_USAGE;
