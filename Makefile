@@ -7,7 +7,7 @@ MUSLCC   ?= musl-gcc
 
 HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter -Iinclude -Ivmm \
                -D_GNU_SOURCE -MMD -MP
-HOST_LIBS   := -lelf -lfdt -ljson-c -ldw -lcapstone
+HOST_LIBS   := -lelf -lfdt -ldw -lcapstone -ljson-c
 
 # vmm/ by concern: run/ kvm/ boot/ devices/ observe/ bench/; every file but main.c is the
 # library. Includes name the file from vmm/: #include "kvm/vm.h".

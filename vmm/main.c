@@ -4,6 +4,7 @@
  * (no arguments at all: the usage text). */
 #include "bench/bench.h"
 #include "observe/trace.h"
+#include "observe/explain.h"
 #include "observe/verify.h"
 #include "run/config.h"
 #include "run/launch.h"
@@ -60,6 +61,16 @@ static const char run_usage[] =
 	"  --trace FILE     write the kernel's events to FILE as a Chrome/Perfetto trace\n"
 	"                   (ui.perfetto.dev, tools/trace/view.html): a track per task,\n"
 	"                   clone-to-child flows, registers and checks in each event\n"
+	"  --explain[=FILE] the vfork sanitizer: the kernel write-protects a vfork\n"
+	"                   parent's stack while the child runs; each write the child\n"
+	"                   makes there is named by the frame slot it hits, and when\n"
+	"                   the parent resumes: the words changed, where its next ret\n"
+	"                   goes and why, what it did next and what killed it; on\n"
+	"                   stderr, and as JSON Lines to FILE\n"
+	"  --vfork-check    the same watch as a checker: the child returning from the\n"
+	"                   function that called vfork, calling functions whose frames\n"
+	"                   land on the parent's, writing the parent's frames; one line\n"
+	"                   per finding; exit 121 if there is one\n"
 	"  -v, --verbose    kernel messages, the host kind and boot timings on stderr\n"
 	"  --stats          the kernel's counters at exit on stderr: free pages (at\n"
 	"                   init's start and at exit), forks, PTEs copied, page-table\n"
@@ -73,7 +84,8 @@ static const char run_usage[] =
 	"  -h, --help       show this text\n"
 	"\n"
 	"Exit status: the program's own; 128+N if signal N killed it; 2 when the input\n"
-	"or the host is bad (nothing ran); 122 when --verify found a failed check; 124\n"
+	"or the host is bad (nothing ran); 121 when --vfork-check found a misuse; 122\n"
+	"when --verify found a failed check; 124\n"
 	"when --timeout expired; 125 when the guest kernel died (panic, triple fault,\n"
 	"emulation failure, bad lab message).\n";
 
@@ -227,11 +239,27 @@ static int parse_fork_mode(const char *a, bool *shared)
 	return 0;
 }
 
+/* A report the user asked for is output: losing it (a full disk, /dev/full)
+ * fails the run, with one line. f may be NULL (not asked). */
+static int close_output(FILE *f, const char *opt, const char *path, const char *what)
+{
+	if (!f)
+		return 0;
+	errno = 0;
+	bool failed = fflush(f) != 0 || ferror(f);
+	failed = (fclose(f) != 0) || failed;
+	if (failed)
+		fprintf(stderr, "forklab: %s=%s: writing %s failed: %s\n", opt, path, what,
+			strerror(errno ? errno : EIO));
+	return failed ? -1 : 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	static char kernel[PATH_MAX], guest_dir[PATH_MAX];
-	const char *verify_path = NULL, *trace_path = NULL;
-	FILE *trace_out = NULL;
+	const char *verify_path = NULL, *trace_path = NULL, *explain_path = NULL;
+	FILE *trace_out = NULL, *explain_json = NULL;
+	bool explain = false, vfork_check = false;
 	static const struct option opts[] = {
 		{ "mem", required_argument, 0, 'm' },
 		{ "timeout", required_argument, 0, 't' },
@@ -241,6 +269,8 @@ static int cmd_run(int argc, char **argv)
 		{ "stats", no_argument, 0, 's' },
 		{ "verify", optional_argument, 0, 'V' },
 		{ "trace", required_argument, 0, 'T' },
+		{ "explain", optional_argument, 0, 'X' },
+		{ "vfork-check", no_argument, 0, 'C' },
 		{ "pack", required_argument, 0, 'p' },
 		{ "env", required_argument, 0, 'e' },
 		{ "cwd", required_argument, 0, 'c' },
@@ -288,6 +318,13 @@ static int cmd_run(int argc, char **argv)
 			if (!(trace_out = fopen(optarg, "w")))
 				return bad("--trace %s: cannot create the file", optarg);
 			break;
+		case 'X':
+			explain = true;
+			explain_path = optarg;
+			if (optarg && !(explain_json = fopen(optarg, "w")))
+				return bad("--explain=%s: cannot create the file", optarg);
+			break;
+		case 'C': vfork_check = true; break;
 		case 'p':
 			if (c.npacks == FL_MAX_PACKS)
 				return bad("--pack %s: at most 32 --pack options", optarg);
@@ -327,21 +364,17 @@ static int cmd_run(int argc, char **argv)
 		return bad("--trace %s: out of memory", trace_path);
 	if (c.verify && !t)
 		v = fl_verify_attach(&c, c.verify_json);
+	struct fl_explain *x = NULL;
+	if ((explain || vfork_check) && !(x = fl_explain_attach(&c, explain, vfork_check, explain_json)))
+		return bad("%s", "--explain, --vfork-check: out of memory");
 	int status = fl_launch(&c);
 	if (v)
 		status = fl_verify_finish(v, status);
-	/* The checks' record is output the user asked for: losing it (a full
-	 * disk, /dev/full) fails the run. */
-	if (c.verify_json) {
-		errno = 0;
-		bool failed = fflush(c.verify_json) != 0 || ferror(c.verify_json);
-		failed = (fclose(c.verify_json) != 0) || failed;
-		if (failed) {
-			fprintf(stderr, "forklab: --verify=%s: writing the checks failed: %s\n",
-				verify_path, strerror(errno ? errno : EIO));
-			return FL_EXIT_USAGE;
-		}
-	}
+	if (x)
+		status = fl_explain_finish(x, status);
+	if (close_output(explain_json, "--explain", explain_path, "the report") < 0 ||
+	    close_output(c.verify_json, "--verify", verify_path, "the checks") < 0)
+		return FL_EXIT_USAGE;
 	if (t && fl_trace_finish(t) < 0) {
 		fprintf(stderr, "forklab: --trace %s: writing the trace failed: %s\n", trace_path,
 			strerror(errno));

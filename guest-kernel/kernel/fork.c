@@ -13,6 +13,7 @@
 #include "syscall.h"
 #include "task.h"
 #include "trace.h"
+#include "vfork_san.h"
 
 #define CLONE_SUPPORTED (CSIGNAL | CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | \
 	CLONE_VFORK | CLONE_PARENT | CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS | \
@@ -373,7 +374,7 @@ long kernel_clone(u64 flags, u64 stack, u64 parent_tid, u64 child_tid, u64 tls)
 	fl_kstate.copy_mm_tsc += copy_mm_tsc;
 	if (vfork_wait) {
 		trace_event(current, FL_EV_VFORK_WAIT, .vfork = { (u64)p });
-		if (!wait_for_completion(&vfork))
+		if (!(unlikely(vfork_sanitize) ? vfork_san_wait(p, &vfork) : wait_for_completion(&vfork)))
 			p->vfork_done = NULL; /* we are being killed: the child must not touch our stack */
 	}
 	return fault_on(FAULT_PARENT_RET) ? pid + 1 : pid;

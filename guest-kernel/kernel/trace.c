@@ -7,6 +7,7 @@
 #include "lab.h"
 #include "task.h"
 #include "trace.h"
+#include "vfork_san.h"
 
 bool tracing;
 u8 trace_return_pending;
@@ -22,6 +23,7 @@ static const char *const fault_names[] = {
 void trace_init(const char *args)
 {
 	tracing = bootarg(args, "trace");
+	vfork_san_init(args);
 	for (unsigned i = 0; i < ARRAY_SIZE(fault_names); i++)
 		if (bootarg(args, fault_names[i])) {
 			faults |= 1U << i;

@@ -18,6 +18,7 @@
 #include "mm.h"
 #include "task.h"
 #include "trace.h"
+#include "vfork_san.h"
 
 #define PMD_SIZE (1UL << 21) /* what one last-level table maps */
 
@@ -419,6 +420,10 @@ int do_wp_page(struct mm *mm, const struct vma *v, u64 va, u64 *pte)
 {
 	u64 old = *pte & PTE_ADDR;
 	if (page_refcount(old) == 1) {
+		/* Writable, but for the vfork sanitizer's watch? Loaded again here,
+		 * so that the copy path keeps its code. */
+		if (unlikely(*(volatile u64 *)pte & PTE_SAN))
+			return vfork_san_fault(mm, v, va, pte);
 		fl_kstate.cow_reuses++;
 		*pte |= PTE_W;
 		invlpg(va);

@@ -115,6 +115,10 @@ enum fl_event_kind {
 	                        (sig and handler 0) */
 	FL_EV_IDLE,          /* task: current, back from the idle loop, where no task ran
 	                        from .idle.since (a TSC value) until now */
+	FL_EV_VFORK_WATCH,   /* (bootarg vfork.sanitize) task: the vfork parent, its stack
+	                        pages write-protected for the child's run; .vfork_watch */
+	FL_EV_VFORK_WRITE,   /* (bootarg vfork.sanitize) task: the writer, after its write
+	                        to a watched page completed; .vfork_write */
 	FL_EV_KINDS
 };
 #define FL_CLONE_KTHREAD (1ULL << 63) /* .clone.flags of a kernel thread */
@@ -159,6 +163,26 @@ struct fl_ev_idle {
 	uint64_t since;       /* the TSC when the CPU went idle */
 };
 
+/* The vfork sanitizer: while a vfork child runs, the parent's user stack
+ * from `start` to the end of its VMA is write-protected in the shared page
+ * tables; every write there traps, is reported, and completes. */
+struct fl_ev_vfork_watch {
+	uint64_t child;       /* the child task */
+	uint64_t sp;          /* the parent's user RSP at the vfork */
+	uint64_t start;       /* first watched byte: sp, or the stack clone gave a
+	                         child inside the parent's stack (posix_spawn) */
+	uint64_t end;         /* the end of the stack's VMA */
+	uint64_t pages;       /* pages write-protected */
+};
+#define FL_VFORK_WRITE_KERNEL ((uint64_t)1 << 63) /* .info: a kernel write for a system call
+                                              (info's low bits: its number); new unknown */
+struct fl_ev_vfork_write {
+	uint64_t addr;        /* the faulting address */
+	uint64_t old, new;    /* the aligned 8 bytes holding addr, before and after */
+	uint64_t rip, sp;     /* the writer's user RIP (of the writing instruction) and RSP */
+	uint64_t info;        /* 0, or FL_VFORK_WRITE_KERNEL | system call number */
+};
+
 struct fl_event {
 	uint32_t kind;
 	int32_t pid;          /* of task */
@@ -172,6 +196,8 @@ struct fl_event {
 		struct fl_ev_pt_copy pt_copy;
 		struct fl_ev_signal signal;
 		struct fl_ev_idle idle;
+		struct fl_ev_vfork_watch vfork_watch;
+		struct fl_ev_vfork_write vfork_write;
 	};
 };
 

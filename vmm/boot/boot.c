@@ -64,12 +64,13 @@ int fl_boot(struct fl_vm *vm, const struct fl_config *c, const struct fl_kernel 
 			       "(at most %lu)", bytes, FL_INIT_ARG_BYTES);
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
-	char bootargs[FL_APPEND_MAX + 32];
+	char bootargs[FL_APPEND_MAX + 48];
 	if (c->append && strlen(c->append) > FL_APPEND_MAX)
 		return fl_fail(err, n, "--append: too long: %zu bytes (at most %d)", strlen(c->append),
 			       FL_APPEND_MAX);
-	snprintf(bootargs, sizeof bootargs, "%s%s %s", c->verbose ? "verbose " : "",
-		 c->nhooks ? "trace" : "", c->append ? c->append : "");
+	snprintf(bootargs, sizeof bootargs, "%s%s%s %s", c->verbose ? "verbose " : "",
+		 c->nhooks ? "trace" : "", c->vfork_sanitize ? " vfork.sanitize" : "",
+		 c->append ? c->append : "");
 	struct fl_boot_info bi = {
 		.mem_size = vm->mem_size,
 		.initrd_start = istart, .initrd_end = istart + initrd->len,

@@ -255,6 +255,7 @@ static const char *const kind_names[FL_EV_KINDS] = {
 	[FL_EV_VFORK_RELEASE] = "vfork-release", [FL_EV_SCHED_IN] = "sched-in",
 	[FL_EV_COW] = "cow", [FL_EV_PT_COPY] = "pt-copy", [FL_EV_SIGNAL] = "signal",
 	[FL_EV_SIGRETURN] = "sigreturn", [FL_EV_IDLE] = "idle",
+	[FL_EV_VFORK_WATCH] = "vfork-watch", [FL_EV_VFORK_WRITE] = "vfork-write",
 };
 
 /* The kind's payload, as args. */
@@ -290,6 +291,17 @@ static void add_payload(json_object *a, const struct fl_event *ev)
 		json_object_object_add(a, "sig", json_object_new_int64(ev->signal.sig));
 		json_object_object_add(a, "frame", hex(ev->signal.frame));
 		json_object_object_add(a, "handler", hex(ev->signal.handler));
+		break;
+	case FL_EV_VFORK_WATCH: /* --explain, --vfork-check */
+		json_object_object_add(a, "child_task", hex(ev->vfork_watch.child));
+		json_object_object_add(a, "start", hex(ev->vfork_watch.start));
+		json_object_object_add(a, "end", hex(ev->vfork_watch.end));
+		break;
+	case FL_EV_VFORK_WRITE:
+		json_object_object_add(a, "addr", hex(ev->vfork_write.addr));
+		json_object_object_add(a, "old", hex(ev->vfork_write.old));
+		json_object_object_add(a, "new", hex(ev->vfork_write.new));
+		json_object_object_add(a, "rip", hex(ev->vfork_write.rip));
 		break;
 	}
 }

@@ -33,6 +33,8 @@ struct fl_config {
 	bool fork_shared;       /* append has fork=shared: fork shares page tables */
 	bool verify;            /* check every clone-family call from the host (verify.c) */
 	FILE *verify_json;      /* with verify: one JSON object per check, or NULL */
+	bool vfork_sanitize;    /* bootarg vfork.sanitize: watch vfork children's stack
+	                           writes (observe/explain.c: --explain, --vfork-check) */
 	struct fl_hook hooks[FL_MAX_HOOKS]; /* any hook turns the kernel's tracing on */
 	int nhooks;
 	/* Host files or trees copied into the guest's file system (--pack). */
@@ -46,6 +48,7 @@ struct fl_config {
 /* Exit statuses of forklab itself, beside the guest program's own. */
 enum {
 	FL_EXIT_USAGE = 2,      /* bad input or host: before the guest ran */
+	FL_EXIT_VFORK_CHECK = 121, /* --vfork-check: a vfork child misused its parent's stack */
 	FL_EXIT_VERIFY = 122,   /* --verify: a check failed */
 	FL_EXIT_TIMEOUT = 124,  /* --timeout expired */
 	FL_EXIT_VERDICT = 125,  /* the guest kernel died: panic, triple fault, emulation failure */

@@ -7,6 +7,7 @@
 #include "mm.h"
 #include "syscall.h"
 #include "task.h"
+#include "vfork_san.h"
 
 
 static const struct { const char *name; u8 sig; } vectors[22] = {
@@ -88,6 +89,10 @@ void do_trap(struct pt_regs *regs, u64 vector)
 		break;
 	case 255:
 		break;
+	case 1:
+		if (unlikely(vfork_sanitize) && user && vfork_san_step_done(regs))
+			break;
+		__attribute__((fallthrough)); /* the program's own single step: SIGTRAP */
 	default:
 		if (user && vector < ARRAY_SIZE(vectors) && vectors[vector].sig) {
 			/* #GP: no address, as Linux */
