@@ -7,11 +7,11 @@ MUSLCC   ?= musl-gcc
 
 HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter -Iinclude -Ivmm \
                -D_GNU_SOURCE -MMD -MP
-HOST_LIBS   := -lelf -lfdt
+HOST_LIBS   := -lelf -lfdt -ldw
 
 # vmm/ by concern: run/ kvm/ boot/ devices/ observe/ bench/; every file but main.c is the
 # library. Includes name the file from vmm/: #include "kvm/vm.h".
-VMM_DIRS    := run kvm boot devices observe bench
+VMM_DIRS    := run kvm boot devices observe bench gdb
 VMM_LIB_SRC := vmm/error.c $(foreach d,$(VMM_DIRS),$(wildcard vmm/$(d)/*.c))
 VMM_LIB_OBJ := $(VMM_LIB_SRC:%.c=$(B)/%.o)
 
