@@ -207,12 +207,7 @@ static void set_fmask(struct fl_gdb *g, uint64_t v)
  * user flags syscall saved), so that the guest never sees it. */
 static void syscall_step_prepare(struct fl_gdb *g)
 {
-	struct kvm_regs r;
-	struct kvm_sregs sr;
-	uint8_t insn[2];
-	if (g->fmask_saved || fl_vcpu_regs(g->s, &r, &sr) < 0 || (sr.cs.selector & 3) != 3 ||
-	    fl_read_gva(&g->s->vm, sr.cr3, r.rip, insn, 2) < 0 || insn[0] != 0x0f || insn[1] != 0x05 ||
-	    fl_vcpu_msr(g->s, MSR_SYSCALL_MASK, &g->fmask) < 0)
+	if (g->fmask_saved || fl_vcpu_msr(g->s, MSR_SYSCALL_MASK, &g->fmask) < 0)
 		return;
 	set_fmask(g, g->fmask & ~X86_TF);
 	g->fmask_saved = true;
@@ -237,8 +232,20 @@ static void set_guest_debug(struct fl_gdb *g)
 	bool step = g->stepping || sw_any(g, GDB_BP_STEP);
 	d.arch.debugreg[7] = dr7(g, &d);
 	if (step) {
-		d.control |= KVM_GUESTDBG_SINGLESTEP | (g->blockirq && g->stepping ? KVM_GUESTDBG_BLOCKIRQ : 0);
-		syscall_step_prepare(g);
+		/* The next instruction's first two bytes, and the CPL it runs at. */
+		struct kvm_regs r;
+		struct kvm_sregs sr;
+		uint8_t insn[2] = { 0 };
+		bool user = fl_vcpu_regs(g->s, &r, &sr) == 0 && (sr.cs.selector & 3) == 3;
+		fl_read_gva(&g->s->vm, sr.cr3, r.rip, insn, 2);
+		d.control |= KVM_GUESTDBG_SINGLESTEP;
+		/* No interrupt is delivered between two steps: its handler would
+		 * run with TF clear, unseen (a tick's schedule() could even run
+		 * another task to a breakpoint). Except at hlt, which waits for one. */
+		if (g->blockirq && insn[0] != 0xf4)
+			d.control |= KVM_GUESTDBG_BLOCKIRQ;
+		if (user && insn[0] == 0x0f && insn[1] == 0x05)
+			syscall_step_prepare(g);
 	}
 	if (sw_any(g, GDB_BP_INT3))
 		d.control |= KVM_GUESTDBG_USE_SW_BP;
@@ -300,7 +307,7 @@ static enum gdb_action serve(struct fl_gdb *g)
 				if (!g->noack)
 					gdb_send(g->fd, "+", 1);
 				enum gdb_action a = gdb_command(g, g->dec.payload, g->dec.len, out);
-				if (a == GDB_ACT_REPLY || a == GDB_ACT_DETACH)
+				if (a == GDB_ACT_REPLY || *out) /* D and vKill are answered */
 					put_frame(g, out);
 				if (a != GDB_ACT_REPLY)
 					return a; /* gdb sends nothing more until we stop again */
