@@ -409,11 +409,15 @@ struct fl_gdb *fl_gdb_open(struct fl_session *s, char *err, size_t n)
 
 void fl_gdb_start(struct fl_gdb *g)
 {
+	/* What to type in gdb: a Unix socket's path, or HOST:PORT (:PORT for ours). */
+	const char *a = g->addr;
+	bool unix_path = !strncmp(a, "unix:", 5);
+	const char *how = unix_path ? a + 5 : a, *colon = strchr(a, ':') ? "" : ":";
 	if (g->s->cfg->gdb_nowait) {
-		fprintf(stderr, "forklab: gdb can attach at %s (target remote %s)\n", g->addr, g->addr);
+		fprintf(stderr, "forklab: gdb may attach at %s (target remote %s%s)\n", a, colon, how);
 		return;
 	}
-	fprintf(stderr, "forklab: waiting for gdb at %s (target remote %s)\n", g->addr, g->addr);
+	fprintf(stderr, "forklab: waiting for gdb at %s (target remote %s%s)\n", a, colon, how);
 	g->fd = gdb_accept(g->listen_fd, true);
 	if (g->fd < 0) {
 		fprintf(stderr, "forklab: gdb: accept: %s; running without it\n", strerror(errno));
