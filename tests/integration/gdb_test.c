@@ -72,9 +72,10 @@ static void read_file(const char *path, char *buf, size_t cap)
 		fclose(f);
 }
 
-/* forklab with --gdb on a Unix socket in a fresh directory, then gdb with
- * the session script, then forklab's end. */
-static struct gdb_run run_session(void)
+/* forklab with --gdb on a Unix socket in a fresh directory and then the
+ * options and PROGRAM in args, then gdb with the session script (a format
+ * taking the socket's path), then forklab's end. */
+static struct gdb_run run_session(const char *script_fmt, const char *const *args)
 {
 	struct gdb_run r = { 0 };
 	char dir[] = "/tmp/forklab-gdb-XXXXXX", sock[64], script[64], out[64], addr[80];
@@ -85,7 +86,7 @@ static struct gdb_run run_session(void)
 	snprintf(addr, sizeof addr, "unix:%s", sock);
 	FILE *f = fopen(script, "w");
 	TEST_ASSERT(f != NULL, "%s: %s", script, strerror(errno));
-	fprintf(f, session, sock);
+	fprintf(f, script_fmt, sock);
 	fclose(f);
 
 	pid_t pid = fork();
@@ -94,7 +95,10 @@ static struct gdb_run run_session(void)
 		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
 			_exit(126);
-		execl(FR_FORKLAB, FR_FORKLAB, "run", "--gdb", addr, "fork-demo", (char *)NULL);
+		const char *argv[16] = { FR_FORKLAB, "run", "--gdb", addr };
+		for (int i = 0; args[i] && i < 11; i++)
+			argv[4 + i] = args[i];
+		execv(FR_FORKLAB, (char *const *)argv);
 		_exit(127);
 	}
 	struct stat st;
@@ -143,7 +147,7 @@ static int ps_tasks(const char *text)
 
 Test(gdb, fork_demo_session)
 {
-	struct gdb_run r = run_session();
+	struct gdb_run r = run_session(session, (const char *const[]){ "fork-demo", NULL });
 	const char *out = r.gdb.out;
 	cr_log_info("gdb's output:\n%s\ngdb's stderr:\n%s\nforklab's:\n%s", out, r.gdb.err,
 		    r.forklab_out);
@@ -184,6 +188,47 @@ Test(gdb, fork_demo_session)
 		       r.forklab_out);
 	TEST_ASSERT(strstr(r.forklab_out, "forklab: gdb killed the guest\n") != NULL,
 		    "forklab says gdb killed the guest:\n%s", r.forklab_out);
+}
+
+/* --gdb-nowait: the guest runs at once; gdb's connection stops it (SIGIO on
+ * the listening socket ends KVM_RUN), and so does a ^C (gdb's interrupt);
+ * after detach the guest runs on. */
+static const char attach[] =
+	"set pagination off\n"
+	"set confirm off\n"
+	"file build/kernel.elf\n"
+	"target remote %s\n"
+	"printf \"attached: pid=%%d cs=%%#lx\\n\", current->pid, $cs\n"
+	"info threads\n"
+	/* gdb's ^C, two seconds into a continue (batch mode has no terminal). */
+	"python import threading; threading.Timer(2, lambda: gdb.post_event("
+	"lambda: gdb.execute('interrupt'))).start()\n"
+	"continue\n"
+	"printf \"interrupted: pid=%%d cs=%%#lx\\n\", current->pid, $cs\n"
+	"detach\n";
+
+Test(gdb, nowait_attach_interrupt_detach)
+{
+	struct gdb_run r = run_session(attach, (const char *const[]){ "--gdb-nowait", "--timeout", "20",
+								      "spin", NULL });
+	const char *out = r.gdb.out;
+	int pid = 0;
+	unsigned long cs = 0;
+	cr_log_info("gdb's output:\n%s\ngdb's stderr:\n%s\nforklab's:\n%s", out, r.gdb.err,
+		    r.forklab_out);
+	const char *l = line_with(out, "attached: ");
+	TEST_ASSERT(l && sscanf(l, "attached: pid=%d cs=%lx", &pid, &cs) == 2,
+		    "gdb attached to the running guest:\n%s%s", out, r.gdb.err);
+	TEST_ASSERT_EQ(pid, 1);
+	TEST_ASSERT_EQ(cs, FL_USER_CS, "spin was stopped in user mode");
+	TEST_ASSERT(strstr(out, "Thread 1 (pid 1 ppid 0 running spin (on the vCPU))") != NULL,
+		    "info threads names the task:\n%s", out);
+	l = line_with(out, "interrupted: ");
+	TEST_ASSERT(l && sscanf(l, "interrupted: pid=%d cs=%lx", &pid, &cs) == 2,
+		    "gdb's interrupt stopped the guest:\n%s%s", out, r.gdb.err);
+	TEST_ASSERT_EQ(pid, 1);
+	/* Detached, spin runs on until its --timeout. */
+	TEST_ASSERT_EQ(r.forklab_status, 124, "forklab's status:\n%s", r.forklab_out);
 }
 
 Test(gdb, bad_address)

@@ -372,7 +372,7 @@ static void stop(struct fl_gdb *g, int sig, const char *why, bool announce)
 	}
 	sw_insert_all(g);
 	set_guest_debug(g);
-	g->s->vm.run->immediate_exit = 0;
+	g->s->vm.run->immediate_exit = g->s->timed_out; /* a --timeout while stopped still ends it */
 }
 
 struct fl_gdb *fl_gdb_open(struct fl_session *s, char *err, size_t n)
@@ -466,7 +466,7 @@ bool fl_gdb_interrupted(struct fl_gdb *g)
 	struct kvm_run *run = g->s->vm.run;
 	if (!run->immediate_exit)
 		return false;
-	run->immediate_exit = 0;
+	run->immediate_exit = g->s->timed_out;
 	if (g->fd < 0) {
 		g->fd = gdb_accept(g->listen_fd, false);
 		if (g->fd >= 0)
