@@ -231,6 +231,25 @@ Test(gdb, nowait_attach_interrupt_detach)
 	TEST_ASSERT_EQ(r.forklab_status, 124, "forklab's status:\n%s", r.forklab_out);
 }
 
+/* The guest's end reaches gdb: W with the exit code, X with the signal. */
+static const char run_to_end[] =
+	"set confirm off\n"
+	"file build/kernel.elf\n"
+	"target remote %s\n"
+	"continue\n";
+
+Test(gdb, exit_reaches_gdb)
+{
+	struct gdb_run r = run_session(run_to_end, (const char *const[]){ "exit-status", "3", NULL });
+	TEST_ASSERT(strstr(r.gdb.out, "[Inferior 1 (Remote target) exited with code 03]") != NULL,
+		    "gdb saw exit code 3:\n%s%s", r.gdb.out, r.gdb.err);
+	TEST_ASSERT_EQ(r.forklab_status, 3, "forklab's status:\n%s", r.forklab_out);
+	r = run_session(run_to_end, (const char *const[]){ "fault", NULL });
+	TEST_ASSERT(strstr(r.gdb.out, "Program terminated with signal SIGSEGV, Segmentation fault.") != NULL,
+		    "gdb saw SIGSEGV:\n%s%s", r.gdb.out, r.gdb.err);
+	TEST_ASSERT_EQ(r.forklab_status, 128 + SIGSEGV, "forklab's status:\n%s", r.forklab_out);
+}
+
 Test(gdb, bad_address)
 {
 	struct fr_result r = FORKLAB("run", "--gdb", "host:0", "hello");

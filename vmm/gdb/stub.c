@@ -492,6 +492,17 @@ bool fl_gdb_interrupted(struct fl_gdb *g)
 	return true;
 }
 
+/* A Linux signal number as gdb's remote protocol numbers it (gdb's enum
+ * gdb_signal), for the X reply: the two differ from SIGBUS (7) on. */
+static int gdb_signo(int sig)
+{
+	static const unsigned char map[32] = {
+		0, 1, 2, 3, 4, 5, 6, 10, 8, 9, 30, 11, 31, 13, 14, 15,
+		0, 20, 19, 17, 18, 21, 22, 16, 24, 25, 26, 27, 28, 23, 32, 12,
+	};
+	return sig > 0 && sig < 32 && map[sig] ? map[sig] : 143; /* GDB_SIGNAL_UNKNOWN */
+}
+
 void fl_gdb_close(struct fl_gdb *g)
 {
 	if (!g)
@@ -500,7 +511,7 @@ void fl_gdb_close(struct fl_gdb *g)
 		char msg[16];
 		int sig = g->s->exit_signal;
 		if (sig)
-			snprintf(msg, sizeof msg, "X%02x", sig & 0xff);
+			snprintf(msg, sizeof msg, "X%02x", gdb_signo(sig));
 		else
 			snprintf(msg, sizeof msg, "W%02x", g->s->status & 0xff);
 		put_frame(g, msg);
