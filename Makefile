@@ -11,7 +11,7 @@ HOST_LIBS   := -lelf -lfdt -ldw -lcapstone -ljson-c
 
 # vmm/ by concern: run/ kvm/ boot/ devices/ observe/ bench/; every file but main.c is the
 # library. Includes name the file from vmm/: #include "kvm/vm.h".
-VMM_DIRS    := run kvm boot devices observe bench
+VMM_DIRS    := run kvm boot devices observe bench gdb
 VMM_LIB_SRC := vmm/error.c $(foreach d,$(VMM_DIRS),$(wildcard vmm/$(d)/*.c))
 VMM_LIB_OBJ := $(VMM_LIB_SRC:%.c=$(B)/%.o)
 
@@ -41,7 +41,7 @@ UNIT_SRC := $(wildcard tests/unit/*.c) guest-kernel/lib/cpio.c
 INTEG_SRC := $(wildcard tests/integration/*.c)
 TEST_COMMON := $(wildcard tests/common/*.c)
 
-all: $(B)/forklab $(B)/kernel.elf $(U_PROGS) $(B)/tests/unit $(B)/tests/integration
+all: $(B)/forklab $(B)/kernel.elf $(B)/kernel.elf-gdb.py $(U_PROGS) $(B)/tests/unit $(B)/tests/integration
 
 $(B)/vmm/%.o: vmm/%.c
 	@mkdir -p $(@D)
@@ -73,6 +73,12 @@ $(B)/guest-kernel/%.S.o: guest-kernel/%.S $(B)/gen/asm-offsets.h
 $(B)/kernel.elf: $(K_OBJ) guest-kernel/kernel.ld
 	$(CC) -nostdlib -static -no-pie -Wl,-T,guest-kernel/kernel.ld -Wl,-z,max-page-size=0x1000 \
 	      -Wl,--build-id=none -Wl,-z,noexecstack -o $@ $(K_OBJ) $(LIBFDT_A)
+
+# gdb auto-loads this beside build/kernel.elf where its auto-load safe-path
+# allows (README, "Debugging with gdb"): the helpers of tools/gdb/forklab.py.
+$(B)/kernel.elf-gdb.py: tools/gdb/forklab.py
+	@mkdir -p $(@D)
+	echo 'gdb.execute("source $(abspath tools/gdb/forklab.py)")' >$@
 
 $(B)/guest/%: guest-user/%.c
 	@mkdir -p $(@D)

@@ -3,8 +3,9 @@
  * built-in programs. Bad input exits 2 with one line on stderr
  * (no arguments at all: the usage text). */
 #include "bench/bench.h"
-#include "observe/trace.h"
+#include "gdb/transport.h"
 #include "observe/explain.h"
+#include "observe/trace.h"
 #include "observe/verify.h"
 #include "run/config.h"
 #include "run/launch.h"
@@ -81,6 +82,11 @@ static const char run_usage[] =
 	"  -e, --env NAME=VALUE  set a variable in PROGRAM's environment (beside\n"
 	"                   HOME=/ and TERM=linux, which it may override); repeatable\n"
 	"  --cwd DIR        PROGRAM's working directory (absolute; default /)\n"
+	"  --gdb [HOST:]PORT|unix:PATH  serve gdb's remote protocol there (HOST\n"
+	"                   127.0.0.1 by default) and wait for gdb before the first\n"
+	"                   guest instruction; guest tasks are gdb threads; no\n"
+	"                   --timeout unless one is given (see README, \"gdb\")\n"
+	"  --gdb-nowait     with --gdb: run at once; gdb may attach later\n"
 	"  -h, --help       show this text\n"
 	"\n"
 	"Exit status: the program's own; 128+N if signal N killed it; 2 when the input\n"
@@ -274,6 +280,8 @@ static int cmd_run(int argc, char **argv)
 		{ "pack", required_argument, 0, 'p' },
 		{ "env", required_argument, 0, 'e' },
 		{ "cwd", required_argument, 0, 'c' },
+		{ "gdb", required_argument, 0, 'g' },
+		{ "gdb-nowait", no_argument, 0, 'G' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0 },
 	};
@@ -283,6 +291,7 @@ static int cmd_run(int argc, char **argv)
 		.kernel = kernel, .guest_dir = guest_dir, .mem_size = 256UL << 20, .timeout_s = 30,
 	};
 	int o;
+	bool timeout_given = false;
 	opterr = 0;
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "+vhe:", opts, NULL)) != -1) {
@@ -296,6 +305,7 @@ static int cmd_run(int argc, char **argv)
 		case 't':
 			if (parse_uint(optarg, &c.timeout_s) < 0)
 				return bad("--timeout %s: not a whole number of seconds (0 to 86400)", optarg);
+			timeout_given = true;
 			break;
 		case 'k': c.kernel = optarg; break;
 		case 'a':
@@ -344,6 +354,14 @@ static int cmd_run(int argc, char **argv)
 					   optarg);
 			c.cwd = optarg;
 			break;
+		case 'g': {
+			char why[160];
+			if (gdb_addr_check(optarg, why, sizeof why) < 0)
+				return bad("%s", why);
+			c.gdb = optarg;
+			break;
+		}
+		case 'G': c.gdb_nowait = true; break;
 		case 'h': fputs(run_usage, stdout); return 0;
 		default:
 			return bad("run: unknown or incomplete option '%s' (see 'forklab run --help')",
@@ -352,6 +370,10 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return bad("%s", "run: no PROGRAM given (see 'forklab run --help')");
+	if (c.gdb_nowait && !c.gdb)
+		return bad("%s", "run: --gdb-nowait needs --gdb");
+	if (c.gdb && !timeout_given)
+		c.timeout_s = 0; /* a debugging session takes as long as it takes */
 	c.program = argv[optind];
 	if (!*c.program)
 		return bad("%s", "run: the PROGRAM name is empty (see 'forklab list')");

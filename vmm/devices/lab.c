@@ -166,6 +166,7 @@ void fl_lab_message(struct fl_session *s, uint32_t pa)
 		s->t_exited = fl_now_ms();
 		s->done = 1;
 		s->status = exit_status(m.arg[0]);
+		s->exit_signal = m.arg[0] & 0x7f;
 		break;
 	case FL_LAB_PANIC:
 		fl_verdict(s, FL_EXIT_VERDICT, &m.panic, "kernel panic: %s", m.text);

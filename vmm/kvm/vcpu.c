@@ -3,6 +3,7 @@
 #include "kvm/vcpu.h"
 #include "devices/lab.h"
 #include "devices/serial.h"
+#include "gdb/stub.h"
 #include "observe/events.h"
 #include "observe/inspect.h"
 #include "run/verdict.h"
@@ -48,6 +49,8 @@ void fl_vcpu_loop(struct fl_session *s)
 			if (errno == EINTR && s->timed_out)
 				fl_verdict(s, FL_EXIT_TIMEOUT, NULL, "timeout: the guest ran for %u s",
 					   s->cfg->timeout_s);
+			else if (errno == EINTR && s->gdb && fl_gdb_interrupted(s->gdb))
+				continue;
 			else if (errno != EINTR && errno != EAGAIN)
 				fl_verdict(s, FL_EXIT_VERDICT, NULL, "KVM_RUN failed: %s", strerror(errno));
 			continue;
@@ -74,6 +77,12 @@ void fl_vcpu_loop(struct fl_session *s)
 			break;
 		case KVM_EXIT_MMIO:
 			fl_event_mmio(s, run->mmio.phys_addr, run->mmio.is_write);
+			break;
+		case KVM_EXIT_DEBUG:
+			if (s->gdb)
+				fl_gdb_debug_exit(s->gdb);
+			else
+				fl_verdict(s, FL_EXIT_VERDICT, NULL, "unexpected debug exit");
 			break;
 		case KVM_EXIT_HLT:
 			fl_verdict(s, FL_EXIT_VERDICT, NULL, "guest halted with interrupts off");

@@ -43,6 +43,8 @@ struct fl_config {
 	const char *env[FL_MAX_ENV]; /* NAME=VALUE for pid 1, after HOME=/ and TERM=linux */
 	int nenv;
 	const char *cwd;        /* pid 1's working directory (absolute), or NULL for / */
+	const char *gdb;        /* --gdb: [HOST:]PORT or unix:PATH of the gdb stub, or NULL */
+	bool gdb_nowait;        /* --gdb-nowait: run at once, gdb attaches when it likes */
 };
 
 /* Exit statuses of forklab itself, beside the guest program's own. */

@@ -4,6 +4,7 @@
 #include "error.h"
 #include "boot/boot.h"
 #include "boot/initramfs.h"
+#include "gdb/stub.h"
 #include "kvm/vcpu.h"
 #include "observe/inspect.h"
 #include "observe/symbols.h"
@@ -100,14 +101,20 @@ int fl_launch(const struct fl_config *c)
 	if (fl_vm_create(&s.vm, c->mem_size, err, sizeof err) < 0)
 		goto out_kernel;
 	s.kernel = &k;
-	if (fl_boot(&s.vm, c, &k, &initrd, init_path, err, sizeof err) < 0)
+	if (c->gdb && !(s.gdb = fl_gdb_open(&s, err, sizeof err)))
 		goto out_vm;
+	if (fl_boot(&s.vm, c, &k, &initrd, init_path, err, sizeof err) < 0)
+		goto out_gdb;
 	if (arm_timeout(&s, &timer) < 0) {
 		fl_fail(err, sizeof err, "cannot arm the --timeout timer");
-		goto out_vm;
+		goto out_gdb;
 	}
+	if (s.gdb)
+		fl_gdb_start(s.gdb);
 	double t_entry = fl_now_ms();
 	fl_vcpu_loop(&s);
+	fl_gdb_close(s.gdb);
+	s.gdb = NULL;
 	if (c->stats)
 		report_stats(&s);
 	timer_delete(timer);
@@ -120,6 +127,8 @@ int fl_launch(const struct fl_config *c)
 	if (c->verbose)
 		report_timings(&s, kind, tsc_khz, t_entry, fl_now_ms());
 	goto out_kernel;
+out_gdb:
+	fl_gdb_close(s.gdb);
 out_vm:
 	fl_vm_destroy(&s.vm);
 	fl_symbols_free(&s);

@@ -9,6 +9,8 @@
 
 #include <signal.h>
 
+struct fl_gdb;
+
 struct fl_session {
 	struct fl_vm vm;
 	const struct fl_config *cfg;
@@ -16,6 +18,8 @@ struct fl_session {
 	struct fl_symbols *symbols; /* opened at the first address lookup (observe/symbols.h) */
 	int done;
 	int status;              /* forklab's exit status once done */
+	int exit_signal;         /* the signal that killed pid 1, if one did */
+	struct fl_gdb *gdb;      /* --gdb's stub, or NULL */
 	/* Set by the --timeout signal handler (launch.c); the vCPU loop turns an
 	 * interrupted KVM_RUN into the timeout verdict when it is set. */
 	volatile sig_atomic_t timed_out;

@@ -1,0 +1,271 @@
+/* `forklab run --gdb` driven by Debian's real gdb in batch mode, seed 001's
+ * session on fork-demo: break at copy_thread, the child's pt_regs->ax after
+ * finish, ret_from_fork, forklab-ps (tools/gdb/forklab.py), then single steps
+ * to the child's first user instruction, and kill. The asserts read gdb's
+ * own output, and forklab's exit status. */
+#include "common/forklab_run.h"
+#include "common/spawn.h"
+
+#include <forklab/abi.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define GDB_GUARD_S 300.0  /* the whole session, stepping included, in the nested bed */
+
+/* Marks around forklab-ps's table, so that its lines can be counted. */
+#define PS_BEGIN "=== forklab-ps"
+#define PS_END "=== end forklab-ps"
+
+static const char session[] =
+	"set pagination off\n"
+	"set confirm off\n"
+	"file build/kernel.elf\n"
+	"source tools/gdb/forklab.py\n"
+	"target remote %s\n"
+	"break copy_thread\n"
+	"continue\n"
+	"set $child = p\n"
+	"set $parent_ip = ((struct pt_regs *)current->thread.sp0 - 1)->ip\n"
+	"printf \"parent pid=%%d user rip=%%#lx\\n\", current->pid, $parent_ip\n"
+	"finish\n"
+	"printf \"child pid=%%d pt_regs.ax=%%ld\\n\", $child->pid, ((struct pt_regs *)$child->thread.sp0 - 1)->ax\n"
+	"delete\n"
+	"break ret_from_fork\n"
+	"continue\n"
+	"printf \"at ret_from_fork: pid=%%d\\n\", current->pid\n"
+	"echo " PS_BEGIN "\\n\n"
+	"forklab-ps\n"
+	"echo " PS_END "\\n\n"
+	"delete\n"
+	"while ($cs & 3) == 0\n"
+	"  stepi\n"
+	"end\n"
+	"printf \"first user instruction: pid=%%d rax=%%#lx rip=%%#lx cs=%%#lx\\n\", current->pid, $rax, $rip, $cs\n"
+	"kill\n";
+
+struct gdb_run {
+	struct spawn_result gdb;
+	int forklab_status;
+	char forklab_out[8192];
+};
+
+static void exec_gdb(void *arg)
+{
+	execlp("gdb", "gdb", "-batch", "-nx", "-x", (const char *)arg, (char *)NULL);
+	_exit(127);
+}
+
+static void read_file(const char *path, char *buf, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
+	buf[n] = 0;
+	if (f)
+		fclose(f);
+}
+
+/* forklab with --gdb on a Unix socket in a fresh directory and then the
+ * options and PROGRAM in args, then gdb with the session script (a format
+ * taking the socket's path), then forklab's end. */
+static struct gdb_run run_session(const char *script_fmt, const char *const *args)
+{
+	struct gdb_run r = { 0 };
+	char dir[] = "/tmp/forklab-gdb-XXXXXX", sock[64], script[64], out[64], addr[80];
+	TEST_ASSERT(mkdtemp(dir) != NULL, "mkdtemp: %s", strerror(errno));
+	snprintf(sock, sizeof sock, "%s/sock", dir);
+	snprintf(script, sizeof script, "%s/session.gdb", dir);
+	snprintf(out, sizeof out, "%s/forklab.out", dir);
+	snprintf(addr, sizeof addr, "unix:%s", sock);
+	FILE *f = fopen(script, "w");
+	TEST_ASSERT(f != NULL, "%s: %s", script, strerror(errno));
+	fprintf(f, script_fmt, sock);
+	fclose(f);
+
+	pid_t pid = fork();
+	TEST_ASSERT(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+			_exit(126);
+		const char *argv[16] = { FR_FORKLAB, "run", "--gdb", addr };
+		for (int i = 0; args[i] && i < 11; i++)
+			argv[4 + i] = args[i];
+		execv(FR_FORKLAB, (char *const *)argv);
+		_exit(127);
+	}
+	struct stat st;
+	double t0 = spawn_now_s();
+	while (stat(sock, &st) < 0 && spawn_now_s() - t0 < 60 && waitpid(pid, NULL, WNOHANG) == 0)
+		usleep(20000);
+	struct spawn_opts o = { .exec = exec_gdb, .arg = script, .deadline_s = GDB_GUARD_S,
+				.own_group = true };
+	r.gdb = spawn_run(&o);
+
+	/* gdb has killed the guest by now, or failed: forklab must end either way. */
+	int ws = 0;
+	for (t0 = spawn_now_s(); waitpid(pid, &ws, WNOHANG) == 0; usleep(20000))
+		if (spawn_now_s() - t0 > 30) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &ws, 0);
+			break;
+		}
+	r.forklab_status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+	read_file(out, r.forklab_out, sizeof r.forklab_out);
+	unlink(out);
+	unlink(script);
+	unlink(sock);
+	rmdir(dir);
+	return r;
+}
+
+/* The line of text that starts with prefix; NULL if none. */
+static const char *line_with(const char *text, const char *prefix)
+{
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (!strncmp(l, prefix, strlen(prefix)))
+			return l;
+	return NULL;
+}
+
+/* Lines between the two marks that list a task (they start with a pid). */
+static int ps_tasks(const char *text)
+{
+	const char *b = line_with(text, PS_BEGIN), *e = line_with(text, PS_END);
+	int n = 0, pid;
+	for (const char *l = b; b && e && l < e; l = strchr(l, '\n') + 1)
+		n += sscanf(l, " %d %*d ", &pid) == 1;
+	return n;
+}
+
+Test(gdb, fork_demo_session)
+{
+	struct gdb_run r = run_session(session, (const char *const[]){ "fork-demo", NULL });
+	const char *out = r.gdb.out;
+	cr_log_info("gdb's output:\n%s\ngdb's stderr:\n%s\nforklab's:\n%s", out, r.gdb.err,
+		    r.forklab_out);
+	TEST_ASSERT(!r.gdb.deadline_hit, "gdb ran past %.0f s", GDB_GUARD_S);
+	TEST_ASSERT(strstr(out, "Breakpoint 1, copy_thread (") != NULL,
+		    "gdb stopped at copy_thread; its output:\n%s%s", out, r.gdb.err);
+
+	unsigned long parent_ip = 0, rax = 1, rip = 0, cs = 0;
+	int parent = 0, child = 0, pid = 0;
+	long ax = -1;
+	const char *l = line_with(out, "parent pid=");
+	TEST_ASSERT(l && sscanf(l, "parent pid=%d user rip=%lx", &parent, &parent_ip) == 2,
+		    "the parent's pt_regs.ip was printed:\n%s", out);
+	l = line_with(out, "child pid=");
+	TEST_ASSERT(l && sscanf(l, "child pid=%d pt_regs.ax=%ld", &child, &ax) == 2,
+		    "the child's pt_regs.ax was printed after finish:\n%s", out);
+	TEST_ASSERT_EQ(parent, 1);
+	TEST_ASSERT_EQ(child, 2);
+	TEST_ASSERT_EQ(ax, 0, "the child's pt_regs.ax after copy_thread returned");
+
+	TEST_ASSERT(strstr(out, ", ret_from_fork (") != NULL, "gdb stopped at ret_from_fork:\n%s", out);
+	l = line_with(out, "at ret_from_fork: pid=");
+	TEST_ASSERT(l && sscanf(l, "at ret_from_fork: pid=%d", &pid) == 1 && pid == child,
+		    "the child is the task at ret_from_fork:\n%s", out);
+	TEST_ASSERT_EQ(ps_tasks(out), 2, "tasks listed by forklab-ps:\n%s", out);
+	TEST_ASSERT(line_with(out, "   2    1 running  fork-demo") != NULL,
+		    "forklab-ps lists the child as pid 2, ppid 1, running:\n%s", out);
+
+	l = line_with(out, "first user instruction: ");
+	TEST_ASSERT(l && sscanf(l, "first user instruction: pid=%d rax=%lx rip=%lx cs=%lx", &pid, &rax,
+				&rip, &cs) == 4, "the registers at the first user instruction:\n%s", out);
+	TEST_ASSERT_EQ(pid, child);
+	TEST_ASSERT_EQ(cs, FL_USER_CS);
+	TEST_ASSERT_EQ(rax, 0, "the child's RAX at its first user instruction");
+	TEST_ASSERT_EQ(rip, parent_ip, "the child's first RIP against the parent's pt_regs.ip");
+
+	TEST_ASSERT_EQ(r.forklab_status, 128 + SIGKILL, "forklab's status after gdb's kill:\n%s",
+		       r.forklab_out);
+	TEST_ASSERT(strstr(r.forklab_out, "forklab: gdb killed the guest\n") != NULL,
+		    "forklab says gdb killed the guest:\n%s", r.forklab_out);
+}
+
+/* --gdb-nowait: the guest runs at once; gdb's connection stops it (SIGIO on
+ * the listening socket ends KVM_RUN), and so does a ^C (gdb's interrupt);
+ * after detach the guest runs on. */
+static const char attach[] =
+	"set pagination off\n"
+	"set confirm off\n"
+	"file build/kernel.elf\n"
+	"target remote %s\n"
+	"printf \"attached: pid=%%d cs=%%#lx\\n\", current->pid, $cs\n"
+	"info threads\n"
+	/* gdb's ^C, two seconds into a continue (batch mode has no terminal). */
+	"python import threading; threading.Timer(2, lambda: gdb.post_event("
+	"lambda: gdb.execute('interrupt'))).start()\n"
+	"continue\n"
+	"printf \"interrupted: pid=%%d cs=%%#lx\\n\", current->pid, $cs\n"
+	"detach\n";
+
+Test(gdb, nowait_attach_interrupt_detach)
+{
+	struct gdb_run r = run_session(attach, (const char *const[]){ "--gdb-nowait", "--timeout", "20",
+								      "spin", NULL });
+	const char *out = r.gdb.out;
+	int pid = 0;
+	unsigned long cs = 0;
+	cr_log_info("gdb's output:\n%s\ngdb's stderr:\n%s\nforklab's:\n%s", out, r.gdb.err,
+		    r.forklab_out);
+	const char *l = line_with(out, "attached: ");
+	TEST_ASSERT(l && sscanf(l, "attached: pid=%d cs=%lx", &pid, &cs) == 2,
+		    "gdb attached to the running guest:\n%s%s", out, r.gdb.err);
+	TEST_ASSERT_EQ(pid, 1);
+	TEST_ASSERT_EQ(cs, FL_USER_CS, "spin was stopped in user mode");
+	TEST_ASSERT(strstr(out, "Thread 1 (pid 1 ppid 0 running spin (on the vCPU))") != NULL,
+		    "info threads names the task:\n%s", out);
+	l = line_with(out, "interrupted: ");
+	TEST_ASSERT(l && sscanf(l, "interrupted: pid=%d cs=%lx", &pid, &cs) == 2,
+		    "gdb's interrupt stopped the guest:\n%s%s", out, r.gdb.err);
+	TEST_ASSERT_EQ(pid, 1);
+	/* Detached, spin runs on until its --timeout. */
+	TEST_ASSERT_EQ(r.forklab_status, 124, "forklab's status:\n%s", r.forklab_out);
+}
+
+/* The guest's end reaches gdb: W with the exit code, X with the signal. */
+static const char run_to_end[] =
+	"set confirm off\n"
+	"file build/kernel.elf\n"
+	"target remote %s\n"
+	"continue\n";
+
+Test(gdb, exit_reaches_gdb)
+{
+	struct gdb_run r = run_session(run_to_end, (const char *const[]){ "exit-status", "3", NULL });
+	TEST_ASSERT(strstr(r.gdb.out, "[Inferior 1 (Remote target) exited with code 03]") != NULL,
+		    "gdb saw exit code 3:\n%s%s", r.gdb.out, r.gdb.err);
+	TEST_ASSERT_EQ(r.forklab_status, 3, "forklab's status:\n%s", r.forklab_out);
+	r = run_session(run_to_end, (const char *const[]){ "fault", NULL });
+	TEST_ASSERT(strstr(r.gdb.out, "Program terminated with signal SIGSEGV, Segmentation fault.") != NULL,
+		    "gdb saw SIGSEGV:\n%s%s", r.gdb.out, r.gdb.err);
+	TEST_ASSERT_EQ(r.forklab_status, 128 + SIGSEGV, "forklab's status:\n%s", r.forklab_out);
+}
+
+Test(gdb, bad_address)
+{
+	struct fr_result r = FORKLAB("run", "--gdb", "host:0", "hello");
+	TEST_ASSERT_RUN_STATUS(r, 2);
+	TEST_ASSERT_RUN_EQ(r, err, "forklab: --gdb host:0: not [HOST:]PORT (PORT 1..65535) or unix:PATH\n");
+	r = FORKLAB("run", "--gdb-nowait", "hello");
+	TEST_ASSERT_RUN_STATUS(r, 2);
+	TEST_ASSERT_RUN_EQ(r, err, "forklab: run: --gdb-nowait needs --gdb\n");
+}
+
+/* Nothing listens where the socket cannot be made: one line, status 2, and
+ * the guest never ran. */
+Test(gdb, unusable_socket)
+{
+	struct fr_result r = FORKLAB("run", "--gdb", "unix:/nonexistent-dir/sock", "hello");
+	TEST_ASSERT_RUN_STATUS(r, 2);
+	TEST_ASSERT_RUN_EQ(r, out, "");
+	TEST_ASSERT_RUN_EQ(r, err, "forklab: --gdb unix:/nonexistent-dir/sock: No such file or directory\n");
+}

@@ -1,0 +1,525 @@
+/* Run control for the gdb stub (stub.h): stopping, serving packets while
+ * stopped, and resuming with KVM_SET_GUEST_DEBUG. The socket raises SIGIO,
+ * whose handler only sets immediate_exit, so a ^C ends KVM_RUN with EINTR;
+ * the vCPU loop then calls fl_gdb_interrupted. */
+#include "gdb/stub.h"
+#include "gdb/transport.h"
+#include "error.h"
+#include "observe/inspect.h"
+#include "run/verdict.h"
+
+#include <forklab/linux.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* gdb's signal numbers in stop replies. */
+#define GDB_SIGINT 2
+#define GDB_SIGTRAP 5
+
+/* ---- threads ---- */
+
+static int current_tid(const struct fl_session *s)
+{
+	struct fl_kstate k;
+	return fl_read_kstate(s, &k) == 0 && k.current && k.current_pid > 0 &&
+	       k.current_pid <= 0x7fffffff ? (int)k.current_pid : GDB_BOOT_TID;
+}
+
+static int selected(const struct fl_gdb *g, int tid)
+{
+	return tid > 0 ? tid : g->cur_tid;
+}
+
+bool gdb_thread_alive(struct fl_gdb *g, int tid)
+{
+	struct gdb_task t;
+	return tid <= 0 || tid == g->cur_tid || gdb_task_find(g->s, &g->kt, tid, &t) == 0;
+}
+
+uint64_t gdb_thread_cr3(struct fl_gdb *g)
+{
+	struct gdb_task t;
+	int tid = selected(g, g->g_tid);
+	if (tid == g->cur_tid || gdb_task_find(g->s, &g->kt, tid, &t) < 0)
+		return g->sregs.cr3;
+	if (t.v.cr3)
+		return t.v.cr3;
+	/* A kernel thread has no mm: the kernel's own tables. */
+	uint64_t pml4 = fl_symbol(g->s, "kernel_pml4");
+	return pml4 >= FL_KERNEL_VBASE ? pml4 - FL_KERNEL_VBASE : g->sregs.cr3;
+}
+
+int gdb_thread_regs(struct fl_gdb *g, int tid, struct gdb_regfile *f)
+{
+	struct gdb_task t;
+	tid = selected(g, tid);
+	if (tid == g->cur_tid) {
+		gdb_regs_from_vcpu(f, &g->regs, &g->sregs, g->have_fpu ? &g->fpu : NULL);
+		return 0;
+	}
+	if (gdb_task_find(g->s, &g->kt, tid, &t) < 0)
+		return -1;
+	return gdb_task_regs(g->s, &g->kt, &t, f);
+}
+
+/* ---- breakpoints ---- */
+
+static struct gdb_sw_bp *sw_find(struct fl_gdb *g, uint64_t addr)
+{
+	for (int i = 0; i < g->nsw; i++)
+		if (g->sw[i].addr == addr)
+			return &g->sw[i];
+	return NULL;
+}
+
+/* int3s live in guest memory only while the guest runs, so gdb's reads
+ * while it is stopped see the program's own bytes. The byte is written at
+ * the guest-physical address the selected task mapped when gdb set it: a
+ * breakpoint in a user page shared copy-on-write stops every task that
+ * shares it. */
+static void sw_insert_all(struct fl_gdb *g)
+{
+	for (int i = 0; i < g->nsw; i++) {
+		struct gdb_sw_bp *b = &g->sw[i];
+		uint8_t *p = b->how == GDB_BP_INT3 ? fl_gpa_to_hva(&g->s->vm, b->gpa, 1) : NULL;
+		if (!p)
+			continue;
+		b->saved = *p;
+		*p = 0xcc;
+		b->inserted = true;
+	}
+}
+
+static void sw_remove_all(struct fl_gdb *g)
+{
+	for (int i = g->nsw - 1; i >= 0; i--) {
+		struct gdb_sw_bp *b = &g->sw[i];
+		uint8_t *p;
+		if (b->inserted && (p = fl_gpa_to_hva(&g->s->vm, b->gpa, 1)) && *p == 0xcc)
+			*p = b->saved;
+		b->inserted = false;
+	}
+}
+
+static bool sw_any(const struct fl_gdb *g, enum gdb_bp_method how)
+{
+	for (int i = 0; i < g->nsw; i++)
+		if (g->sw[i].how == how)
+			return true;
+	return false;
+}
+
+static int hw_free_slot(const struct fl_gdb *g)
+{
+	for (int i = 0; i < 4; i++)
+		if (!g->hw[i].used)
+			return i;
+	return -1;
+}
+
+/* DR7's R/W field for Z1..Z4: execute, write, read (x86 has none: access),
+ * access. */
+static const int dr7_rw[5] = { 0, 0, 1, 3, 3 };
+
+int gdb_bp_insert(struct fl_gdb *g, int type, uint64_t addr, uint64_t kind)
+{
+	int slot;
+	if (type == 0) {
+		uint64_t gpa;
+		if (sw_find(g, addr))
+			return 0;
+		if (g->nsw == GDB_MAX_SW_BP ||
+		    fl_gva_to_gpa(&g->s->vm, gdb_thread_cr3(g), addr, &gpa, NULL, NULL) < 0)
+			return -1;
+		struct gdb_sw_bp b = { .addr = addr, .gpa = gpa, .how = g->bp_method };
+		if (b.how == GDB_BP_DR && (slot = hw_free_slot(g)) >= 0)
+			g->hw[slot] = (struct gdb_hw_bp){ .addr = addr, .type = 1, .len = 1, .used = true, .z0 = true };
+		else if (b.how == GDB_BP_DR)
+			b.how = GDB_BP_INT3; /* the four registers are taken */
+		g->sw[g->nsw++] = b;
+		return 0;
+	}
+	/* Hardware: 1, 2, 4 or 8 bytes, aligned; an execute breakpoint is 1. */
+	uint64_t len = type == 1 ? 1 : kind;
+	if ((len != 1 && len != 2 && len != 4 && len != 8) || (addr & (len - 1)))
+		return -1;
+	if (g->bp_method == GDB_BP_STEP || (slot = hw_free_slot(g)) < 0)
+		return -1; /* PVM has no debug registers (shared/docs/platform.md) */
+	g->hw[slot] = (struct gdb_hw_bp){ .addr = addr, .type = type, .len = (int)len, .used = true };
+	return 0;
+}
+
+int gdb_bp_remove(struct fl_gdb *g, int type, uint64_t addr, uint64_t kind)
+{
+	for (int i = 0; type == 0 && i < g->nsw; i++) {
+		if (g->sw[i].addr != addr)
+			continue;
+		for (int h = 0; h < 4; h++)
+			if (g->hw[h].used && g->hw[h].z0 && g->hw[h].addr == addr)
+				g->hw[h].used = false;
+		g->sw[i] = g->sw[--g->nsw];
+		return 0;
+	}
+	for (int i = 0; type && i < 4; i++)
+		if (g->hw[i].used && !g->hw[i].z0 && g->hw[i].addr == addr && g->hw[i].type == type) {
+			g->hw[i].used = false;
+			return 0;
+		}
+	return -1;
+}
+
+/* DR7 for the hardware slots: L bit, R/W and LEN (1, 2, 8, 4 bytes -> 0, 1, 2, 3). */
+static uint64_t dr7(const struct fl_gdb *g, struct kvm_guest_debug *d)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 4; i++) {
+		if (!g->hw[i].used)
+			continue;
+		int len = g->hw[i].len == 1 ? 0 : g->hw[i].len == 2 ? 1 : g->hw[i].len == 8 ? 2 : 3;
+		d->arch.debugreg[i] = g->hw[i].addr;
+		v |= 1ull << (2 * i) | (uint64_t)dr7_rw[g->hw[i].type] << (16 + 4 * i) |
+		     (uint64_t)len << (18 + 4 * i);
+	}
+	return v;
+}
+
+#define X86_TF 0x100ULL
+
+static void set_fmask(struct fl_gdb *g, uint64_t v)
+{
+	struct { struct kvm_msrs h; struct kvm_msr_entry e; } m = {
+		.h.nmsrs = 1, .e = { .index = MSR_SYSCALL_MASK, .data = v },
+	};
+	if (ioctl(g->s->vm.vcpu_fd, KVM_SET_MSRS, &m) != 1)
+		fprintf(stderr, "forklab: gdb: setting FMASK: %s\n", strerror(errno));
+}
+
+/* A single step over a user `syscall` would lose the guest: FMASK clears TF
+ * as the kernel is entered (Linux's FMASK and ours), and no trap follows.
+ * So for that one instruction FMASK keeps TF; at the next exit, in the
+ * kernel, syscall_step_done restores FMASK and takes TF out of R11 (the
+ * user flags syscall saved), so that the guest never sees it. */
+static void syscall_step_prepare(struct fl_gdb *g)
+{
+	if (g->fmask_saved || fl_vcpu_msr(g->s, MSR_SYSCALL_MASK, &g->fmask) < 0)
+		return;
+	set_fmask(g, g->fmask & ~X86_TF);
+	g->fmask_saved = true;
+}
+
+static void syscall_step_done(struct fl_gdb *g)
+{
+	struct kvm_regs r;
+	if (!g->fmask_saved)
+		return;
+	g->fmask_saved = false;
+	set_fmask(g, g->fmask);
+	if (fl_vcpu_regs(g->s, &r, NULL) == 0 && (r.r11 & X86_TF)) {
+		r.r11 &= ~X86_TF;
+		ioctl(g->s->vm.vcpu_fd, KVM_SET_REGS, &r);
+	}
+}
+
+static void set_guest_debug(struct fl_gdb *g)
+{
+	struct kvm_guest_debug d = { 0 };
+	bool step = g->stepping || sw_any(g, GDB_BP_STEP);
+	d.arch.debugreg[7] = dr7(g, &d);
+	if (step) {
+		/* The next instruction's first two bytes, and the CPL it runs at. */
+		struct kvm_regs r;
+		struct kvm_sregs sr;
+		uint8_t insn[2] = { 0 };
+		bool user = fl_vcpu_regs(g->s, &r, &sr) == 0 && (sr.cs.selector & 3) == 3;
+		fl_read_gva(&g->s->vm, sr.cr3, r.rip, insn, 2);
+		d.control |= KVM_GUESTDBG_SINGLESTEP;
+		/* No interrupt is delivered between two steps: its handler would
+		 * run with TF clear, unseen (a tick's schedule() could even run
+		 * another task to a breakpoint). Except at hlt, which waits for one. */
+		if (g->blockirq && insn[0] != 0xf4)
+			d.control |= KVM_GUESTDBG_BLOCKIRQ;
+		if (user && insn[0] == 0x0f && insn[1] == 0x05)
+			syscall_step_prepare(g);
+	}
+	if (sw_any(g, GDB_BP_INT3))
+		d.control |= KVM_GUESTDBG_USE_SW_BP;
+	if (d.arch.debugreg[7])
+		d.control |= KVM_GUESTDBG_USE_HW_BP;
+	if (d.control)
+		d.control |= KVM_GUESTDBG_ENABLE;
+	if (ioctl(g->s->vm.vcpu_fd, KVM_SET_GUEST_DEBUG, &d) < 0)
+		fprintf(stderr, "forklab: gdb: KVM_SET_GUEST_DEBUG: %s\n", strerror(errno));
+}
+
+/* ---- the connection ---- */
+
+static struct fl_gdb *sigio_stub;
+
+static void on_sigio(int sig)
+{
+	struct fl_gdb *g = sigio_stub;
+	if (g && g->s->vm.run)
+		g->s->vm.run->immediate_exit = 1;
+}
+
+static void put_frame(struct fl_gdb *g, const char *payload)
+{
+	size_t n = gdb_frame(payload, strlen(payload), g->last, sizeof g->last);
+	g->last_len = n;
+	if (g->fd >= 0 && n && gdb_send(g->fd, g->last, n) < 0) {
+		close(g->fd);
+		g->fd = -1;
+	}
+}
+
+static void drop_client(struct fl_gdb *g)
+{
+	if (g->fd >= 0)
+		close(g->fd);
+	g->fd = -1;
+	g->nsw = 0;
+	memset(g->hw, 0, sizeof g->hw);
+	g->stepping = false;
+	g->noack = false;
+	gdb_decoder_init(&g->dec);
+}
+
+/* Serves packets until gdb resumes, detaches, kills or goes away. */
+static enum gdb_action serve(struct fl_gdb *g)
+{
+	static char out[GDB_PACKET_MAX + 1];
+	char buf[1024];
+	for (;;) {
+		ssize_t n = recv(g->fd, buf, sizeof buf, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return GDB_ACT_DETACH; /* gdb went away: the guest runs on */
+		for (ssize_t i = 0; i < n; i++) {
+			switch (gdb_decode(&g->dec, (uint8_t)buf[i])) {
+			case GDB_IN_PACKET: {
+				if (!g->noack)
+					gdb_send(g->fd, "+", 1);
+				enum gdb_action a = gdb_command(g, g->dec.payload, g->dec.len, out);
+				if (a == GDB_ACT_REPLY || *out) /* D and vKill are answered */
+					put_frame(g, out);
+				if (a != GDB_ACT_REPLY)
+					return a; /* gdb sends nothing more until we stop again */
+				break;
+			}
+			case GDB_IN_BAD_CHECKSUM:
+			case GDB_IN_OVERLONG:
+				if (!g->noack)
+					gdb_send(g->fd, "-", 1);
+				break;
+			case GDB_IN_NAK:
+				if (g->last_len)
+					gdb_send(g->fd, g->last, g->last_len);
+				break;
+			default: /* acks, and ^C while already stopped */
+				break;
+			}
+			if (g->fd < 0)
+				return GDB_ACT_DETACH;
+		}
+	}
+}
+
+static void fetch_state(struct fl_gdb *g)
+{
+	syscall_step_done(g);
+	fl_vcpu_regs(g->s, &g->regs, &g->sregs);
+	g->have_fpu = ioctl(g->s->vm.vcpu_fd, KVM_GET_FPU, &g->fpu) == 0;
+	g->regs_dirty = false;
+	g->cur_tid = current_tid(g->s);
+	g->g_tid = g->c_tid = 0;
+}
+
+/* The guest is stopped: tell gdb why (unless it has yet to ask), serve it,
+ * then resume as it says. */
+static void stop(struct fl_gdb *g, int sig, const char *why, bool announce)
+{
+	fetch_state(g);
+	sw_remove_all(g);
+	snprintf(g->stop_reply, sizeof g->stop_reply, "T%02xthread:%x;%s", sig, g->cur_tid, why);
+	if (announce)
+		put_frame(g, g->stop_reply);
+	enum gdb_action a = g->fd >= 0 ? serve(g) : GDB_ACT_DETACH;
+	if (g->regs_dirty &&
+	    (ioctl(g->s->vm.vcpu_fd, KVM_SET_REGS, &g->regs) < 0 ||
+	     ioctl(g->s->vm.vcpu_fd, KVM_SET_SREGS, &g->sregs) < 0))
+		fprintf(stderr, "forklab: gdb: writing the registers: %s\n", strerror(errno));
+	switch (a) {
+	case GDB_ACT_KILL:
+		fprintf(stderr, "forklab: gdb killed the guest\n");
+		g->killed = true;
+		g->s->done = 1;
+		g->s->status = 128 + SIGKILL;
+		drop_client(g);
+		return;
+	case GDB_ACT_DETACH:
+		drop_client(g);
+		break;
+	default:
+		g->stepping = a == GDB_ACT_STEP;
+		break;
+	}
+	sw_insert_all(g);
+	set_guest_debug(g);
+	g->s->vm.run->immediate_exit = g->s->timed_out; /* a --timeout while stopped still ends it */
+}
+
+struct fl_gdb *fl_gdb_open(struct fl_session *s, char *err, size_t n)
+{
+	struct fl_gdb *g = calloc(1, sizeof *g);
+	char why[256];
+	if (!g) {
+		fl_fail(err, n, "--gdb: out of memory");
+		return NULL;
+	}
+	g->s = s;
+	g->addr = s->cfg->gdb;
+	g->fd = -1;
+	g->bp_method = gdb_bp_method_for(&s->vm);
+	g->blockirq = ioctl(s->vm.kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG2) > 0 &&
+		      (ioctl(s->vm.kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG2) &
+		       KVM_GUESTDBG_BLOCKIRQ);
+	gdb_decoder_init(&g->dec);
+	if (gdb_ktypes_load(s->kernel, &g->kt, why, sizeof why) < 0) {
+		fl_fail(err, n, "--gdb: kernel %s: %s", s->cfg->kernel, why);
+		free(g);
+		return NULL;
+	}
+	struct sigaction sa = { .sa_handler = on_sigio, .sa_flags = SA_RESTART };
+	sigemptyset(&sa.sa_mask);
+	sigio_stub = g;
+	if (sigaction(SIGIO, &sa, NULL) < 0 || (g->listen_fd = gdb_listen(g->addr, err, n)) < 0) {
+		sigio_stub = NULL;
+		free(g);
+		return NULL;
+	}
+	return g;
+}
+
+void fl_gdb_start(struct fl_gdb *g)
+{
+	/* What to type in gdb: a Unix socket's path, or HOST:PORT (:PORT for ours). */
+	const char *a = g->addr;
+	bool unix_path = !strncmp(a, "unix:", 5);
+	const char *how = unix_path ? a + 5 : a, *colon = strchr(a, ':') ? "" : ":";
+	if (g->s->cfg->gdb_nowait) {
+		fprintf(stderr, "forklab: gdb may attach at %s (target remote %s%s)\n", a, colon, how);
+		return;
+	}
+	fprintf(stderr, "forklab: waiting for gdb at %s (target remote %s%s)\n", a, colon, how);
+	g->fd = gdb_accept(g->listen_fd, true);
+	if (g->fd < 0) {
+		fprintf(stderr, "forklab: gdb: accept: %s; running without it\n", strerror(errno));
+		return;
+	}
+	stop(g, GDB_SIGTRAP, "", false);
+}
+
+void fl_gdb_debug_exit(struct fl_gdb *g)
+{
+	const struct kvm_debug_exit_arch *d = &g->s->vm.run->debug.arch;
+	char why[48] = "";
+	syscall_step_done(g);
+	if (d->exception == 1 && (d->dr6 & 0xf)) {
+		int i = __builtin_ctz(d->dr6 & 0xf);
+		static const char *const kinds[5] = { "", "hwbreak", "watch", "rwatch", "awatch" };
+		int t = g->hw[i].used ? g->hw[i].type : 1;
+		if (g->hw[i].used && g->hw[i].z0)
+			snprintf(why, sizeof why, "swbreak:;");
+		else if (t == 1)
+			snprintf(why, sizeof why, "hwbreak:;");
+		else
+			snprintf(why, sizeof why, "%s:%llx;", kinds[t], (unsigned long long)g->hw[i].addr);
+	} else if (d->exception == 1 && !g->stepping && sw_any(g, GDB_BP_STEP)) {
+		/* Stepping to a breakpoint (GDB_BP_STEP): stop only at one. The
+		 * guest's own iretq or popf may have cleared TF: set it again. */
+		if (!sw_find(g, d->pc)) {
+			set_guest_debug(g);
+			return;
+		}
+		snprintf(why, sizeof why, "swbreak:;");
+	} else if (d->exception == 3 && sw_find(g, d->pc)) {
+		snprintf(why, sizeof why, "swbreak:;");
+	}
+	/* Anything else (a step, an int3 the guest itself executed) is a plain
+	 * SIGTRAP for gdb to show. */
+	if (g->fd < 0) {
+		set_guest_debug(g); /* gdb left: nothing should trap any more */
+		return;
+	}
+	stop(g, GDB_SIGTRAP, why, true);
+}
+
+bool fl_gdb_interrupted(struct fl_gdb *g)
+{
+	struct kvm_run *run = g->s->vm.run;
+	if (!run->immediate_exit)
+		return false;
+	run->immediate_exit = g->s->timed_out;
+	if (g->fd < 0) {
+		g->fd = gdb_accept(g->listen_fd, false);
+		if (g->fd >= 0)
+			stop(g, GDB_SIGTRAP, "", false); /* gdb asks with '?' */
+		return true;
+	}
+	/* A second client while one is attached is turned away. */
+	int extra = gdb_accept(g->listen_fd, false);
+	if (extra >= 0)
+		close(extra);
+	char buf[256];
+	ssize_t n = recv(g->fd, buf, sizeof buf, MSG_DONTWAIT);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		drop_client(g);
+		set_guest_debug(g);
+		return true;
+	}
+	for (ssize_t i = 0; i < n; i++)
+		if (gdb_decode(&g->dec, (uint8_t)buf[i]) == GDB_IN_INTERRUPT) {
+			stop(g, GDB_SIGINT, "", true);
+			break;
+		}
+	return true;
+}
+
+/* A Linux signal number as gdb's remote protocol numbers it (gdb's enum
+ * gdb_signal), for the X reply: the two differ from SIGBUS (7) on. */
+static int gdb_signo(int sig)
+{
+	static const unsigned char map[32] = {
+		0, 1, 2, 3, 4, 5, 6, 10, 8, 9, 30, 11, 31, 13, 14, 15,
+		0, 20, 19, 17, 18, 21, 22, 16, 24, 25, 26, 27, 28, 23, 32, 12,
+	};
+	return sig > 0 && sig < 32 && map[sig] ? map[sig] : 143; /* GDB_SIGNAL_UNKNOWN */
+}
+
+void fl_gdb_close(struct fl_gdb *g)
+{
+	if (!g)
+		return;
+	if (g->fd >= 0 && !g->killed) {
+		char msg[16];
+		int sig = g->s->exit_signal;
+		if (sig)
+			snprintf(msg, sizeof msg, "X%02x", gdb_signo(sig));
+		else
+			snprintf(msg, sizeof msg, "W%02x", g->s->status & 0xff);
+		put_frame(g, msg);
+	}
+	drop_client(g);
+	close(g->listen_fd);
+	gdb_unlink(g->addr);
+	sigio_stub = NULL;
+	signal(SIGIO, SIG_IGN);
+	free(g);
+}
