@@ -8,12 +8,23 @@ MUSLCC   ?= musl-gcc
 HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter -Iinclude -Ivmm \
                -D_GNU_SOURCE -MMD -MP
 HOST_LIBS   := -lelf -lfdt
+# Host binaries (the VMM, its library, the test binaries) go to HB. SANITIZE=1
+# builds them with ASan and UBSan into build/sanitize/, never mixed with the
+# normal objects; the kernel and guest programs stay in build/ (the tests read
+# them there), and the tests run build/sanitize/forklab.
+HB := $(B)
+ifeq ($(SANITIZE),1)
+HB := $(B)/sanitize
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+HOST_CFLAGS += $(SAN_FLAGS) -DFR_FORKLAB='"$(HB)/forklab"'
+HOST_LIBS += $(SAN_FLAGS)
+endif
 
 # vmm/ by concern: run/ kvm/ boot/ devices/ observe/ bench/; every file but main.c is the
 # library. Includes name the file from vmm/: #include "kvm/vm.h".
 VMM_DIRS    := run kvm boot devices observe bench
 VMM_LIB_SRC := vmm/error.c $(foreach d,$(VMM_DIRS),$(wildcard vmm/$(d)/*.c))
-VMM_LIB_OBJ := $(VMM_LIB_SRC:%.c=$(B)/%.o)
+VMM_LIB_OBJ := $(VMM_LIB_SRC:%.c=$(HB)/%.o)
 
 # ---- guest kernel: freestanding, higher half, no SSE, no red zone ----
 K_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter -ffreestanding \
@@ -37,21 +48,21 @@ U_CFLAGS := -static -O2 -g -Wall -Wextra -Wno-unused-parameter
 $(B)/guest/vfork-magic: U_CFLAGS += -O0
 
 # ---- tests ----
-UNIT_SRC := $(wildcard tests/unit/*.c) guest-kernel/lib/cpio.c
+UNIT_SRC := $(wildcard tests/unit/*.c) guest-kernel/lib/cpio.c guest-kernel/lib/bootfdt.c
 INTEG_SRC := $(wildcard tests/integration/*.c)
 TEST_COMMON := $(wildcard tests/common/*.c)
 
-all: $(B)/forklab $(B)/kernel.elf $(U_PROGS) $(B)/tests/unit $(B)/tests/integration
+all: $(HB)/forklab $(B)/kernel.elf $(U_PROGS) $(HB)/tests/unit $(HB)/tests/integration
 
-$(B)/vmm/%.o: vmm/%.c
+$(HB)/vmm/%.o: vmm/%.c
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) -c $< -o $@
 
-$(B)/libforklab.a: $(VMM_LIB_OBJ)
+$(HB)/libforklab.a: $(VMM_LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/forklab: $(B)/vmm/main.o $(B)/libforklab.a
+$(HB)/forklab: $(HB)/vmm/main.o $(HB)/libforklab.a
 	$(CC) -o $@ $^ $(HOST_LIBS)
 
 $(B)/guest-kernel/%.c.o: guest-kernel/%.c
@@ -82,13 +93,37 @@ $(B)/guest/%: guest-user/glibc/%.c
 	@mkdir -p $(@D)
 	$(CC) $(U_CFLAGS) -o $@ $<
 
-$(B)/tests/unit: $(UNIT_SRC) $(TEST_COMMON) $(B)/libforklab.a
+$(HB)/tests/unit: $(UNIT_SRC) $(TEST_COMMON) $(HB)/libforklab.a
 	@mkdir -p $(@D)
-	$(CC) $(HOST_CFLAGS) -Itests -o $@ $(UNIT_SRC) $(TEST_COMMON) $(B)/libforklab.a -lcriterion $(HOST_LIBS)
+	$(CC) $(HOST_CFLAGS) -Itests -o $@ $(UNIT_SRC) $(TEST_COMMON) $(HB)/libforklab.a -lcriterion $(HOST_LIBS)
 
-$(B)/tests/integration: $(INTEG_SRC) $(TEST_COMMON) $(B)/libforklab.a
+$(HB)/tests/integration: $(INTEG_SRC) $(TEST_COMMON) $(HB)/libforklab.a
 	@mkdir -p $(@D)
-	$(CC) $(HOST_CFLAGS) -Itests -o $@ $(INTEG_SRC) $(TEST_COMMON) $(B)/libforklab.a -lcriterion $(HOST_LIBS)
+	$(CC) $(HOST_CFLAGS) -Itests -o $@ $(INTEG_SRC) $(TEST_COMMON) $(HB)/libforklab.a -lcriterion $(HOST_LIBS)
+
+# ---- fuzz targets: each tests/fuzz/NAME.c defines LLVMFuzzerTestOneInput and
+# links what it needs from the VMM library and the guest code built for the host
+# (lib/cpio.c, lib/bootfdt.c), all built with clang, libFuzzer, ASan and UBSan
+# into build/fuzz/. Seed corpus: tests/fuzz/corpus/NAME/. ----
+FUZZ_CC      := clang
+FUZZ_FLAGS   := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS  := -std=gnu11 $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -Wall -Wextra \
+                -Wno-unused-parameter -Wno-gnu-variable-sized-type-not-at-end -Iinclude -Ivmm \
+                -D_GNU_SOURCE -MMD -MP
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/*.c))
+FUZZ_HOST_SRC := $(VMM_LIB_SRC) guest-kernel/lib/cpio.c guest-kernel/lib/bootfdt.c
+FUZZ_SECONDS ?= 60
+
+$(B)/fuzz/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(B)/fuzz/libfuzzed.a: $(FUZZ_HOST_SRC:%.c=$(B)/fuzz/obj/%.o)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/fuzz/%: tests/fuzz/%.c $(B)/fuzz/libfuzzed.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests -o $@ $< $(B)/fuzz/libfuzzed.a $(HOST_LIBS)
 
 # ---- user-facing targets ----
 DEPS := build-essential make musl-tools libelf-dev libfdt-dev libcriterion-dev \
@@ -101,6 +136,19 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 deps:
 	$(SUDO) apt-get update -q
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DEPS)
+
+# Each target FUZZ_SECONDS seconds, one after another, from its seeds and what
+# earlier runs found (build/fuzz/corpus/NAME/); a crash or a run of more than
+# 10 s stops with the input in build/fuzz/NAME-crash-* (or -timeout-*).
+fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/%)
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(B)/fuzz/corpus/$$t; seeds=; [ -d tests/fuzz/corpus/$$t ] && seeds=tests/fuzz/corpus/$$t; \
+	  echo "make fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  $(B)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -close_fd_mask=3 \
+	    -print_final_stats=1 -artifact_prefix=$(B)/fuzz/$$t- $(B)/fuzz/corpus/$$t $$seeds \
+	    </dev/null 2>$(B)/fuzz/$$t.log || { tail -n 40 $(B)/fuzz/$$t.log >&2; exit 1; }; \
+	  grep -h 'stat::number_of_executed_units' $(B)/fuzz/$$t.log; \
+	done
 
 run: all
 	$(B)/forklab run fork-demo
