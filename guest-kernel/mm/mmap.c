@@ -82,9 +82,7 @@ static void protect_pte(struct mm *mm, u64 va, u64 *pte, void *arg)
 	invlpg(va);
 }
 
-/* Whether VMAs cover [start, end) without a hole: one pass over the sorted
- * array, whatever the range's length. */
-static bool vma_covered(const struct mm *mm, u64 start, u64 end)
+bool vma_covered(const struct mm *mm, u64 start, u64 end)
 {
 	for (int i = 0; i < mm->nvma && start < end; i++) {
 		if (mm->vma[i].end <= start)
