@@ -154,19 +154,25 @@ run: all
 	$(B)/forklab run fork-demo
 
 test: all
-	$(B)/tests/unit
+	$(HB)/tests/unit
 	@[ -e /dev/kvm ] || { echo "make test: this host has no /dev/kvm; the integration suite can run in the nested bed: make test-nested" >&2; exit 2; }
-	$(B)/tests/integration
+	$(HB)/tests/integration
 
 # CI: every suite this host can run. A host without /dev/kvm (a PVM guest whose
 # kvm_pvm module does not bind) cannot run the integration suite on its own
 # KVM; it says so, and the same suite still runs on hardware-faithful KVM in
 # the nested bed.
+# Then a short pass of every fuzz target, and the unit and integration suites
+# again with ASan and UBSan (SANITIZE=1; the integration suite in the bed).
 check: all
 	$(B)/tests/unit
 	@if [ -e /dev/kvm ]; then $(B)/tests/integration; else \
 	  echo "make check: no /dev/kvm on this host: the integration suite runs only in the nested bed (hardware KVM), not on this host's own KVM"; fi
 	$(MAKE) test-nested
+	$(MAKE) fuzz FUZZ_SECONDS=3
+	$(MAKE) SANITIZE=1 all
+	$(B)/sanitize/tests/unit
+	$(MAKE) SANITIZE=1 test-nested
 
 # One test at a time: two nested guests at once intermittently hung L1 under
 # QEMU's multi-threaded TCG (seen twice in five runs with Criterion's -j2).
@@ -180,7 +186,10 @@ check: all
 # forklab in L2): every operation at two sizes, both fork strategies, checked
 # for completeness by the bench itself (it fails on a missing point), not for
 # timing.
-NESTED_SUITE := NESTED_TIMEOUT=600 tools/nested/run-suite.sh build/tests/integration -j1 --verbose
+# With SANITIZE=1 the suite is the sanitized one (slower: a longer limit) and
+# the bench is left out.
+NESTED_SUITE := NESTED_TIMEOUT=$(if $(SANITIZE),1200,600) tools/nested/run-suite.sh \
+                $(HB)/tests/integration -j1 --verbose
 NESTED_BENCH := $(B)/forklab bench --icount -n 2 --sizes 0,1 >$(B)/bench-icount.txt
 test-nested: all
 	@$(NESTED_SUITE); st=$$?; \
@@ -188,6 +197,7 @@ test-nested: all
 	  echo "make test-nested: the nested bed itself failed (see above); starting it once more" >&2; \
 	  $(NESTED_SUITE); st=$$?; \
 	fi; [ $$st -eq 0 ] || exit $$st; \
+	[ "$(SANITIZE)" != 1 ] || exit 0; \
 	echo "make test-nested: forklab bench --icount -n 2 --sizes 0,1 (table in $(B)/bench-icount.txt)"; \
 	$(NESTED_BENCH) && grep -q '^exit+wait  *1  forklab:shared ' $(B)/bench-icount.txt
 
@@ -201,8 +211,11 @@ help:
 	@echo "make test         Criterion unit and integration suites on this host's /dev/kvm"
 	@echo "make test-nested  the integration suite inside QEMU TCG nested SVM (hardware KVM),"
 	@echo "                  then forklab bench --icount at two sizes"
-	@echo "make check        what CI runs: unit, integration on /dev/kvm if present, nested"
+	@echo "make check        what CI runs: unit, integration on /dev/kvm if present, nested,"
+	@echo "                  a short fuzz pass, then unit and nested again with SANITIZE=1"
+	@echo "make fuzz         each tests/fuzz/ target FUZZ_SECONDS s (default 60), libFuzzer"
+	@echo "make ... SANITIZE=1  host binaries with ASan and UBSan, in build/sanitize/"
 	@echo "make clean        remove build/"
 
-.PHONY: all deps run test check test-nested clean help
+.PHONY: all deps run test check test-nested fuzz clean help
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
