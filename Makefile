@@ -62,8 +62,13 @@ $(HB)/libforklab.a: $(VMM_LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+# forklab finds kernel.elf and guest/ beside itself: the sanitized one links to build/'s.
 $(HB)/forklab: $(HB)/vmm/main.o $(HB)/libforklab.a
 	$(CC) -o $@ $^ $(HOST_LIBS)
+ifneq ($(HB),$(B))
+	ln -sfn ../kernel.elf $(HB)/kernel.elf
+	ln -sfn ../guest $(HB)/guest
+endif
 
 $(B)/guest-kernel/%.c.o: guest-kernel/%.c
 	@mkdir -p $(@D)
