@@ -11,6 +11,7 @@
  * that makes no progress for STALL_S seconds (a call blocked with our timer
  * signal masked) is killed and restarted likewise. One that outlives SIGKILL
  * is a hung kernel: exit 1. A 20 ms interval timer interrupts blocking calls.
+ * Every 30 s a line says how many calls have been made.
  *
  * Never called, because they would end the test rather than test the kernel:
  * exit and exit_group (the process ends: nothing is tested, each costs a
@@ -53,6 +54,7 @@
 #define MAX_NR 450
 #define STALL_S 3
 #define KILL_GRACE_S 5
+#define REPORT_S 30     /* a line of progress */
 #define DIR "/tmp/sysfuzz"
 
 static const int excluded[] = {
@@ -204,6 +206,7 @@ int main(int argc, char **argv)
 	double since[MAX_PROCS], killed_at[MAX_PROCS];
 	long died = 0, stuck = 0;
 	int live = procs;
+	double next_report = now() + REPORT_S;
 	for (int p = 0; p < procs; p++) {
 		pid[p] = start(p, calls), seen[p] = -1, since[p] = now(), killed_at[p] = 0;
 		if (pid[p] < 0)
@@ -244,6 +247,13 @@ int main(int argc, char **argv)
 				kill(pid[p], SIGKILL);
 				killed_at[p] = now(), stuck++;
 			}
+		}
+		if (now() >= next_report) {
+			long made = 0;
+			for (int p = 0; p < procs; p++)
+				made += pid[p] ? prog[p].next : calls;
+			printf("sysfuzz: %ld calls made\n", made);
+			next_report += REPORT_S;
 		}
 		struct timespec nap = { 0, 20000000 };
 		nanosleep(&nap, NULL);
