@@ -3,7 +3,8 @@
  * values. The kernel must survive it, and once every process has exited, all
  * its pages must be free again (forklab run --stats). Issue 12.
  *
- *   sysfuzz SEED [PROCS [CALLS]]      defaults: 20 processes, 5000 calls each
+ *   sysfuzz SEED [PROCS [CALLS [trace]]]   defaults: 20 processes, 5000 calls each;
+ *                                          trace: each call on stderr before it is made
  *
  * Call k of process p depends only on (SEED, p, k), so a run is reproducible
  * and a process can be restarted anywhere. A process that dies (a call
@@ -70,6 +71,8 @@ struct progress {
 };
 static struct progress *prog;
 static uint64_t seed;
+static bool trace;      /* argument 4 "trace": each call on stderr before it is made */
+#define TRACE_FD 100    /* the parent's stderr, kept for the fuzzed processes */
 
 static uint64_t mix(uint64_t x)
 {
@@ -149,6 +152,12 @@ static void fuzz(int p, long calls)
 		if (nr == SYS_clone)
 			a[0] &= ~(long)CLONE_PARENT;
 		prog[p].nr = nr;
+		if (trace) {
+			char line[200];
+			int n = snprintf(line, sizeof line, "%d %ld: %ld(%#lx, %#lx, %#lx, %#lx, %#lx, %#lx)\n",
+					 p, k, nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+			write(TRACE_FD, line, n);
+		}
 		syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 		if (getpid() != me)
 			_exit(0); /* a fork or clone's child: the fuzzing stays with the original */
@@ -187,6 +196,7 @@ int main(int argc, char **argv)
 	seed = strtoull(argv[1], NULL, 0);
 	int procs = argc > 2 ? atoi(argv[2]) : 20;
 	long calls = argc > 3 ? atol(argv[3]) : 5000;
+	trace = argc > 4 && !strcmp(argv[4], "trace") && dup2(2, TRACE_FD) == TRACE_FD;
 	if (procs < 1 || procs > MAX_PROCS || calls < 1) {
 		fprintf(stderr, "sysfuzz: 1 to %d processes, at least one call\n", MAX_PROCS);
 		return 2;
