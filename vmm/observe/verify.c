@@ -482,6 +482,8 @@ static void on_pt_copy(struct fl_session *s, const struct fl_event *ev, struct f
 	      e & FL_PTE_W ? "writable" : "read-only");
 	if (new == old)
 		return;
+	if ((old | new) & 4095) /* the guest's word: a table is a page, or it is no table */
+		return fail_read(v, NULL, "pt_copy", "pt_copy.same_entries");
 	const uint64_t *a = fl_gpa_to_hva(&s->vm, old, 4096), *b = fl_gpa_to_hva(&s->vm, new, 4096);
 	int i = 0, mapped = 0;
 	for (; a && b && i < 512; i++) {
