@@ -72,7 +72,7 @@ struct progress {
 static struct progress *prog;
 static uint64_t seed;
 static bool trace;      /* argument 4 "trace": each call on stderr before it is made */
-#define TRACE_FD 100    /* the parent's stderr, kept for the fuzzed processes */
+#define TRACE_FD 31     /* the parent's stderr, kept for the fuzzed processes (fd limit 32) */
 
 static uint64_t mix(uint64_t x)
 {
