@@ -18,8 +18,8 @@ Test(bounded, verify_huge_vma)
 }
 
 /* Medium 7: mprotect found the VMA once per page of its range; it works a
- * VMA and a page table at a time now. msync had the same loop (found by
- * sysfuzz). Semantics as Linux's (the same program natively prints the same). */
+ * VMA and a page table at a time now. msync had the same loop (seen while
+ * looking into sysfuzz's stalls). Semantics as Linux's (the same program natively prints the same). */
 Test(bounded, mprotect_huge_range)
 {
 	struct fr_opts o = { .guard_s = 120 };
