@@ -146,7 +146,7 @@ static uint64_t next_mapped(const struct fl_session *s, uint64_t cr3, uint64_t v
 			return va;
 		va = (va | ((1ULL << shift) - 1)) + 1; /* past what the absent entry covers */
 	}
-	return va < hi ? va : hi;
+	return hi; /* the end, or the timeout: the caller's loop ends either way */
 }
 
 /* mm.own_page_tables and mm.cow_shared, for fork: separate page tables, and
