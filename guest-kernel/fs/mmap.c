@@ -76,8 +76,5 @@ long sys_msync(u64 addr, u64 len, u64 flags)
 {
 	if (addr & ~PAGE_MASK || flags & ~7UL || (flags & 1 && flags & 4))
 		return -EINVAL;
-	for (u64 a = addr; a < addr + PAGE_UP(len); a += PAGE_SIZE)
-		if (!vma_find(current->mm, a))
-			return -ENOMEM;
-	return 0;
+	return vma_covered(current->mm, addr, addr + PAGE_UP(len)) ? 0 : -ENOMEM;
 }

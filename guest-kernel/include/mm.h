@@ -101,6 +101,8 @@ static inline void mm_switch(struct mm *mm)
 	write_cr3(mm ? mm->cr3 : __pa(kernel_pml4));
 }
 struct vma *vma_find(struct mm *mm, u64 addr);
+/* Whether VMAs cover [start, end) without a hole (one pass, any length). */
+bool vma_covered(const struct mm *mm, u64 start, u64 end);
 int vma_add(struct mm *mm, u64 start, u64 end, u32 flags); /* -ENOMEM if full/overlap */
 int vma_unmap(struct mm *mm, u64 start, u64 end);           /* unmaps pages too */
 int vma_protect(struct mm *mm, u64 start, u64 end, u32 flags);

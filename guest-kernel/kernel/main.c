@@ -1,8 +1,8 @@
 /* start_kernel: read the boot information from the FDT, bring up memory,
  * traps, the timer and the host seam, index the initramfs, and exec pid 1. */
-#include <libfdt.h>
 
 #include "arch.h"
+#include "bootfdt.h"
 #include "exec.h"
 #include "file.h"
 #include "fs.h"
@@ -18,68 +18,17 @@ extern char _kernel_end[];
 void fdt_glue_enter(void);
 void fdt_glue_leave(void);
 
-struct boot_info {
-	u64 mem_size, initrd_start, initrd_end;
-	const char *bootargs, *host_kind;
-	const char *init_argv;   /* FDT string lists */
-	int init_argv_len;
-	const char *init_envp;
-	int init_envp_len;
-	const char *init_cwd;
-};
-
-static u64 be64_at(const void *p)
-{
-	return fdt64_to_cpu(*(const fdt64_t *)p);
-}
-
 /* The FDT is read through the kernel-image mapping of low memory, before the
- * direct map exists. Anything missing is fatal: the VMM always provides it.
- * /chosen is read in one pass over its properties: each by-name lookup would
- * walk the list again, and here every kernel instruction costs ~1 us. */
+ * direct map exists. */
 static void parse_fdt(const void *fdt, struct boot_info *bi)
 {
-	int len, chosen, memory, off;
-	const void *p;
-	const char *name;
 	fdt_glue_enter();
-	if (fdt_check_header(fdt) || (chosen = fdt_path_offset(fdt, "/chosen")) < 0 ||
-	    (memory = fdt_path_offset(fdt, "/memory@0")) < 0)
-		panic("boot: no usable device tree");
-	if (!(p = fdt_getprop(fdt, memory, "reg", &len)) || len != 16)
-		panic("boot: /memory@0 has no reg");
-	bi->mem_size = be64_at((const u8 *)p + 8);
-	fdt_for_each_property_offset(off, fdt, chosen) {
-		if (!(p = fdt_getprop_by_offset(fdt, off, &name, &len)))
-			break;
-		if (!strcmp(name, "linux,initrd-start") && len == 8)
-			bi->initrd_start = be64_at(p);
-		else if (!strcmp(name, "linux,initrd-end") && len == 8)
-			bi->initrd_end = be64_at(p);
-		else if (!strcmp(name, "bootargs"))
-			bi->bootargs = p;
-		else if (!strcmp(name, FL_FDT_HOST_KIND))
-			bi->host_kind = p;
-		else if (!strcmp(name, FL_FDT_TSC_KHZ) && len == 4)
-			tsc_khz = fdt32_to_cpu(*(const fdt32_t *)p);
-		else if (!strcmp(name, FL_FDT_INIT_ARGV))
-			bi->init_argv = p, bi->init_argv_len = len;
-		else if (!strcmp(name, FL_FDT_INIT_ENVP))
-			bi->init_envp = p, bi->init_envp_len = len;
-		else if (!strcmp(name, FL_FDT_INIT_CWD) && len > 1 && !((const char *)p)[len - 1])
-			bi->init_cwd = p;
-		else if (!strcmp(name, FL_FDT_REALTIME) && len == 8)
-			boot_realtime_ns = be64_at(p);
-	}
+	const char *why = boot_fdt_parse(fdt, bi);
 	fdt_glue_leave();
-	if (!bi->initrd_end || bi->initrd_end < bi->initrd_start)
-		panic("boot: no initrd");
-	if (!bi->init_argv || bi->init_argv_len < 2 || bi->init_argv[bi->init_argv_len - 1])
-		panic("boot: no init program");
-	if (bi->init_envp_len && bi->init_envp[bi->init_envp_len - 1])
-		panic("boot: a malformed init environment");
-	if (!tsc_khz)
-		tsc_khz = 1000000; /* the VMM could not tell; assume 1 GHz */
+	if (why)
+		panic("%s", why);
+	tsc_khz = bi->tsc_khz;
+	boot_realtime_ns = bi->realtime_ns;
 }
 
 bool bootarg(const char *args, const char *name)

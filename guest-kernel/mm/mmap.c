@@ -82,11 +82,24 @@ static void protect_pte(struct mm *mm, u64 va, u64 *pte, void *arg)
 	invlpg(va);
 }
 
+bool vma_covered(const struct mm *mm, u64 start, u64 end)
+{
+	for (int i = 0; i < mm->nvma && start < end; i++) {
+		if (mm->vma[i].end <= start)
+			continue;
+		if (mm->vma[i].start > start)
+			return false;
+		start = mm->vma[i].end;
+	}
+	return start >= end;
+}
+
+/* Per VMA and, below it, per present page table (walk_vma skips absent
+ * levels whole): the cost follows the pages mapped, not the range's length. */
 int vma_protect(struct mm *mm, u64 start, u64 end, u32 flags)
 {
-	for (u64 a = start; a < end; a += PAGE_SIZE)
-		if (!vma_find(mm, a))
-			return -ENOMEM;
+	if (!vma_covered(mm, start, end))
+		return -ENOMEM;
 	if (unshare_tables(mm, start, end) < 0 || vma_split(mm, start) < 0 || vma_split(mm, end) < 0)
 		return -ENOMEM;
 	for (int i = 0; i < mm->nvma; i++) {

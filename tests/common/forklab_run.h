@@ -11,8 +11,11 @@
 #include <stddef.h>
 #include <string.h>
 
-/* Relative to the repo root, the tests' working directory (`make test`). */
+/* Relative to the repo root, the tests' working directory (`make test`);
+ * `make SANITIZE=1` points it at the sanitized build. */
+#ifndef FR_FORKLAB
 #define FR_FORKLAB "build/forklab"
+#endif
 /* A run that lasts longer is killed and fails its test: a hung VM must not
  * hang the suite. Generous, for the nested bed where the VM runs under TCG. */
 #define FR_GUARD_S 120

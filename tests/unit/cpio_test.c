@@ -329,3 +329,21 @@ Test(cpio, every_truncation)
 	}
 	fl_cpio_free(&c);
 }
+
+/* An entry named TRAILER!!! (`--pack FILE:/TRAILER!!!`) ended the archive for
+ * the guest: it and every entry after it were lost without a word. */
+Test(cpio, trailer_name_refused)
+{
+	struct fl_cpio c = { 0 };
+	struct cpio_file f;
+	size_t off = 0;
+	errno = 0;
+	TEST_ASSERT_EQ(fl_cpio_add(&c, "TRAILER!!!", "x", 1, S_IFREG | 0644), -1);
+	TEST_ASSERT_EQ(errno, EINVAL);
+	TEST_ASSERT_EQ(fl_cpio_add(&c, "after", "y", 1, S_IFREG | 0644), 0);
+	TEST_ASSERT_EQ(fl_cpio_finish(&c), 0);
+	TEST_ASSERT_EQ(cpio_next(c.buf, c.len, &off, &f), 1, "the entry after it is read");
+	TEST_ASSERT_EQ(f.namelen, 5);
+	TEST_ASSERT(!memcmp(f.name, "after", 5));
+	fl_cpio_free(&c);
+}

@@ -142,3 +142,19 @@ Test(lab, event_of_unknown_kind)
 	TEST_ASSERT_EQ(s.status, FL_EXIT_VERDICT);
 	teardown();
 }
+
+/* Found by tests/fuzz/lab.c: a message at an odd address had its ret stored
+ * through a misaligned struct pointer (undefined behaviour: `make test
+ * SANITIZE=1` runs this under UBSan). The guest may name any address. */
+Test(lab, message_at_unaligned_address)
+{
+	setup(0);
+	struct fl_lab_msg m = { .op = FL_LAB_WRITE, .arg = { 7, 0x2000, 1 } };
+	memcpy(s.vm.mem + MSG + 1, &m, sizeof m);
+	fl_lab_message(&s, MSG + 1);
+	int64_t ret;
+	memcpy(&ret, s.vm.mem + MSG + 1 + offsetof(struct fl_lab_msg, ret), sizeof ret);
+	TEST_ASSERT_EQ(ret, -EBADF);
+	TEST_ASSERT(!s.done);
+	teardown();
+}

@@ -311,9 +311,7 @@ int fl_bench(const struct fl_bench_config *c)
 			st = local_run(&b, c->forks[i], nstr, sizes, ops);
 	}
 	clear_progress(&b);
-	if (c->raw)
-		return st ? 1 : 0;
-	if (check_runs(&b, st))
-		return 1;
-	return fb_report(&b.res, c);
+	int r = c->raw ? st != 0 : check_runs(&b, st) ? 1 : fb_report(&b.res, c);
+	fb_results_free(&b.res);
+	return r;
 }

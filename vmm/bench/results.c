@@ -21,6 +21,16 @@ struct fb_run *fb_run_begin(struct fb_results *r, const char *kernel, const char
 	return run;
 }
 
+void fb_results_free(struct fb_results *r)
+{
+	for (int i = 0; i < r->nruns; i++) {
+		for (int k = 0; k < r->runs[i].npoints; k++)
+			free(r->runs[i].points[k].ticks);
+		free(r->runs[i].points);
+	}
+	r->nruns = 0;
+}
+
 void fb_run_end(struct fb_run *run, int status)
 {
 	run->ended = true;

@@ -46,6 +46,8 @@ struct fb_results {
 /* Starts a run: later records belong to it. NULL when FB_MAX_RUNS are taken. */
 struct fb_run *fb_run_begin(struct fb_results *r, const char *kernel, const char *fork);
 void fb_run_end(struct fb_run *run, int status);
+/* Frees every run's points; r is empty again. */
+void fb_results_free(struct fb_results *r);
 
 /* One line of a record stream, without its newline. Returns 1 for a "@fb
  * begin" record (*op and *mib name the point that starts), 0 for any other

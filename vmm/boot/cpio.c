@@ -10,6 +10,7 @@
 #include "boot/cpio.h"
 
 #define HDR_LEN 110
+#define TRAILER "TRAILER!!!"
 
 static size_t pad4(size_t n)
 {
@@ -77,6 +78,11 @@ static int put(struct fl_cpio *c, uint32_t ino, const char *name, const void *da
 
 int fl_cpio_add(struct fl_cpio *c, const char *name, const void *data, size_t size, uint32_t mode)
 {
+	/* An entry of that name would end the archive early for every reader. */
+	if (!strcmp(name, TRAILER)) {
+		errno = EINVAL;
+		return -1;
+	}
 	if (put(c, c->ino + 1, name, data, size, mode) < 0)
 		return -1;
 	c->ino++;
@@ -85,7 +91,7 @@ int fl_cpio_add(struct fl_cpio *c, const char *name, const void *data, size_t si
 
 int fl_cpio_finish(struct fl_cpio *c)
 {
-	return put(c, 0, "TRAILER!!!", NULL, 0, 0);
+	return put(c, 0, TRAILER, NULL, 0, 0);
 }
 
 void fl_cpio_free(struct fl_cpio *c)

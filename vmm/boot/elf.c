@@ -202,18 +202,37 @@ out:
 	return rc;
 }
 
+/* k->file holds the image: parse and check it, or free it. */
+static int open_image(struct fl_kernel *k, char *err, size_t errlen)
+{
+	k->elf = open_memory(k->file, k->file_len, err, errlen);
+	if (!k->elf || check_kernel(k, err, errlen) < 0) {
+		fl_kernel_close(k);
+		return -1;
+	}
+	return 0;
+}
+
 int fl_kernel_open(const char *path, struct fl_kernel *k, char *err, size_t errlen)
 {
 	memset(k, 0, sizeof(*k));
-	if (read_file(path, k, err, errlen) < 0)
-		goto fail;
-	k->elf = open_memory(k->file, k->file_len, err, errlen);
-	if (!k->elf || check_kernel(k, err, errlen) < 0)
-		goto fail;
-	return 0;
-fail:
-	fl_kernel_close(k);
-	return -1;
+	if (read_file(path, k, err, errlen) < 0) {
+		fl_kernel_close(k);
+		return -1;
+	}
+	return open_image(k, err, errlen);
+}
+
+int fl_kernel_open_memory(const void *data, size_t len, struct fl_kernel *k, char *err,
+			  size_t errlen)
+{
+	memset(k, 0, sizeof(*k));
+	k->file = malloc(len ? len : 1);
+	if (!k->file)
+		return fl_fail(err, errlen, "%s", strerror(errno));
+	memcpy(k->file, data, len);
+	k->file_len = len;
+	return open_image(k, err, errlen);
 }
 
 /* Zeroes [p, p+n). Whole pages are dropped with MADV_DONTNEED, which reads

@@ -24,6 +24,10 @@ struct fl_kernel {
  * (no path: the caller prefixes it). */
 int fl_kernel_open(const char *path, struct fl_kernel *k, char *err, size_t errlen);
 
+/* The same checks on an image already in memory (copied: data may go). */
+int fl_kernel_open_memory(const void *data, size_t len, struct fl_kernel *k, char *err,
+			  size_t errlen);
+
 /* Copies each PT_LOAD to guest_mem + paddr and zero-fills memsz beyond filesz; fails
  * if a segment does not fit in [0, mem_size). *end_paddr = highest paddr + memsz,
  * page-aligned up. */

@@ -12,6 +12,7 @@
 #include <forklab/abi.h>
 #include <linux/kvm.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -141,7 +142,12 @@ void fl_lab_io(struct fl_session *s, uint16_t port, int out, uint8_t *data, int 
 		memset(data, 0xff, size);
 		return;
 	}
-	if (size != 4 || fl_vcpu_cpl(&s->vm) != 0) {
+	fl_lab_port_write(s, size == 4 ? fl_vcpu_cpl(&s->vm) : -1, data, size);
+}
+
+void fl_lab_port_write(struct fl_session *s, int cpl, const uint8_t *data, int size)
+{
+	if (size != 4 || cpl != 0) {
 		if (s->cfg->verbose)
 			fprintf(stderr, "forklab: ignored a lab port write from user mode\n");
 		return;
@@ -153,7 +159,9 @@ void fl_lab_io(struct fl_session *s, uint16_t port, int out, uint8_t *data, int 
 
 void fl_lab_message(struct fl_session *s, uint32_t pa)
 {
-	struct fl_lab_msg *gm = fl_gpa_to_hva(&s->vm, pa, sizeof *gm), m;
+	/* Bytes, not a struct pointer: the guest may name any address, aligned or not. */
+	uint8_t *gm = fl_gpa_to_hva(&s->vm, pa, sizeof(struct fl_lab_msg));
+	struct fl_lab_msg m;
 	if (!gm) {
 		fl_verdict(s, FL_EXIT_VERDICT, NULL, "guest error: lab message at bad address %#x", pa);
 		return;
@@ -200,5 +208,5 @@ void fl_lab_message(struct fl_session *s, uint32_t pa)
 		fl_verdict(s, FL_EXIT_VERDICT, NULL, "guest error: unknown lab message %u", m.op);
 		return;
 	}
-	gm->ret = ret;
+	memcpy(gm + offsetof(struct fl_lab_msg, ret), &ret, sizeof ret);
 }

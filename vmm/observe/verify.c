@@ -191,6 +191,30 @@ static void mapped_range(const struct fl_vma *m, uint64_t *lo, uint64_t *hi)
 	*hi = m->hi < m->end ? m->hi : m->end;
 }
 
+/* The first page at or above va, below hi, that the tables at cr3 map, or hi:
+ * absent tables are skipped whole, so a huge VMA with few pages costs what its
+ * tables hold, not its length. A hostile guest can alias its tables to map
+ * everything, so the walk also ends at the --timeout. */
+static uint64_t next_mapped(const struct fl_session *s, uint64_t cr3, uint64_t va, uint64_t hi)
+{
+	while (va < hi && !s->timed_out) {
+		uint64_t table = cr3 & FL_PTE_ADDR, e = 0;
+		int shift = 39;
+		for (; shift >= 12; shift -= 9) {
+			const void *p = fl_gpa_to_hva(&s->vm, table + ((va >> shift) & 511) * 8, 8);
+			if (p)
+				memcpy(&e, p, 8);
+			if (!p || !(e & FL_PTE_P) || shift == 12 || (e & 0x80))
+				break; /* absent, a 4 KiB leaf, or a large page (PS) */
+			table = e & FL_PTE_ADDR;
+		}
+		if (shift >= 12 && (e & FL_PTE_P))
+			return va;
+		va = (va | ((1ULL << shift) - 1)) + 1; /* past what the absent entry covers */
+	}
+	return hi; /* the end, or the timeout: the caller's loop ends either way */
+}
+
 /* mm.own_page_tables and mm.cow_shared, for fork: separate page tables, and
  * every private writable page mapped read-only in both, to the same frame. */
 static void check_cow(struct fl_verifier *v, struct fl_session *s, struct clone_rec *r,
@@ -209,7 +233,8 @@ static void check_cow(struct fl_verifier *v, struct fl_session *s, struct clone_
 			continue; /* read-only or MAP_SHARED: not copy-on-write */
 		uint64_t lo, hi;
 		mapped_range(m, &lo, &hi);
-		for (uint64_t va = lo; va < hi && !*a; va += 4096) {
+		for (uint64_t va = next_mapped(s, pt->cr3, lo, hi); va < hi && !*a;
+		     va = next_mapped(s, pt->cr3, va + 4096, hi)) {
 			uint64_t pg, cg, pr, cr;
 			if (fl_gva_to_gpa(&s->vm, pt->cr3, va, &pg, &pr, NULL) < 0)
 				continue; /* never touched: nothing to share */
@@ -224,6 +249,8 @@ static void check_cow(struct fl_verifier *v, struct fl_session *s, struct clone_
 				shared++;
 		}
 	}
+	if (s->timed_out)
+		return; /* the run ends at its timeout: no verdict on a walk cut short */
 	bool ok = !*a;
 	if (ok)
 		snprintf(a, sizeof a, "%ld pages read-only, one frame", shared);
@@ -247,7 +274,7 @@ static void check_shared_tables(struct fl_verifier *v, struct fl_session *s, str
 		const struct fl_vma *m = &mm.vma[i];
 		uint64_t lo, hi;
 		mapped_range(m, &lo, &hi);
-		for (uint64_t va = lo & ~0x1fffffULL; va < hi && !*a; va += 0x200000) {
+		for (uint64_t va = lo & ~0x1fffffULL; va < hi && !*a && !s->timed_out; va += 0x200000) {
 			uint64_t pe, ce;
 			if (fl_pmd_entry(&s->vm, pt->cr3, va, &pe) < 0 || !(pe & FL_PTE_P))
 				continue;
@@ -263,6 +290,8 @@ static void check_shared_tables(struct fl_verifier *v, struct fl_session *s, str
 				tables++, last = va;
 		}
 	}
+	if (s->timed_out)
+		return;
 	bool ok = !*a;
 	if (ok)
 		snprintf(a, sizeof a, "%ld tables shared, read-only", tables);
@@ -544,6 +573,8 @@ static void on_pt_copy(struct fl_session *s, const struct fl_event *ev, struct f
 	      e & FL_PTE_W ? "writable" : "read-only");
 	if (new == old)
 		return;
+	if ((old | new) & 4095) /* the guest's word: a table is a page, or it is no table */
+		return fail_read(v, NULL, "pt_copy", "pt_copy.same_entries");
 	const uint64_t *a = fl_gpa_to_hva(&s->vm, old, 4096), *b = fl_gpa_to_hva(&s->vm, new, 4096);
 	int i = 0, mapped = 0;
 	for (; a && b && i < 512; i++) {
