@@ -10,6 +10,7 @@
  *          seeds lay it out (tests/fuzz/corpus/events). */
 #include "boot/elf.h"
 #include "observe/events.h"
+#include "observe/symbols.h"
 #include "observe/verify.h"
 #include "run/config.h"
 #include "run/session.h"
@@ -133,5 +134,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	timer_settime(timer, 0, &off, NULL);
 	current = NULL;
 	fl_verify_finish(v, 0);
+	fl_symbols_free(&s);
 	return 0;
 }

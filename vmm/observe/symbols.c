@@ -208,6 +208,8 @@ static void add_program(struct fl_symbols *y, const char *path)
 static void list_programs(struct fl_symbols *y, const struct fl_config *c)
 {
 	char path[4096];
+	if (!c->program || !c->guest_dir)
+		return; /* a session with no program (the events fuzz target) */
 	const char *shadow = strrchr(c->program, '/');
 	if (shadow) {
 		add_program(y, c->program);
@@ -304,7 +306,8 @@ static struct fl_symfile *kernel_file(struct fl_session *s)
 	char err[256];
 	if (y && !y->kernel_tried) {
 		y->kernel_tried = true;
-		y->kernel = fl_symfile_open(s->cfg->kernel, 0, err, sizeof err);
+		if (s->cfg->kernel) /* NULL: a kernel opened from memory (the events fuzz target) */
+			y->kernel = fl_symfile_open(s->cfg->kernel, 0, err, sizeof err);
 	}
 	return y ? y->kernel : NULL;
 }
