@@ -46,6 +46,8 @@ U_CFLAGS := -static -O2 -g -Wall -Wextra -Wno-unused-parameter
 # Seed 002's program misbehaves as the article shows only unoptimised: at -O2
 # the corrupted return re-enters vfork() in a loop until fork fails.
 $(B)/guest/vfork-magic: U_CFLAGS += -O0
+# vfork-demo's source, through glibc's wrapper.
+$(B)/guest/vfork-glibc: guest-user/vfork-demo.c
 
 # ---- tests ----
 UNIT_SRC := $(wildcard tests/unit/*.c) guest-kernel/lib/cpio.c guest-kernel/lib/bootfdt.c

@@ -3,6 +3,7 @@
  * wrapper check (wrapper.c) on musl's, glibc's and a broken wrapper. Every
  * expected line number is read from the source file, not written here. */
 #include "common/forklab_run.h"
+#include "common/source.h"
 #include "observe/disasm.h"
 #include "run/config.h"
 
@@ -12,22 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* The 1-based number of the first line of path holding needle. */
-static int source_line(const char *path, const char *needle)
-{
-	FILE *f = fopen(path, "r");
-	char line[512];
-	TEST_ASSERT(f, "cannot open %s", path);
-	for (int n = 1; fgets(line, sizeof line, f); n++)
-		if (strstr(line, needle)) {
-			fclose(f);
-			return n;
-		}
-	fclose(f);
-	TEST_FAIL("%s: no line holds \"%s\"", path, needle);
-	return 0;
-}
 
 /* The verdict's listing: FL_DISASM_AROUND lines "forklab:   => 0x... <fn+0x...>:",
  * one of them marked, at the verdict's rip. Returns the marked line's index,

@@ -2,6 +2,7 @@
  * `function+0xoff (file:line)`, each line found in the source itself, and
  * the ways a lookup degrades. */
 #include "common/fl_assert.h"
+#include "common/source.h"
 #include "common/forklab_run.h"
 #include "boot/elf.h"
 #include "observe/symbols.h"
@@ -11,22 +12,6 @@
 #include <string.h>
 
 #define KERNEL "build/kernel.elf"
-
-/* The 1-based number of the first line of path holding needle. */
-static int source_line(const char *path, const char *needle)
-{
-	FILE *f = fopen(path, "r");
-	char line[512];
-	TEST_ASSERT(f, "cannot open %s", path);
-	for (int n = 1; fgets(line, sizeof line, f); n++)
-		if (strstr(line, needle)) {
-			fclose(f);
-			return n;
-		}
-	fclose(f);
-	TEST_FAIL("%s: no line holds \"%s\"", path, needle);
-	return 0;
-}
 
 /* A kernel symbol's address, from the symbol table the VMM reads (elf.c). */
 static uint64_t kernel_symbol(const char *name)

@@ -7,6 +7,7 @@
 #include "run/session.h"
 #include "run/verdict.h"
 
+#include <forklab/linux.h>
 #include <string.h>
 
 void fl_event_dispatch(struct fl_session *s, const struct fl_event *ev)
@@ -39,4 +40,15 @@ int fl_return_frame(const struct fl_session *s, struct fl_iret_frame *f)
 	if (fl_vcpu_regs(s, &r, NULL) < 0)
 		return -1;
 	return fl_read_kva(s, r.rsp, f, sizeof *f);
+}
+
+const char *fl_clone_name(uint64_t flags)
+{
+	if (flags == FL_CLONE_KTHREAD)
+		return "kernel_thread";
+	if ((flags & ~0xffULL) == 0)
+		return "fork";
+	if ((flags & ~0xffULL) == (CLONE_VM | CLONE_VFORK))
+		return "vfork";
+	return "clone";
 }

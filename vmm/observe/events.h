@@ -19,4 +19,7 @@ struct fl_iret_frame {
 };
 int fl_return_frame(const struct fl_session *s, struct fl_iret_frame *f);
 
+/* What a FL_EV_CLONE's flags made: "fork", "vfork", "clone" or "kernel_thread". */
+const char *fl_clone_name(uint64_t flags);
+
 #endif

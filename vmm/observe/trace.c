@@ -19,6 +19,7 @@
  * streams, so a long run needs no more memory than its tasks. */
 #include "observe/trace.h"
 #include "observe/api.h"
+#include "observe/events.h"
 #include "observe/inspect.h"
 #include "run/session.h"
 #include "run/verdict.h"
@@ -238,17 +239,6 @@ static void read_comm(struct fl_session *s, uint64_t task, char comm[16])
 	comm[i] = 0;
 }
 
-static const char *clone_name(uint64_t flags)
-{
-	if (flags == FL_CLONE_KTHREAD)
-		return "kernel_thread";
-	if ((flags & ~0xffULL) == 0)
-		return "fork";
-	if ((flags & ~0xffULL) == (CLONE_VM | CLONE_VFORK))
-		return "vfork";
-	return "clone";
-}
-
 static const char *const kind_names[FL_EV_KINDS] = {
 	[FL_EV_CLONE] = "clone", [FL_EV_RETURN] = "return", [FL_EV_EXEC] = "exec",
 	[FL_EV_EXIT] = "exit", [FL_EV_VFORK_WAIT] = "vfork-wait",
@@ -419,7 +409,7 @@ static void on_event(struct fl_session *s, const struct fl_event *ev, void *arg)
 		json_object_object_add(a, "checks", t->checks);
 		t->checks = NULL;
 	}
-	const char *name = ev->kind == FL_EV_CLONE ? clone_name(ev->clone.flags) : kind_names[ev->kind];
+	const char *name = ev->kind == FL_EV_CLONE ? fl_clone_name(ev->clone.flags) : kind_names[ev->kind];
 	if (ev->kind == FL_EV_EXEC) {
 		read_comm(s, ev->task, k->comm);
 		json_object_object_add(a, "comm", json_object_new_string(k->comm));

@@ -52,17 +52,6 @@ struct fl_verifier {
 	int passed, failed;
 };
 
-static const char *syscall_name(uint64_t flags)
-{
-	if (flags == FL_CLONE_KTHREAD)
-		return "kernel_thread";
-	if ((flags & ~0xffULL) == 0)
-		return "fork";
-	if ((flags & ~0xffULL) == (CLONE_VM | CLONE_VFORK))
-		return "vfork";
-	return "clone";
-}
-
 /* "key":"text", or "key":null: a source path in the text may hold any byte. */
 static void json_where(FILE *f, const char *key, const char *text)
 {
@@ -109,7 +98,7 @@ static void check_at(struct fl_verifier *v, struct clone_rec *r, const char *eve
 	if (v->json) {
 		fprintf(v->json, "{\"clone\":%d,\"event\":\"%s\",\"syscall\":\"%s\",\"parent\":%d,"
 			"\"child\":%d,\"check\":\"%s\",\"expected\":\"%s\",\"actual\":\"%s\",",
-			r ? r->seq : 0, event, r ? syscall_name(r->flags) : "", r ? r->ppid : 0,
+			r ? r->seq : 0, event, r ? fl_clone_name(r->flags) : "", r ? r->ppid : 0,
 			r ? r->cpid : 0, name, expected, actual);
 		json_where(v->json, "expected_at", expected_at);
 		json_where(v->json, "actual_at", actual_at);
@@ -350,7 +339,7 @@ static void on_clone(struct fl_session *s, const struct fl_event *ev, struct fl_
 	struct pt_regs child;
 	if (!v->quiet)
 		fprintf(stderr, "verify: #%d %s: parent pid %d, child pid %d, flags %#" PRIx64 "\n",
-			r->seq, syscall_name(r->flags), r->ppid, r->cpid, r->flags);
+			r->seq, fl_clone_name(r->flags), r->ppid, r->cpid, r->flags);
 	if (fl_task_read(s, r->parent, &pt) < 0 || fl_task_read(s, r->child, &ct) < 0 ||
 	    fl_read_kva(s, r->frame, &child, sizeof child) < 0)
 		return fail_read(v, r, "clone", "tasks");
@@ -416,7 +405,7 @@ static void on_return(struct fl_session *s, const struct fl_event *ev, struct fl
 		}
 		if (r->parent_done && r->child_done && !v->quiet)
 			fprintf(stderr, "verify: #%d %s: parent pid %d, child pid %d: %d passed, %d failed\n",
-				r->seq, syscall_name(r->flags), r->ppid, r->cpid, r->passed, r->failed);
+				r->seq, fl_clone_name(r->flags), r->ppid, r->cpid, r->passed, r->failed);
 		return;
 	}
 }
