@@ -210,6 +210,8 @@ static int open_image(struct fl_kernel *k, char *err, size_t errlen)
 		fl_kernel_close(k);
 		return -1;
 	}
+	fl_kernel_symbol(k, "kernel_pml4", &k->kernel_pml4);
+	fl_kernel_symbol(k, FL_KSTATE_SYMBOL, &k->kstate);
 	return 0;
 }
 

@@ -16,6 +16,9 @@ struct fl_kernel {
 	 * need not include <libelf.h>. */
 	struct Elf *elf;                         /* over file, for symbol lookup */
 	struct Elf_Scn *symtab;                  /* NULL if the image is stripped */
+	/* The two symbols every read of kernel memory needs, found once at open
+	 * (a symbol lookup is a linear search): 0 if absent. */
+	uint64_t kernel_pml4, kstate;
 };
 
 /* Opens and validates a kernel ELF: ELF64, little-endian, x86-64, ET_EXEC, at least

@@ -103,7 +103,7 @@ uint64_t fl_symbol(const struct fl_session *s, const char *name)
 
 int fl_read_kva(const struct fl_session *s, uint64_t va, void *buf, size_t len)
 {
-	uint64_t pml4 = fl_symbol(s, "kernel_pml4");
+	uint64_t pml4 = s->kernel ? s->kernel->kernel_pml4 : 0;
 	if (pml4 < FL_KERNEL_VBASE)
 		return -1;
 	return fl_read_gva(&s->vm, pml4 - FL_KERNEL_VBASE, va, buf, len);
@@ -111,7 +111,7 @@ int fl_read_kva(const struct fl_session *s, uint64_t va, void *buf, size_t len)
 
 int fl_read_kstate(const struct fl_session *s, struct fl_kstate *out)
 {
-	uint64_t va = fl_symbol(s, FL_KSTATE_SYMBOL);
+	uint64_t va = s->kernel ? s->kernel->kstate : 0;
 	if (va < FL_KERNEL_VBASE)
 		return -1;
 	const void *p = fl_gpa_to_hva(&s->vm, va - FL_KERNEL_VBASE, sizeof *out);

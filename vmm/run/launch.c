@@ -87,12 +87,11 @@ int fl_launch(const struct fl_config *c)
 	s.t_start = fl_now_ms();
 	if (fl_initramfs_build(c, &initrd, init_path, err, sizeof err) < 0)
 		goto out;
-	uint64_t kstate;
 	if (fl_kernel_open(c->kernel, &k, why, sizeof why) < 0) {
 		fl_fail(err, sizeof err, "kernel %s: %s", c->kernel, why);
 		goto out_initrd;
 	}
-	if (fl_kernel_symbol(&k, FL_KSTATE_SYMBOL, &kstate) < 0) {
+	if (!k.kstate) {
 		fl_fail(err, sizeof err, "kernel %s: no %s symbol: stripped, or not a forklab kernel",
 			c->kernel, FL_KSTATE_SYMBOL);
 		goto out_kernel;
