@@ -143,6 +143,12 @@ static inline struct pt_regs *task_pt_regs(struct task *t)
 	return (struct pt_regs *)t->thread.sp0 - 1;
 }
 
+/* Not yet exited: runnable, running or asleep. */
+static inline bool task_alive(const struct task *t)
+{
+	return t->state == TASK_RUNNING || t->state == TASK_SLEEPING;
+}
+
 static inline bool thread_group_leader(struct task *t)
 {
 	return t->pid == t->tgid;

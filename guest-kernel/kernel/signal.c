@@ -169,19 +169,14 @@ void sighand_put(struct sighand *s)
 
 /* ---- thread groups ---- */
 
-static bool alive(struct task *t)
-{
-	return t->state == TASK_RUNNING || t->state == TASK_SLEEPING;
-}
-
 #define for_each_thread(leader, t) \
 	for (struct task *t = tasks; t < tasks + MAX_TASKS; t++) \
-		if (t->tgid == (leader)->tgid && alive(t))
+		if (t->tgid == (leader)->tgid && task_alive(t))
 
 /* The group's first live thread (the leader unless it has exited), or NULL. */
 static struct task *live_thread(struct task *leader)
 {
-	if (alive(leader))
+	if (task_alive(leader))
 		return leader;
 	for_each_thread(leader, t)
 		return t;
@@ -254,7 +249,7 @@ static bool prepare_signal(int sig, struct task *p)
 /* A stopped group takes only SIGKILL now; the rest wait for SIGCONT. */
 static bool wants_signal(int sig, struct task *t)
 {
-	return alive(t) && !t->fatal_sig && !(t->sigmask & ~t->sigwait_set & SIGBIT(sig)) &&
+	return task_alive(t) && !t->fatal_sig && !(t->sigmask & ~t->sigwait_set & SIGBIT(sig)) &&
 	       (sig == SIGKILL || !t->group_leader->stopped);
 }
 
@@ -702,7 +697,7 @@ static long do_tkill(long tgid, long tid, u64 sig, struct ksiginfo *info)
 	struct task *t = find_pid(tid);
 	if (!t || t->kthread || (tgid > 0 && t->tgid != tgid))
 		return -ESRCH;
-	return sig && alive(t) ? send_signal(sig, info, t, false) : 0;
+	return sig && task_alive(t) ? send_signal(sig, info, t, false) : 0;
 }
 
 long sys_tgkill(u64 tgid, u64 tid, u64 sig)
@@ -1062,7 +1057,7 @@ static void timer_fire(struct ktimer *k)
 		return;
 	struct ksiginfo info = { .code = SI_TIMER, .pid = k->id, .uid = k->overrun, .value = k->value };
 	struct task *t = k->notify == SIGEV_THREAD_ID ? find_pid(k->tid) : NULL;
-	if (t && t->tgid == k->tgid && alive(t))
+	if (t && t->tgid == k->tgid && task_alive(t))
 		send_signal(k->signo, &info, t, false);
 	else
 		send_signal(k->signo, &info, k->owner, true);

@@ -10,7 +10,7 @@
 
 static bool holds_memory(const struct task *t)
 {
-	return t->mm && !t->kthread && (t->state == TASK_RUNNING || t->state == TASK_SLEEPING);
+	return t->mm && !t->kthread && task_alive(t);
 }
 
 bool out_of_memory(void)

@@ -4,10 +4,10 @@
 #include "devices/lab.h"
 #include "observe/events.h"
 #include "observe/inspect.h"
+#include "observe/inspect.h"
 #include "observe/symbols.h"
 #include "run/verdict.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <forklab/abi.h>
 #include <linux/kvm.h>
@@ -126,10 +126,7 @@ static void killed(struct fl_session *s, const struct fl_lab_msg *m)
 static void oom_killed(const struct fl_lab_msg *m)
 {
 	char comm[17];
-	size_t i;
-	for (i = 0; i < sizeof comm - 1 && m->text[i]; i++)
-		comm[i] = isprint((unsigned char)m->text[i]) ? m->text[i] : '?';
-	comm[i] = 0;
+	fl_guest_name(comm, sizeof comm, m->text);
 	fprintf(stderr, "forklab: Out of memory: Killed process %llu (%s) total-vm:%llukB, rss:%llukB, "
 		"pgtables:%llukB\n", (unsigned long long)m->arg[0], comm,
 		(unsigned long long)m->arg[1] * 4, (unsigned long long)m->arg[2] * 4,

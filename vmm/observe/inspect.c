@@ -167,3 +167,11 @@ int fl_vcpu_msr(const struct fl_session *s, uint32_t index, uint64_t *value)
 	*value = m.e.data;
 	return 0;
 }
+
+void fl_guest_name(char *dst, size_t cap, const char *src)
+{
+	size_t i = 0;
+	for (; i + 1 < cap && src[i]; i++)
+		dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?';
+	dst[i] = 0;
+}

@@ -41,6 +41,10 @@ int fl_read_kva(const struct fl_session *s, uint64_t va, void *buf, size_t len);
 uint64_t fl_symbol(const struct fl_session *s, const char *name);
 /* The kernel's fl_kstate (abi.h), read through its symbol; -1 if unreadable. */
 int fl_read_kstate(const struct fl_session *s, struct fl_kstate *out);
+/* A name the guest chose (a command name, an exec path) made safe for a
+ * terminal or a file: at most cap - 1 bytes of src up to its NUL, printable
+ * ASCII kept, every other byte '?'; dst is NUL-terminated. */
+void fl_guest_name(char *dst, size_t cap, const char *src);
 
 /* A task as the host sees it: the head the kernel shares (abi.h), its address
  * space and kernel stack, and the user registers saved at the stack's top. */

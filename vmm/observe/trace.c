@@ -232,11 +232,7 @@ static void read_comm(struct fl_session *s, uint64_t task, char comm[16])
 	path[sizeof path - 1] = 0;
 	const char *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
-	/* The guest's bytes: printable ASCII stays, the rest becomes '?'. */
-	size_t i = 0;
-	for (; base[i] && i < 15; i++)
-		comm[i] = base[i] >= 0x20 && base[i] < 0x7f ? base[i] : '?';
-	comm[i] = 0;
+	fl_guest_name(comm, 16, base);
 }
 
 static const char *const kind_names[FL_EV_KINDS] = {
