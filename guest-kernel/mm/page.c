@@ -15,6 +15,8 @@ static u64 zero_list;          /* free pages that are zero but for this link wor
 void page_init(u64 mem_size, u64 reserved_end, u64 initrd_start)
 {
 	u64 npages = mem_size / PAGE_SIZE;
+	if (mem_size > (1UL << 32)) /* fork's copy_pte_range reads 32-bit frame numbers */
+		panic("page_init: %lu bytes of RAM, more than 4 GiB", mem_size);
 	page_refs = __va(reserved_end);
 	bump = PAGE_UP(reserved_end + npages * sizeof(u16));
 	bump_end = initrd_start & PAGE_MASK;
