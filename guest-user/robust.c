@@ -20,6 +20,8 @@
  *   syscall-nc-rsp      getpid and exit with a non-canonical RSP
  *   stack-top           the zero word at the top of the initial stack
  *   futex-cow           pthread_join while the thread's descriptor is copy-on-write
+ *   orphan-signal       an orphan made by clone with SIGKILL as its exit signal exits
+ *                       after its parent: the reaper (pid 1) must live on
  *   exec=PATH           execve PATH, and say why it failed
  */
 #include <errno.h>
@@ -31,6 +33,8 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -394,6 +398,37 @@ static void futex_cow(long unused)
 	waitpid(pid, NULL, 0);
 }
 
+/* ---- reparenting ---- */
+
+/* A child's exit signal is its parent's business: once the child is an
+ * orphan, its exit sends the reaper SIGCHLD, whatever clone said (Linux's
+ * reparent_leader). We are the reaper: pid 1 in the guest, a subreaper
+ * natively. The grandchild runs on raw system calls only (a clone child
+ * shares no libc state safely). */
+static int orphan_signal(void)
+{
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	pid_t mid = fork();
+	if (mid == 0) {
+		if (syscall(SYS_clone, SIGKILL, 0, 0, 0, 0) == 0) {
+			struct timespec nap = { 0, 200 * 1000 * 1000 }; /* until mid has exited */
+			syscall(SYS_nanosleep, &nap, NULL);
+			syscall(SYS_exit, 7);
+		}
+		_exit(0);
+	}
+	int st;
+	waitpid(mid, &st, 0);
+	pid_t orphan = waitpid(-1, &st, __WALL);
+	if (orphan < 0 || !WIFEXITED(st)) {
+		printf("no orphan to reap (%s)\n", orphan < 0 ? strerror(errno) : "killed");
+		return 1;
+	}
+	printf("the orphan exited with %d; its SIGKILL exit signal did not reach the reaper\n",
+	       WEXITSTATUS(st));
+	return 0;
+}
+
 /* ---- the initial stack ---- */
 
 static int stack_top(void)
@@ -466,6 +501,8 @@ static int run(const char *cmd, const char *arg)
 		return exec(cmd + 5);
 	if (!strcmp(cmd, "futex-cow"))
 		return child("join after copy-on-write", futex_cow, 0), 0;
+	if (!strcmp(cmd, "orphan-signal"))
+		return orphan_signal();
 	return -1;
 }
 
@@ -482,7 +519,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "usage: robust COMMAND [NR]...: compat-syscall, compat-int80, "
 				"compat-sysenter, compat-none [NR], int80 [NR], cpu-vendor, nx-exec, "
 				"exec-data, prot-none, int-n, clone-nc-stack, spin-nc-rsp, push-nc-rsp, "
-				"syscall-nc-rsp, stack-top, futex-cow, exec=PATH\n");
+				"syscall-nc-rsp, stack-top, futex-cow, orphan-signal, exec=PATH\n");
 			return 2;
 		}
 		status |= r;

@@ -72,11 +72,17 @@ void do_exit(int status)
 	} else {
 		t->state = TASK_DEAD;
 	}
+	/* Children go to pid 1, with SIGCHLD as the signal their exit sends,
+	 * whatever clone asked for: as Linux's reparent_leader ("we don't want
+	 * people slaying init"), or an orphan's exit signal (SIGKILL, SIGSTOP)
+	 * would end or stop pid 1. nr_children counts group leaders only: a
+	 * child's threads share its parent but are no child of their own. */
 	for (int i = 0; i < MAX_TASKS && t->nr_children && t != init; i++) {
 		struct task *c = &tasks[i];
-		if (c->state == TASK_UNUSED || c->parent != t)
+		if (c->state == TASK_UNUSED || c->parent != t || !thread_group_leader(c))
 			continue;
 		c->parent = init;
+		c->exit_signal = SIGCHLD;
 		t->nr_children--;
 		init->nr_children++;
 		if (c->state == TASK_ZOMBIE && !c->live_threads)

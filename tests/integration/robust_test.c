@@ -158,6 +158,11 @@ Test(robust, int_n) { DIFFERENTIAL(30, "int-n"); }
  * wake, which then found nobody, and pthread_join slept for ever. */
 Test(robust, futex_after_cow) { DIFFERENTIAL(20, "futex-cow"); }
 
+/* An orphan's exit signal becomes SIGCHLD when pid 1 adopts it: one made
+ * with SIGKILL killed pid 1 (sysfuzz's long runs then spun without their
+ * watchdog), and one with SIGSTOP stopped it. */
+Test(robust, orphan_exit_signal) { DIFFERENTIAL(20, "orphan-signal"); }
+
 /* The zero word's reader: glibc's tunables parser walks past the last
  * string of the initial stack, and without the word ran off its top
  * (SIGSEGV at 0x7ffffffff000), the issue's reproducer. */
