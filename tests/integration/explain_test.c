@@ -115,18 +115,29 @@ static char *lines_with(const char *s, const char *prefix)
 	return out;
 }
 
+/* --explain=FILE PROGRAM, its report read into rep. */
+static struct fr_result explain_run(const char *prog, struct report *rep)
+{
+	char dir[] = "/tmp/fl-explain-XXXXXX", json[64], opt[96];
+	TEST_ASSERT(mkdtemp(dir), "mkdtemp");
+	snprintf(json, sizeof json, "%s/report.jsonl", dir);
+	snprintf(opt, sizeof opt, "--explain=%s", json);
+	struct fr_result r = FORKLAB("run", opt, prog);
+	read_jsonl(json, rep);
+	unlink(json);
+	rmdir(dir);
+	return r;
+}
+
 #define EQ(what, want, got)                                                                   \
 	TEST_ASSERT((want) == (got), "%s: expected %#llx, got %#llx", what,                   \
 		    (unsigned long long)(want), (unsigned long long)(got))
 
 Test(explain, vfork_magic)
 {
-	char dir[] = "/tmp/fl-explain-XXXXXX", json[64], opt[96];
-	TEST_ASSERT(mkdtemp(dir), "mkdtemp");
-	snprintf(json, sizeof json, "%s/report.jsonl", dir);
-	snprintf(opt, sizeof opt, "--explain=%s", json);
+	struct report rep;
 	struct fr_result plain = FORKLAB("run", "vfork-magic");
-	struct fr_result r = FORKLAB("run", opt, "vfork-magic");
+	struct fr_result r = explain_run("vfork-magic", &rep);
 
 	/* The program behaves as without the sanitizer. */
 	TEST_ASSERT_RUN_STATUS(r, 128 + 11);
@@ -138,8 +149,6 @@ Test(explain, vfork_magic)
 	TEST_ASSERT_RUN(fr_check_eq(&r, "fault reports", lines_with(r.err, "forklab: pid "),
 				    strlen(lines_with(r.err, "forklab: pid ")), kills, strlen(kills)));
 
-	struct report rep;
-	read_jsonl(json, &rep);
 	struct sym main_ = elf_sym("vfork-magic", "main"), createproc = elf_sym("vfork-magic", "createproc"),
 		   vfprintf_ = elf_sym("vfork-magic", "vfprintf");
 
@@ -222,7 +231,7 @@ Test(explain, vfork_magic)
 	EQ("parent_ret.slot", slot, hex(pr, "slot"));
 	EQ("parent_ret.was", ra, hex(pr, "was"));
 	EQ("parent_ret.now", createproc.addr, hex(pr, "now"));
-	TEST_ASSERT(!strncmp(str(pr, "goes_to"), "0x", 2) && strstr(str(pr, "goes_to"), " <createproc+0 "),
+	TEST_ASSERT(!strncmp(str(pr, "goes_to"), "0x", 2) && strstr(str(pr, "goes_to"), " <createproc+0 ("),
 		    "goes_to %s", str(pr, "goes_to"));
 
 	/* The parent ran createproc again (entered by that ret, 8 bytes higher)
@@ -233,7 +242,7 @@ Test(explain, vfork_magic)
 	EQ("next.cfa_shift", 8, num(next, "cfa_shift"));
 	TEST_ASSERT(!strcmp(str(next, "function"), "createproc"), "next vfork in %s", str(next, "function"));
 	TEST_ASSERT_RUN_MATCHES(r, err, "^explain: #1 then pid 1, resumed, made vfork #2 from 0x[0-9a-f]+ "
-				"<createproc\\+0x[0-9a-f]+ vfork-magic.c:19>, in createproc .* its new child, "
+				"<createproc\\+0x[0-9a-f]+ \\(guest-user/vfork-magic\\.c:19\\)>, in createproc .* its new child, "
 				"pid 3, takes the child's path a second time$");
 
 	/* What killed them: pid 3 in vfprintf, pid 1 at 0 by a ret. */
@@ -251,11 +260,10 @@ Test(explain, vfork_magic)
 	/* The text tells the same as the JSON. */
 	TEST_ASSERT_RUN_MATCHES(r, err, "^explain: #1 the parent's next ret through its frames is "
 				"createproc's: it pops 0x[0-9a-f]+ and goes to 0x[0-9a-f]+ <createproc\\+0 "
-				"vfork-magic.c:17> instead of 0x[0-9a-f]+ <main\\+0x[0-9a-f]+ vfork-magic.c:12>; "
-				"pid 2's call 0x[0-9a-f]+ at 0x[0-9a-f]+ <main\\+0x[0-9a-f]+ vfork-magic.c:14> "
+				"\\(guest-user/vfork-magic\\.c:17\\)> instead of 0x[0-9a-f]+ <main\\+0x[0-9a-f]+ "
+				"\\(guest-user/vfork-magic\\.c:12\\)>; pid 2's callq 0x[0-9a-f]+ at 0x[0-9a-f]+ "
+				"<main\\+0x[0-9a-f]+ \\(guest-user/vfork-magic\\.c:14\\)> "
 				"pushed it.*the first byte of the next function, createproc$");
-	unlink(json);
-	rmdir(dir);
 }
 
 /* --vfork-check on a correct program: no finding, and the run as without it. */
@@ -296,7 +304,7 @@ Test(vfork_check, busybox_spawn_failure_finds_the_errno_store)
 				     "echo a | xargs nosuchprog");
 	TEST_ASSERT_RUN_STATUS(r, 121);
 	TEST_ASSERT_RUN_MATCHES(r, err, "^vfork-check: vfork #[0-9]+ \\(pid [0-9]+ -> pid [0-9]+\\): pid [0-9]+ "
-				"wrote the parent's stack \\(mov dword ptr \\[rsp \\+ 0x[0-9a-f]+\\], eax\\) at "
+				"wrote the parent's stack \\(movl %eax, 0x[0-9a-f]+\\(%rsp\\)\\) at "
 				"0x[0-9a-f]+ \\(.*\\), rip 0x[0-9a-f]+$");
 	TEST_ASSERT_RUN_MATCHES(r, err, "^vfork-check: 1 findings in [0-9]+ vforks$");
 }
@@ -309,11 +317,11 @@ Test(vfork_check, vfork_magic_finds_the_return)
 	TEST_ASSERT_RUN_MATCHES(r, err, "^vfork-check: vfork #1 \\(pid 1 -> pid 2\\): pid 2 returned from "
 				"createproc, the function that called vfork: its sp 0x[0-9a-f]+ is past that "
 				"frame's end 0x[0-9a-f]+ at 0x[0-9a-f]+ \\(local of main \\(frame 1, "
-				"CFA-0x14\\)\\), rip 0x[0-9a-f]+ <main\\+0x12 vfork-magic.c:12>$");
+				"CFA-0x14\\)\\), rip 0x[0-9a-f]+ <main\\+0x12 \\(guest-user/vfork-magic\\.c:12\\)>$");
 	TEST_ASSERT_RUN_MATCHES(r, err, "^vfork-check: vfork #1 \\(pid 1 -> pid 2\\): pid 2 called a function "
-				"\\(call 0x[0-9a-f]+\\), its return address landing on the parent's stack at "
+				"\\(callq 0x[0-9a-f]+\\), its return address landing on the parent's stack at "
 				"0x[0-9a-f]+ \\(return address of createproc \\(frame 0\\)\\), rip 0x[0-9a-f]+ "
-				"<main\\+0x29 vfork-magic.c:13>$");
+				"<main\\+0x29 \\(guest-user/vfork-magic\\.c:13\\)>$");
 	/* The stores of vfork's return value are allowed: none at createproc+0xd. */
 	TEST_ASSERT_RUN_LACKS(r, err, "<createproc+0xd");
 	TEST_ASSERT_RUN_MATCHES(r, err, "^vfork-check: [1-9][0-9]* findings in 2 vforks$");
@@ -327,9 +335,9 @@ Test(vfork_check, vfork_local_finds_the_store)
 	TEST_ASSERT_RUN_EQ_BYTES(r, out, plain.out, plain.out_len);
 	TEST_ASSERT_RUN_EQ(r, out, "the child's store reached the parent: 42\n");
 	TEST_ASSERT_RUN_MATCHES(r, err, "^vfork-check: vfork #1 \\(pid 1 -> pid 2\\): pid 2 wrote the "
-				"parent's stack \\(mov dword ptr \\[rsp \\+ 0x[0-9a-f]+\\], 0x2a\\) at 0x[0-9a-f]+ "
+				"parent's stack \\(movl \\$0x2a, 0x[0-9a-f]+\\(%rsp\\)\\) at 0x[0-9a-f]+ "
 				"\\(local of main \\(frame 0, CFA-0x[0-9a-f]+\\)\\), rip 0x[0-9a-f]+ "
-				"<main\\+0x[0-9a-f]+ vfork-local.c:12>$");
+				"<main\\+0x[0-9a-f]+ \\(guest-user/vfork-local\\.c:12\\)>$");
 	TEST_ASSERT_RUN_MATCHES(r, err, "^vfork-check: 1 findings in 1 vforks$");
 }
 
@@ -339,9 +347,9 @@ Test(vfork_check, vfork_wrapped_finds_the_return)
 	TEST_ASSERT_RUN_STATUS(r, 121);
 	TEST_ASSERT_RUN_MATCHES(r, err, "^vfork-check: vfork #1 \\(pid 1 -> pid 2\\): pid 2 returned from "
 				"start_child, the function that called vfork: .* rip 0x[0-9a-f]+ "
-				"<main\\+0x[0-9a-f]+ vfork-wrapped.c:22>$");
+				"<main\\+0x[0-9a-f]+ \\(guest-user/vfork-wrapped\\.c:22\\)>$");
 	TEST_ASSERT_RUN_MATCHES(r, err, "^vfork-check: vfork #1 \\(pid 1 -> pid 2\\): pid 2 called a function "
-				"\\(call 0x[0-9a-f]+\\), its return address landing on the parent's stack at "
+				"\\(callq 0x[0-9a-f]+\\), its return address landing on the parent's stack at "
 				"0x[0-9a-f]+ \\(return address of start_child \\(frame 0\\)\\), rip 0x[0-9a-f]+ "
-				"<main\\+0x[0-9a-f]+ vfork-wrapped.c:22>$");
+				"<main\\+0x[0-9a-f]+ \\(guest-user/vfork-wrapped\\.c:22\\)>$");
 }
