@@ -5,6 +5,7 @@
  * writes to it); the run's stdout, status and fault reports are those of a
  * run without the sanitizer. */
 #include "common/forklab_run.h"
+#include "observe/retwatch.h"
 
 #include <fcntl.h>
 #include <gelf.h>
@@ -113,6 +114,11 @@ static char *lines_with(const char *s, const char *prefix)
 		l = *nl ? nl + 1 : nl;
 	}
 	return out;
+}
+
+static bool has(json_object *o, const char *key)
+{
+	return json_object_object_get_ex(o, key, NULL);
 }
 
 /* --explain=FILE PROGRAM, its report read into rep. */
@@ -264,6 +270,75 @@ Test(explain, vfork_magic)
 				"\\(guest-user/vfork-magic\\.c:12\\)>; pid 2's callq 0x[0-9a-f]+ at 0x[0-9a-f]+ "
 				"<main\\+0x[0-9a-f]+ \\(guest-user/vfork-magic\\.c:14\\)> "
 				"pushed it.*the first byte of the next function, createproc$");
+
+	/* The same ret seen by single steps: from the wrapper's syscall, out
+	 * of createproc through the clobbered slot into createproc's first
+	 * byte; the second time through a slot no one wrote, into 0. */
+	json_object *seen = find(&rep, "parent_ret_observed", 1, NULL, NULL);
+	TEST_ASSERT(!strcmp(str(seen, "how"), "stepped") && !strcmp(str(seen, "outcome"), "ret"),
+		    "vfork 1's ret: %s, %s", str(seen, "how"), str(seen, "outcome"));
+	EQ("observed.pid", 1, num(seen, "pid"));
+	EQ("observed.resumed_at: after the wrapper's syscall", hex(v1, "rip"), hex(seen, "resumed_at"));
+	TEST_ASSERT(hex(seen, "ret_rip") > createproc.addr && hex(seen, "ret_rip") < createproc.addr + createproc.size,
+		    "the ret at %#lx is not createproc's", hex(seen, "ret_rip"));
+	EQ("observed.popped_from", slot, hex(seen, "popped_from"));
+	EQ("observed.target", createproc.addr, hex(seen, "target"));
+	EQ("observed.computed", hex(pr, "now"), hex(seen, "computed"));
+	TEST_ASSERT(json_object_get_boolean(json_object_object_get(seen, "same")), "observed and computed differ");
+	TEST_ASSERT(num(seen, "steps") > 0 && num(seen, "steps") < FL_RET_STEPS, "%ld steps", num(seen, "steps"));
+	TEST_ASSERT_RUN_MATCHES(r, err, "^explain: #1 observed: pid 1 resumed at 0x[0-9a-f]+ <vfork\\+0x[0-9a-f]+>; "
+				"[0-9]+ single steps later its ret at 0x[0-9a-f]+ <createproc\\+0x[0-9a-f]+ "
+				"\\(guest-user/vfork-magic\\.c:[0-9]+\\)> popped 0x[0-9a-f]+ and went to 0x[0-9a-f]+ "
+				"<createproc\\+0 \\(guest-user/vfork-magic\\.c:17\\)>, as computed$");
+	json_object *seen2 = find(&rep, "parent_ret_observed", 2, NULL, NULL);
+	TEST_ASSERT(!strcmp(str(seen2, "outcome"), "ret"), "vfork 2's ret: %s", str(seen2, "outcome"));
+	EQ("observed 2.popped_from", hex(find(&rep, "frame", 2, "function", "createproc"), "return_slot"),
+	   hex(seen2, "popped_from"));
+	EQ("observed 2.target", 0, hex(seen2, "target"));
+}
+
+/* vfork used as intended: the parent's steps pause while the child and
+ * hello run (the parent waits), and main's ret goes where its frame says. */
+Test(explain, vfork_demo_parent_ret)
+{
+	struct report rep;
+	struct fr_result plain = FORKLAB("run", "vfork-demo");
+	struct fr_result r = explain_run("vfork-demo", &rep);
+	TEST_ASSERT_RUN_STATUS(r, 0);
+	TEST_ASSERT_RUN_EQ_BYTES(r, out, plain.out, plain.out_len);
+	struct sym main_ = elf_sym("vfork-demo", "main");
+	json_object *f0 = find(&rep, "frame", 1, "function", "main");
+	json_object *seen = find(&rep, "parent_ret_observed", 1, NULL, NULL);
+	TEST_ASSERT(!strcmp(str(seen, "how"), "stepped") && !strcmp(str(seen, "outcome"), "ret"),
+		    "the ret: %s, %s", str(seen, "how"), str(seen, "outcome"));
+	TEST_ASSERT(hex(seen, "ret_rip") > main_.addr && hex(seen, "ret_rip") < main_.addr + main_.size,
+		    "the ret at %#lx is not main's", hex(seen, "ret_rip"));
+	EQ("observed.popped_from", hex(f0, "return_slot"), hex(seen, "popped_from"));
+	EQ("observed.target", hex(f0, "return_address"), hex(seen, "target"));
+	TEST_ASSERT(json_object_get_boolean(json_object_object_get(seen, "same")), "observed and computed differ");
+	TEST_ASSERT_RUN_MATCHES(r, err, "^explain: #1 observed: .* its ret at 0x[0-9a-f]+ <main\\+0x[0-9a-f]+ "
+				"\\(guest-user/vfork-demo\\.c:[0-9]+\\)> popped 0x[0-9a-f]+ and went to 0x[0-9a-f]+ "
+				"<libc_start_main_stage2\\+0x[0-9a-f]+>, as computed$");
+}
+
+/* Where single steps cannot reach user code (PVM), the ret is computed, and
+ * the report says so. */
+Test(explain, vfork_magic_ret_computed_without_user_steps)
+{
+	struct report rep;
+	setenv("FORKLAB_STEP_USER", "no", 1);
+	struct fr_result r = explain_run("vfork-magic", &rep);
+	TEST_ASSERT_RUN_STATUS(r, 128 + 11);
+	TEST_ASSERT_RUN_EQ(r, out, "child proc:0\n0\n");
+	json_object *seen = find(&rep, "parent_ret_observed", 1, NULL, NULL);
+	TEST_ASSERT(!strcmp(str(seen, "how"), "computed") && !strcmp(str(seen, "outcome"), "not_stepped"),
+		    "vfork 1's ret: %s, %s", str(seen, "how"), str(seen, "outcome"));
+	TEST_ASSERT(!has(seen, "steps"), "steps counted where none were taken");
+	EQ("computed target", elf_sym("vfork-magic", "createproc").addr, hex(seen, "target"));
+	TEST_ASSERT_RUN_MATCHES(r, err, "^explain: #1 computed, not observed \\(this host's single steps stop "
+				"only in the kernel\\): pid 1 resumed at 0x[0-9a-f]+ <vfork\\+0x[0-9a-f]+>; its ret "
+				"out of createproc's frame pops 0x[0-9a-f]+ and goes to 0x[0-9a-f]+ <createproc\\+0 ");
+	TEST_ASSERT_RUN_LACKS(r, err, "single steps later");
 }
 
 /* --vfork-check on a correct program: no finding, and the run as without it. */

@@ -4,13 +4,15 @@
  * program has it, else the rbp chain); each write the child makes to the
  * watched stack is named by the slot it hits. --explain tells, when the
  * parent resumes, which words changed, where the parent's next ret goes and
- * why, and then what the parent did and what killed it. --vfork-check
+ * why (computed from the slot, then seen by single steps: retwatch.c), and
+ * then what the parent did and what killed it. --vfork-check
  * reports each misuse as a finding. Addresses are printed by explain_addr
  * alone. */
 #include "observe/explain.h"
 #include "observe/api.h"
 #include "observe/disasm.h"
 #include "observe/inspect.h"
+#include "observe/retwatch.h"
 #include "observe/symbols.h"
 #include "observe/unwind.h"
 #include "run/session.h"
@@ -56,6 +58,11 @@ struct vfork {
 	struct write *w;
 	int nw, capw;
 	bool watched, released, execd, returned, next_told;
+	/* At the release: frame 0's return slot and the word in it, the ret
+	 * computed; ret_watch until the parent's return to user mode, where
+	 * it resumed. */
+	uint64_t ra_slot, ra_now, resumed;
+	bool ret_watch;
 };
 
 struct fl_explain {
@@ -64,6 +71,8 @@ struct fl_explain {
 	struct vfork *v;
 	int nv, capv;
 	int findings, writes;
+	struct fl_retwatch ret;      /* stepping the parent of v[stepped] */
+	int stepped;
 };
 
 /* ---- addresses, words and instructions ---- */
@@ -661,6 +670,98 @@ static void on_release(struct fl_explain *x, struct fl_session *s, const struct 
 	jstr(o, "goes_to", explain_addr(s, v->cr3, now, a, sizeof a));
 	jstr(o, "why", why);
 	jemit(x, o);
+	v->ra_slot = ra_slot, v->ra_now = now;
+	v->ret_watch = true;
+}
+
+/* ---- the parent's ret, observed ---- */
+
+static json_object *jret(const struct vfork *v, const char *how, const char *outcome)
+{
+	json_object *o = jnew("parent_ret_observed", v);
+	jstr(o, "how", how);
+	jstr(o, "outcome", outcome);
+	jint(o, "pid", v->ppid);
+	jhex(o, "resumed_at", v->resumed);
+	jhex(o, "slot", v->ra_slot);
+	jhex(o, "computed", v->ra_now);
+	return o;
+}
+
+/* The watch's outcome: the ret the single steps saw, beside the computed one. */
+static void on_ret_seen(struct fl_session *s, const struct fl_ret_seen *seen, void *arg)
+{
+	struct fl_explain *x = arg;
+	const struct vfork *v = &x->v[x->stepped];
+	char fn[128], a[ADDR_TEXT], b[ADDR_TEXT], c[ADDR_TEXT], d[ADDR_TEXT], differ[2 * ADDR_TEXT] = "";
+	static const char *const outcome[] = {
+		[FL_RET_TAKEN] = "ret", [FL_RET_BUDGET] = "budget", [FL_RET_EXITED] = "exited",
+	};
+	json_object *o = jret(v, "stepped", outcome[seen->end]);
+	jint(o, "steps", seen->steps);
+	frame_func(s, v, 0, fn, sizeof fn);
+	explain_addr(s, v->cr3, v->resumed, a, sizeof a);
+	explain_addr(s, v->cr3, v->ra_now, b, sizeof b);
+	if (seen->end == FL_RET_BUDGET)
+		fprintf(stderr, "explain: #%d observed: pid %d, resumed at %s, made no ret out of %s's frame "
+			"in %u single steps; computed, it goes to %s\n", v->seq, v->ppid, a, fn, seen->steps, b);
+	else if (seen->end == FL_RET_EXITED)
+		fprintf(stderr, "explain: #%d observed: pid %d, resumed at %s, exited after %u single steps, "
+			"before any ret out of %s's frame\n", v->seq, v->ppid, a, seen->steps, fn);
+	if (seen->end != FL_RET_TAKEN) {
+		jemit(x, o);
+		return;
+	}
+	bool same = seen->target == v->ra_now && seen->sp == v->ra_slot;
+	if (seen->sp != v->ra_slot)
+		snprintf(differ, sizeof differ, ", not to %s as computed: it popped %#" PRIx64 ", not %s's "
+			 "return slot %#" PRIx64, b, seen->sp, fn, v->ra_slot);
+	else if (!same)
+		snprintf(differ, sizeof differ, ", not to %s as computed: the slot changed after the child "
+			 "released it", b);
+	fprintf(stderr, "explain: #%d observed: pid %d resumed at %s; %u single steps later its ret at %s "
+		"popped %#" PRIx64 " and went to %s%s\n", v->seq, v->ppid, a, seen->steps,
+		explain_addr(s, v->cr3, seen->rip, c, sizeof c), seen->sp,
+		explain_addr(s, v->cr3, seen->target, d, sizeof d), same ? ", as computed" : differ);
+	jhex(o, "ret_rip", seen->rip);
+	jstr(o, "ret_where", c);
+	jhex(o, "popped_from", seen->sp);
+	jhex(o, "target", seen->target);
+	jstr(o, "target_where", d);
+	json_object_object_add(o, "same", json_object_new_boolean(same));
+	jemit(x, o);
+}
+
+/* The parent's first user instruction after the release: single-step it to
+ * its ret out of the frame that called vfork, or say the ret is computed. */
+static void on_return(struct fl_explain *x, struct fl_session *s, const struct fl_event *ev)
+{
+	struct vfork *v = NULL;
+	for (int i = x->nv - 1; i >= 0 && !v; i--)
+		if (x->v[i].parent == ev->task && x->v[i].ret_watch)
+			v = &x->v[i];
+	if (!v)
+		return;
+	v->ret_watch = false;
+	struct fl_user_frame uf;
+	v->resumed = fl_user_frame(s, ev, &uf) == 0 ? uf.iret.ip : 0;
+	const char *why = fl_retwatch_unavailable(s);
+	if (!why && fl_retwatch_start(s, &x->ret, v->parent, v->ra_slot, on_ret_seen, x) == 0) {
+		x->stepped = v->seq - 1;
+		return;
+	}
+	if (!why)
+		why = "the vCPU is stepping another vfork's parent";
+	char fn[128], a[ADDR_TEXT], b[ADDR_TEXT];
+	fprintf(stderr, "explain: #%d computed, not observed (%s): pid %d resumed at %s; its ret out of "
+		"%s's frame pops %#" PRIx64 " and goes to %s\n", v->seq, why, v->ppid,
+		explain_addr(s, v->cr3, v->resumed, a, sizeof a), frame_func(s, v, 0, fn, sizeof fn),
+		v->ra_slot, explain_addr(s, v->cr3, v->ra_now, b, sizeof b));
+	json_object *o = jret(v, "computed", "not_stepped");
+	jstr(o, "why", why);
+	jhex(o, "target", v->ra_now);
+	jstr(o, "target_where", b);
+	jemit(x, o);
 }
 
 /* ---- exits ---- */
@@ -715,8 +816,13 @@ static void on_exit_event(struct fl_explain *x, struct fl_session *s, const stru
 static void on_event(struct fl_session *s, const struct fl_event *ev, void *arg)
 {
 	struct fl_explain *x = arg;
+	fl_retwatch_event(s, &x->ret, ev);
 	switch (ev->kind) {
 	case FL_EV_CLONE: on_clone(x, s, ev); break;
+	case FL_EV_RETURN:
+		if (x->explain)
+			on_return(x, s, ev);
+		break;
 	case FL_EV_EXEC:
 		for (int i = 0; i < x->nv; i++)
 			if (x->v[i].cpid == ev->pid && !x->v[i].released)
@@ -741,6 +847,15 @@ struct fl_explain *fl_explain_attach(struct fl_config *c, bool explain, bool che
 
 int fl_explain_finish(struct fl_explain *x, int status)
 {
+	if (x->ret.active) {
+		const struct vfork *v = &x->v[x->stepped];
+		fprintf(stderr, "explain: #%d observed: the run ended while pid %d was single-stepped, "
+			"%u steps, before its ret out of the frame that called vfork\n", v->seq, v->ppid,
+			x->ret.seen.steps);
+		json_object *o = jret(v, "stepped", "unfinished");
+		jint(o, "steps", x->ret.seen.steps);
+		jemit(x, o);
+	}
 	if (x->explain && status != FL_EXIT_USAGE) /* FL_EXIT_USAGE: nothing ran */
 		fprintf(stderr, "explain: %d vforks watched, %d writes to a parent's stack\n", x->nv,
 			x->writes);
