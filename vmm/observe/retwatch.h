@@ -13,8 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Steps before a watch gives up: under two seconds in the nested bed
- * (about 6,000 steps a second there). */
+/* Steps before a watch gives up: a few seconds in the nested bed, where
+ * vfork-demo's 3,145 took 0.6 to 1.3 s. */
 #define FL_RET_STEPS 10000
 
 enum fl_ret_end {
