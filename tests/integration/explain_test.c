@@ -5,6 +5,7 @@
  * writes to it); the run's stdout, status and fault reports are those of a
  * run without the sanitizer. */
 #include "common/forklab_run.h"
+#include "observe/retwatch.h"
 
 #include <fcntl.h>
 #include <gelf.h>
@@ -115,18 +116,34 @@ static char *lines_with(const char *s, const char *prefix)
 	return out;
 }
 
+static bool has(json_object *o, const char *key)
+{
+	return json_object_object_get_ex(o, key, NULL);
+}
+
+/* --explain=FILE PROGRAM, its report read into rep. */
+static struct fr_result explain_run(const char *prog, struct report *rep)
+{
+	char dir[] = "/tmp/fl-explain-XXXXXX", json[64], opt[96];
+	TEST_ASSERT(mkdtemp(dir), "mkdtemp");
+	snprintf(json, sizeof json, "%s/report.jsonl", dir);
+	snprintf(opt, sizeof opt, "--explain=%s", json);
+	struct fr_result r = FORKLAB("run", opt, prog);
+	read_jsonl(json, rep);
+	unlink(json);
+	rmdir(dir);
+	return r;
+}
+
 #define EQ(what, want, got)                                                                   \
 	TEST_ASSERT((want) == (got), "%s: expected %#llx, got %#llx", what,                   \
 		    (unsigned long long)(want), (unsigned long long)(got))
 
 Test(explain, vfork_magic)
 {
-	char dir[] = "/tmp/fl-explain-XXXXXX", json[64], opt[96];
-	TEST_ASSERT(mkdtemp(dir), "mkdtemp");
-	snprintf(json, sizeof json, "%s/report.jsonl", dir);
-	snprintf(opt, sizeof opt, "--explain=%s", json);
+	struct report rep;
 	struct fr_result plain = FORKLAB("run", "vfork-magic");
-	struct fr_result r = FORKLAB("run", opt, "vfork-magic");
+	struct fr_result r = explain_run("vfork-magic", &rep);
 
 	/* The program behaves as without the sanitizer. */
 	TEST_ASSERT_RUN_STATUS(r, 128 + 11);
@@ -138,8 +155,6 @@ Test(explain, vfork_magic)
 	TEST_ASSERT_RUN(fr_check_eq(&r, "fault reports", lines_with(r.err, "forklab: pid "),
 				    strlen(lines_with(r.err, "forklab: pid ")), kills, strlen(kills)));
 
-	struct report rep;
-	read_jsonl(json, &rep);
 	struct sym main_ = elf_sym("vfork-magic", "main"), createproc = elf_sym("vfork-magic", "createproc"),
 		   vfprintf_ = elf_sym("vfork-magic", "vfprintf");
 
@@ -222,7 +237,7 @@ Test(explain, vfork_magic)
 	EQ("parent_ret.slot", slot, hex(pr, "slot"));
 	EQ("parent_ret.was", ra, hex(pr, "was"));
 	EQ("parent_ret.now", createproc.addr, hex(pr, "now"));
-	TEST_ASSERT(!strncmp(str(pr, "goes_to"), "0x", 2) && strstr(str(pr, "goes_to"), " <createproc+0 "),
+	TEST_ASSERT(!strncmp(str(pr, "goes_to"), "0x", 2) && strstr(str(pr, "goes_to"), " <createproc+0 ("),
 		    "goes_to %s", str(pr, "goes_to"));
 
 	/* The parent ran createproc again (entered by that ret, 8 bytes higher)
@@ -233,7 +248,7 @@ Test(explain, vfork_magic)
 	EQ("next.cfa_shift", 8, num(next, "cfa_shift"));
 	TEST_ASSERT(!strcmp(str(next, "function"), "createproc"), "next vfork in %s", str(next, "function"));
 	TEST_ASSERT_RUN_MATCHES(r, err, "^explain: #1 then pid 1, resumed, made vfork #2 from 0x[0-9a-f]+ "
-				"<createproc\\+0x[0-9a-f]+ vfork-magic.c:19>, in createproc .* its new child, "
+				"<createproc\\+0x[0-9a-f]+ \\(guest-user/vfork-magic\\.c:19\\)>, in createproc .* its new child, "
 				"pid 3, takes the child's path a second time$");
 
 	/* What killed them: pid 3 in vfprintf, pid 1 at 0 by a ret. */
@@ -251,11 +266,79 @@ Test(explain, vfork_magic)
 	/* The text tells the same as the JSON. */
 	TEST_ASSERT_RUN_MATCHES(r, err, "^explain: #1 the parent's next ret through its frames is "
 				"createproc's: it pops 0x[0-9a-f]+ and goes to 0x[0-9a-f]+ <createproc\\+0 "
-				"vfork-magic.c:17> instead of 0x[0-9a-f]+ <main\\+0x[0-9a-f]+ vfork-magic.c:12>; "
-				"pid 2's call 0x[0-9a-f]+ at 0x[0-9a-f]+ <main\\+0x[0-9a-f]+ vfork-magic.c:14> "
+				"\\(guest-user/vfork-magic\\.c:17\\)> instead of 0x[0-9a-f]+ <main\\+0x[0-9a-f]+ "
+				"\\(guest-user/vfork-magic\\.c:12\\)>; pid 2's callq 0x[0-9a-f]+ at 0x[0-9a-f]+ "
+				"<main\\+0x[0-9a-f]+ \\(guest-user/vfork-magic\\.c:14\\)> "
 				"pushed it.*the first byte of the next function, createproc$");
-	unlink(json);
-	rmdir(dir);
+
+	/* The same ret seen by single steps: from the wrapper's syscall, out
+	 * of createproc through the clobbered slot into createproc's first
+	 * byte; the second time through a slot no one wrote, into 0. */
+	json_object *seen = find(&rep, "parent_ret_observed", 1, NULL, NULL);
+	TEST_ASSERT(!strcmp(str(seen, "how"), "stepped") && !strcmp(str(seen, "outcome"), "ret"),
+		    "vfork 1's ret: %s, %s", str(seen, "how"), str(seen, "outcome"));
+	EQ("observed.pid", 1, num(seen, "pid"));
+	EQ("observed.resumed_at: after the wrapper's syscall", hex(v1, "rip"), hex(seen, "resumed_at"));
+	TEST_ASSERT(hex(seen, "ret_rip") > createproc.addr && hex(seen, "ret_rip") < createproc.addr + createproc.size,
+		    "the ret at %#lx is not createproc's", hex(seen, "ret_rip"));
+	EQ("observed.popped_from", slot, hex(seen, "popped_from"));
+	EQ("observed.target", createproc.addr, hex(seen, "target"));
+	EQ("observed.computed", hex(pr, "now"), hex(seen, "computed"));
+	TEST_ASSERT(json_object_get_boolean(json_object_object_get(seen, "same")), "observed and computed differ");
+	TEST_ASSERT(num(seen, "steps") > 0 && num(seen, "steps") < FL_RET_STEPS, "%ld steps", num(seen, "steps"));
+	TEST_ASSERT_RUN_MATCHES(r, err, "^explain: #1 observed: pid 1 resumed at 0x[0-9a-f]+ <vfork\\+0x[0-9a-f]+>; "
+				"[0-9]+ single steps later its ret at 0x[0-9a-f]+ <createproc\\+0x[0-9a-f]+ "
+				"\\(guest-user/vfork-magic\\.c:[0-9]+\\)> popped 0x[0-9a-f]+ and went to 0x[0-9a-f]+ "
+				"<createproc\\+0 \\(guest-user/vfork-magic\\.c:17\\)>, as computed$");
+	json_object *seen2 = find(&rep, "parent_ret_observed", 2, NULL, NULL);
+	TEST_ASSERT(!strcmp(str(seen2, "outcome"), "ret"), "vfork 2's ret: %s", str(seen2, "outcome"));
+	EQ("observed 2.popped_from", hex(find(&rep, "frame", 2, "function", "createproc"), "return_slot"),
+	   hex(seen2, "popped_from"));
+	EQ("observed 2.target", 0, hex(seen2, "target"));
+}
+
+/* vfork used as intended: the parent's steps pause while the child and
+ * hello run (the parent waits), and main's ret goes where its frame says. */
+Test(explain, vfork_demo_parent_ret)
+{
+	struct report rep;
+	struct fr_result plain = FORKLAB("run", "vfork-demo");
+	struct fr_result r = explain_run("vfork-demo", &rep);
+	TEST_ASSERT_RUN_STATUS(r, 0);
+	TEST_ASSERT_RUN_EQ_BYTES(r, out, plain.out, plain.out_len);
+	struct sym main_ = elf_sym("vfork-demo", "main");
+	json_object *f0 = find(&rep, "frame", 1, "function", "main");
+	json_object *seen = find(&rep, "parent_ret_observed", 1, NULL, NULL);
+	TEST_ASSERT(!strcmp(str(seen, "how"), "stepped") && !strcmp(str(seen, "outcome"), "ret"),
+		    "the ret: %s, %s", str(seen, "how"), str(seen, "outcome"));
+	TEST_ASSERT(hex(seen, "ret_rip") > main_.addr && hex(seen, "ret_rip") < main_.addr + main_.size,
+		    "the ret at %#lx is not main's", hex(seen, "ret_rip"));
+	EQ("observed.popped_from", hex(f0, "return_slot"), hex(seen, "popped_from"));
+	EQ("observed.target", hex(f0, "return_address"), hex(seen, "target"));
+	TEST_ASSERT(json_object_get_boolean(json_object_object_get(seen, "same")), "observed and computed differ");
+	TEST_ASSERT_RUN_MATCHES(r, err, "^explain: #1 observed: .* its ret at 0x[0-9a-f]+ <main\\+0x[0-9a-f]+ "
+				"\\(guest-user/vfork-demo\\.c:[0-9]+\\)> popped 0x[0-9a-f]+ and went to 0x[0-9a-f]+ "
+				"<libc_start_main_stage2\\+0x[0-9a-f]+>, as computed$");
+}
+
+/* Where single steps cannot reach user code (PVM), the ret is computed, and
+ * the report says so. */
+Test(explain, vfork_magic_ret_computed_without_user_steps)
+{
+	struct report rep;
+	setenv("FORKLAB_STEP_USER", "no", 1);
+	struct fr_result r = explain_run("vfork-magic", &rep);
+	TEST_ASSERT_RUN_STATUS(r, 128 + 11);
+	TEST_ASSERT_RUN_EQ(r, out, "child proc:0\n0\n");
+	json_object *seen = find(&rep, "parent_ret_observed", 1, NULL, NULL);
+	TEST_ASSERT(!strcmp(str(seen, "how"), "computed") && !strcmp(str(seen, "outcome"), "not_stepped"),
+		    "vfork 1's ret: %s, %s", str(seen, "how"), str(seen, "outcome"));
+	TEST_ASSERT(!has(seen, "steps"), "steps counted where none were taken");
+	EQ("computed target", elf_sym("vfork-magic", "createproc").addr, hex(seen, "target"));
+	TEST_ASSERT_RUN_MATCHES(r, err, "^explain: #1 computed, not observed \\(this host's single steps stop "
+				"only in the kernel\\): pid 1 resumed at 0x[0-9a-f]+ <vfork\\+0x[0-9a-f]+>; its ret "
+				"out of createproc's frame pops 0x[0-9a-f]+ and goes to 0x[0-9a-f]+ <createproc\\+0 ");
+	TEST_ASSERT_RUN_LACKS(r, err, "single steps later");
 }
 
 /* --vfork-check on a correct program: no finding, and the run as without it. */
@@ -296,7 +379,7 @@ Test(vfork_check, busybox_spawn_failure_finds_the_errno_store)
 				     "echo a | xargs nosuchprog");
 	TEST_ASSERT_RUN_STATUS(r, 121);
 	TEST_ASSERT_RUN_MATCHES(r, err, "^vfork-check: vfork #[0-9]+ \\(pid [0-9]+ -> pid [0-9]+\\): pid [0-9]+ "
-				"wrote the parent's stack \\(mov dword ptr \\[rsp \\+ 0x[0-9a-f]+\\], eax\\) at "
+				"wrote the parent's stack \\(movl %eax, 0x[0-9a-f]+\\(%rsp\\)\\) at "
 				"0x[0-9a-f]+ \\(.*\\), rip 0x[0-9a-f]+$");
 	TEST_ASSERT_RUN_MATCHES(r, err, "^vfork-check: 1 findings in [0-9]+ vforks$");
 }
@@ -309,11 +392,11 @@ Test(vfork_check, vfork_magic_finds_the_return)
 	TEST_ASSERT_RUN_MATCHES(r, err, "^vfork-check: vfork #1 \\(pid 1 -> pid 2\\): pid 2 returned from "
 				"createproc, the function that called vfork: its sp 0x[0-9a-f]+ is past that "
 				"frame's end 0x[0-9a-f]+ at 0x[0-9a-f]+ \\(local of main \\(frame 1, "
-				"CFA-0x14\\)\\), rip 0x[0-9a-f]+ <main\\+0x12 vfork-magic.c:12>$");
+				"CFA-0x14\\)\\), rip 0x[0-9a-f]+ <main\\+0x12 \\(guest-user/vfork-magic\\.c:12\\)>$");
 	TEST_ASSERT_RUN_MATCHES(r, err, "^vfork-check: vfork #1 \\(pid 1 -> pid 2\\): pid 2 called a function "
-				"\\(call 0x[0-9a-f]+\\), its return address landing on the parent's stack at "
+				"\\(callq 0x[0-9a-f]+\\), its return address landing on the parent's stack at "
 				"0x[0-9a-f]+ \\(return address of createproc \\(frame 0\\)\\), rip 0x[0-9a-f]+ "
-				"<main\\+0x29 vfork-magic.c:13>$");
+				"<main\\+0x29 \\(guest-user/vfork-magic\\.c:13\\)>$");
 	/* The stores of vfork's return value are allowed: none at createproc+0xd. */
 	TEST_ASSERT_RUN_LACKS(r, err, "<createproc+0xd");
 	TEST_ASSERT_RUN_MATCHES(r, err, "^vfork-check: [1-9][0-9]* findings in 2 vforks$");
@@ -327,9 +410,9 @@ Test(vfork_check, vfork_local_finds_the_store)
 	TEST_ASSERT_RUN_EQ_BYTES(r, out, plain.out, plain.out_len);
 	TEST_ASSERT_RUN_EQ(r, out, "the child's store reached the parent: 42\n");
 	TEST_ASSERT_RUN_MATCHES(r, err, "^vfork-check: vfork #1 \\(pid 1 -> pid 2\\): pid 2 wrote the "
-				"parent's stack \\(mov dword ptr \\[rsp \\+ 0x[0-9a-f]+\\], 0x2a\\) at 0x[0-9a-f]+ "
+				"parent's stack \\(movl \\$0x2a, 0x[0-9a-f]+\\(%rsp\\)\\) at 0x[0-9a-f]+ "
 				"\\(local of main \\(frame 0, CFA-0x[0-9a-f]+\\)\\), rip 0x[0-9a-f]+ "
-				"<main\\+0x[0-9a-f]+ vfork-local.c:12>$");
+				"<main\\+0x[0-9a-f]+ \\(guest-user/vfork-local\\.c:12\\)>$");
 	TEST_ASSERT_RUN_MATCHES(r, err, "^vfork-check: 1 findings in 1 vforks$");
 }
 
@@ -339,9 +422,9 @@ Test(vfork_check, vfork_wrapped_finds_the_return)
 	TEST_ASSERT_RUN_STATUS(r, 121);
 	TEST_ASSERT_RUN_MATCHES(r, err, "^vfork-check: vfork #1 \\(pid 1 -> pid 2\\): pid 2 returned from "
 				"start_child, the function that called vfork: .* rip 0x[0-9a-f]+ "
-				"<main\\+0x[0-9a-f]+ vfork-wrapped.c:22>$");
+				"<main\\+0x[0-9a-f]+ \\(guest-user/vfork-wrapped\\.c:22\\)>$");
 	TEST_ASSERT_RUN_MATCHES(r, err, "^vfork-check: vfork #1 \\(pid 1 -> pid 2\\): pid 2 called a function "
-				"\\(call 0x[0-9a-f]+\\), its return address landing on the parent's stack at "
+				"\\(callq 0x[0-9a-f]+\\), its return address landing on the parent's stack at "
 				"0x[0-9a-f]+ \\(return address of start_child \\(frame 0\\)\\), rip 0x[0-9a-f]+ "
-				"<main\\+0x[0-9a-f]+ vfork-wrapped.c:22>$");
+				"<main\\+0x[0-9a-f]+ \\(guest-user/vfork-wrapped\\.c:22\\)>$");
 }

@@ -8,8 +8,6 @@
 #include "observe/inspect.h"
 #include "run/verdict.h"
 
-#include <forklab/linux.h>
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,64 +187,12 @@ static uint64_t dr7(const struct fl_gdb *g, struct kvm_guest_debug *d)
 	return v;
 }
 
-#define X86_TF 0x100ULL
-
-static void set_fmask(struct fl_gdb *g, uint64_t v)
-{
-	struct { struct kvm_msrs h; struct kvm_msr_entry e; } m = {
-		.h.nmsrs = 1, .e = { .index = MSR_SYSCALL_MASK, .data = v },
-	};
-	if (ioctl(g->s->vm.vcpu_fd, KVM_SET_MSRS, &m) != 1)
-		fprintf(stderr, "forklab: gdb: setting FMASK: %s\n", strerror(errno));
-}
-
-/* A single step over a user `syscall` would lose the guest: FMASK clears TF
- * as the kernel is entered (Linux's FMASK and ours), and no trap follows.
- * So for that one instruction FMASK keeps TF; at the next exit, in the
- * kernel, syscall_step_done restores FMASK and takes TF out of R11 (the
- * user flags syscall saved), so that the guest never sees it. */
-static void syscall_step_prepare(struct fl_gdb *g)
-{
-	if (g->fmask_saved || fl_vcpu_msr(g->s, MSR_SYSCALL_MASK, &g->fmask) < 0)
-		return;
-	set_fmask(g, g->fmask & ~X86_TF);
-	g->fmask_saved = true;
-}
-
-static void syscall_step_done(struct fl_gdb *g)
-{
-	struct kvm_regs r;
-	if (!g->fmask_saved)
-		return;
-	g->fmask_saved = false;
-	set_fmask(g, g->fmask);
-	if (fl_vcpu_regs(g->s, &r, NULL) == 0 && (r.r11 & X86_TF)) {
-		r.r11 &= ~X86_TF;
-		ioctl(g->s->vm.vcpu_fd, KVM_SET_REGS, &r);
-	}
-}
-
 static void set_guest_debug(struct fl_gdb *g)
 {
 	struct kvm_guest_debug d = { 0 };
-	bool step = g->stepping || sw_any(g, GDB_BP_STEP);
 	d.arch.debugreg[7] = dr7(g, &d);
-	if (step) {
-		/* The next instruction's first two bytes, and the CPL it runs at. */
-		struct kvm_regs r;
-		struct kvm_sregs sr;
-		uint8_t insn[2] = { 0 };
-		bool user = fl_vcpu_regs(g->s, &r, &sr) == 0 && (sr.cs.selector & 3) == 3;
-		fl_read_gva(&g->s->vm, sr.cr3, r.rip, insn, 2);
-		d.control |= KVM_GUESTDBG_SINGLESTEP;
-		/* No interrupt is delivered between two steps: its handler would
-		 * run with TF clear, unseen (a tick's schedule() could even run
-		 * another task to a breakpoint). Except at hlt, which waits for one. */
-		if (g->blockirq && insn[0] != 0xf4)
-			d.control |= KVM_GUESTDBG_BLOCKIRQ;
-		if (user && insn[0] == 0x0f && insn[1] == 0x05)
-			syscall_step_prepare(g);
-	}
+	if (g->stepping || sw_any(g, GDB_BP_STEP))
+		d.control |= fl_step_control(&g->step, g->s);
 	if (sw_any(g, GDB_BP_INT3))
 		d.control |= KVM_GUESTDBG_USE_SW_BP;
 	if (d.arch.debugreg[7])
@@ -333,7 +279,7 @@ static enum gdb_action serve(struct fl_gdb *g)
 
 static void fetch_state(struct fl_gdb *g)
 {
-	syscall_step_done(g);
+	fl_step_done(&g->step, g->s);
 	fl_vcpu_regs(g->s, &g->regs, &g->sregs);
 	g->have_fpu = ioctl(g->s->vm.vcpu_fd, KVM_GET_FPU, &g->fpu) == 0;
 	g->regs_dirty = false;
@@ -387,9 +333,7 @@ struct fl_gdb *fl_gdb_open(struct fl_session *s, char *err, size_t n)
 	g->addr = s->cfg->gdb;
 	g->fd = -1;
 	g->bp_method = gdb_bp_method_for(&s->vm);
-	g->blockirq = ioctl(s->vm.kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG2) > 0 &&
-		      (ioctl(s->vm.kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG2) &
-		       KVM_GUESTDBG_BLOCKIRQ);
+	fl_step_init(&g->step, s);
 	gdb_decoder_init(&g->dec);
 	if (gdb_ktypes_load(s->kernel, &g->kt, why, sizeof why) < 0) {
 		fl_fail(err, n, "--gdb: kernel %s: %s", s->cfg->kernel, why);
@@ -430,7 +374,7 @@ void fl_gdb_debug_exit(struct fl_gdb *g)
 {
 	const struct kvm_debug_exit_arch *d = &g->s->vm.run->debug.arch;
 	char why[48] = "";
-	syscall_step_done(g);
+	fl_step_done(&g->step, g->s);
 	if (d->exception == 1 && (d->dr6 & 0xf)) {
 		int i = __builtin_ctz(d->dr6 & 0xf);
 		static const char *const kinds[5] = { "", "hwbreak", "watch", "rwatch", "awatch" };

@@ -9,6 +9,7 @@
 #include "gdb/packet.h"
 #include "gdb/regs.h"
 #include "gdb/threads.h"
+#include "kvm/step.h"
 #include "run/session.h"
 
 #include <signal.h>
@@ -58,9 +59,8 @@ struct fl_gdb {
 	} sw[GDB_MAX_SW_BP];
 	int nsw;
 	struct gdb_hw_bp { uint64_t addr; int type, len; bool used, z0; } hw[4];
-	bool stepping, blockirq;
-	bool fmask_saved;           /* stepping over a syscall: FMASK was */
-	uint64_t fmask;
+	bool stepping;
+	struct fl_step step;
 	bool killed;
 	char last[2 * GDB_PACKET_MAX + 8]; /* the last reply's frame, for a '-' */
 	size_t last_len;

@@ -1,11 +1,13 @@
 /* The host-kind probe: a two-instruction user program whose syscall target
- * reports its privilege level with an `out`. One exit, ~0.3 ms. */
+ * reports its privilege level with an `out`. One exit, ~0.3 ms. And what
+ * else the VMM must know of the host kind: whether user code single-steps. */
 #include "kvm/hostkind.h"
 #include "error.h"
 #include "kvm/cpu.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -36,4 +38,10 @@ int fl_detect_host_kind(struct fl_vm *vm, enum fl_host_kind *kind, char *err, si
 	memset(code, 0, 0x200);
 	*kind = cpl == 0 ? FL_HOST_KVM : FL_HOST_PVM;
 	return 0;
+}
+
+bool fl_host_steps_user(const struct fl_vm *vm)
+{
+	const char *e = getenv("FORKLAB_STEP_USER");
+	return vm->host_kind != FL_HOST_PVM && !(e && !strcmp(e, "no"));
 }

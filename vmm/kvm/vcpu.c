@@ -81,6 +81,8 @@ void fl_vcpu_loop(struct fl_session *s)
 		case KVM_EXIT_DEBUG:
 			if (s->gdb)
 				fl_gdb_debug_exit(s->gdb);
+			else if (s->debug_exit)
+				s->debug_exit(s, s->debug_arg);
 			else
 				fl_verdict(s, FL_EXIT_VERDICT, NULL, "unexpected debug exit");
 			break;

@@ -34,6 +34,24 @@ int fl_disasm_open(csh *h)
 	return 0;
 }
 
+size_t fl_insn_text(struct fl_session *s, uint64_t cr3, uint64_t addr, char *out, size_t n)
+{
+	uint8_t code[15];
+	size_t len = fl_read_code(s, cr3, addr, code, sizeof code), size = 0;
+	csh h;
+	cs_insn *insn;
+	*out = 0;
+	if (!len || fl_disasm_open(&h) < 0)
+		return 0;
+	if (cs_disasm(h, code, len, addr, 1, &insn) == 1) {
+		snprintf(out, n, "%s%s%s", insn->mnemonic, *insn->op_str ? " " : "", insn->op_str);
+		size = insn->size;
+		cs_free(insn, 1);
+	}
+	cs_close(&h);
+	return size;
+}
+
 /* A direct call's or jump's target, or 0. */
 static uint64_t branch_target(csh h, const cs_insn *insn)
 {

@@ -23,6 +23,10 @@ size_t fl_read_code(struct fl_session *s, uint64_t cr3, uint64_t addr, uint8_t *
  * -1 if capstone cannot open one. */
 int fl_disasm_open(csh *h);
 
+/* The instruction at addr as "mnemonic operands" in out; its length, or 0
+ * if none is readable or decodable there. */
+size_t fl_insn_text(struct fl_session *s, uint64_t cr3, uint64_t addr, char *out, size_t n);
+
 /* One line of a listing, on out: prefix, a mark ("=>" or blank), the address
  * and its symbol, the bytes, the instruction with a direct branch's target
  * named, and note (or NULL) after it. cr3 names the address space, as for

@@ -4,13 +4,17 @@
  * program has it, else the rbp chain); each write the child makes to the
  * watched stack is named by the slot it hits. --explain tells, when the
  * parent resumes, which words changed, where the parent's next ret goes and
- * why, and then what the parent did and what killed it. --vfork-check
+ * why (computed from the slot, then seen by single steps: retwatch.c), and
+ * then what the parent did and what killed it. --vfork-check
  * reports each misuse as a finding. Addresses are printed by explain_addr
  * alone. */
 #include "observe/explain.h"
 #include "observe/api.h"
-#include "observe/image.h"
+#include "observe/disasm.h"
 #include "observe/inspect.h"
+#include "observe/retwatch.h"
+#include "observe/symbols.h"
+#include "observe/unwind.h"
 #include "run/session.h"
 
 #include <forklab/linux.h>
@@ -25,6 +29,7 @@
 #define SNAP_MAX   (256UL << 10) /* of the parent's stack above it */
 #define MAX_VFORKS 4096          /* beyond it a guest floods us: later vforks are not told */
 #define MAX_WRITES 65536         /* per vfork, likewise */
+#define ADDR_TEXT  (FL_SYM_TEXT + 24) /* explain_addr's: hex, then <symbol (file:line)> */
 
 /* One parent frame at the vfork: its words are [lo, cfa). */
 struct frame {
@@ -43,7 +48,6 @@ struct vfork {
 	uint64_t parent, child;      /* tasks */
 	uint64_t cr3, rip, sp, start, end;
 	uint64_t cstack;             /* clone's stack argument: the child's own stack (posix_spawn) */
-	struct fl_image *im;         /* the parent's program, if it is the one forklab ran */
 	struct fl_vma vma[FL_MAX_VMAS];
 	int nvma;
 	uint8_t *snap;               /* the parent's stack at the vfork: [snap_lo, snap_hi) */
@@ -54,31 +58,34 @@ struct vfork {
 	struct write *w;
 	int nw, capw;
 	bool watched, released, execd, returned, next_told;
+	/* At the release: frame 0's return slot and the word in it, the ret
+	 * computed; ret_watch until the parent's return to user mode, where
+	 * it resumed. */
+	uint64_t ra_slot, ra_now, resumed;
+	bool ret_watch;
 };
 
 struct fl_explain {
 	bool explain, check;
 	FILE *json;
-	struct fl_image *program;
-	uint8_t *other;              /* other[pid]: pid runs another program than forklab's */
-	size_t npids;
-	bool pid1_started;
 	struct vfork *v;
 	int nv, capv;
 	int findings, writes;
+	struct fl_retwatch ret;      /* stepping the parent of v[stepped] */
+	int stepped;
 };
 
 /* ---- addresses, words and instructions ---- */
 
-/* Every address forklab prints here: hex, then function+offset and source
- * line where the parent's program has them. */
-static const char *explain_addr(const struct vfork *v, uint64_t addr, char *buf, size_t n)
+/* Every address printed here: hex, then <function+offset (file:line)> where
+ * the program mapped at cr3 (or the kernel) has a symbol for it. */
+static const char *explain_addr(struct fl_session *s, uint64_t cr3, uint64_t addr, char *buf,
+				size_t n)
 {
-	char func[96], line[96];
-	uint64_t off;
-	if (v && v->im && fl_image_where(v->im, addr, func, sizeof func, &off, line, sizeof line))
-		snprintf(buf, n, "%#" PRIx64 " <%s+%#" PRIx64 "%s%s>", addr, func, off, *line ? " " : "",
-			 line);
+	struct fl_sym sym;
+	char at[FL_SYM_TEXT];
+	if (fl_sym_lookup(s, cr3, addr, &sym) == 0)
+		snprintf(buf, n, "%#" PRIx64 " <%s>", addr, fl_sym_format(&sym, at, sizeof at));
 	else
 		snprintf(buf, n, "%#" PRIx64, addr);
 	return buf;
@@ -101,34 +108,26 @@ static bool in_exec(const struct vfork *v, uint64_t addr)
 	return false;
 }
 
-/* The instruction at addr in the parent's memory, as text; its length or 0. */
-static size_t insn_at(struct fl_session *s, uint64_t cr3, uint64_t addr, char *out, size_t n)
-{
-	uint8_t code[16];
-	*out = 0;
-	for (size_t len = sizeof code; len; len--) /* the last page may end before 16 bytes */
-		if (fl_read_gva(&s->vm, cr3, addr, code, len) == 0)
-			return fl_insn_text(code, len, addr, out, n);
-	return 0;
-}
-
 static const char *const dw_reg[FL_DW_NREGS] = {
 	"rax", "rdx", "rcx", "rbx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11", "r12",
 	"r13", "r14", "r15", "return address",
 };
 
 /* The function frame i runs in. */
-static const char *frame_func(const struct vfork *v, int i, char *buf, size_t n)
+static const char *frame_func(struct fl_session *s, const struct vfork *v, int i, char *buf,
+			      size_t n)
 {
-	char line[160];
-	uint64_t off;
-	if (!fl_image_where(v->im, v->f[i].pc - 1, buf, n, &off, line, sizeof line))
+	struct fl_sym sym;
+	if (fl_sym_lookup(s, v->cr3, v->f[i].pc - 1, &sym) == 0)
+		snprintf(buf, n, "%s", sym.name);
+	else
 		snprintf(buf, n, "the function at %#" PRIx64, v->f[i].pc);
 	return buf;
 }
 
 /* Which slot of which parent frame addr is: text for people, a kind for JSON. */
-static int classify(const struct vfork *v, uint64_t addr, char *text, size_t n, const char **kind)
+static int classify(struct fl_session *s, const struct vfork *v, uint64_t addr, char *text, size_t n,
+		    const char **kind)
 {
 	char fn[128];
 	for (int i = 0; i < v->nf; i++) {
@@ -139,12 +138,12 @@ static int classify(const struct vfork *v, uint64_t addr, char *text, size_t n, 
 			if (f->slot[r] && addr >= f->slot[r] && addr < f->slot[r] + 8) {
 				*kind = r == FL_DW_RA ? "return_address" : "saved_register";
 				snprintf(text, n, "%s%s of %s (frame %d)", r == FL_DW_RA ? "" : "saved ",
-					 dw_reg[r], frame_func(v, i, fn, sizeof fn), i);
+					 dw_reg[r], frame_func(s, v, i, fn, sizeof fn), i);
 				return i;
 			}
 		*kind = "local";
-		snprintf(text, n, "local of %s (frame %d, CFA-%#" PRIx64 ")", frame_func(v, i, fn, sizeof fn),
-			 i, f->cfa - addr);
+		snprintf(text, n, "local of %s (frame %d, CFA-%#" PRIx64 ")",
+			 frame_func(s, v, i, fn, sizeof fn), i, f->cfa - addr);
 		return i;
 	}
 	*kind = v->nf ? "above_frames" : "no_frames";
@@ -188,28 +187,6 @@ static void jemit(struct fl_explain *x, json_object *o)
 	json_object_put(o);
 }
 
-/* ---- which program a pid runs ---- */
-
-static bool runs_program(const struct fl_explain *x, int pid)
-{
-	return pid > 0 && ((size_t)pid >= x->npids || !x->other[pid]);
-}
-
-static void set_other(struct fl_explain *x, int pid, bool other)
-{
-	if (pid <= 0 || pid > 1 << 22)
-		return;
-	if ((size_t)pid >= x->npids) {
-		size_t n = (size_t)pid * 2;
-		uint8_t *o = realloc(x->other, n);
-		if (!o)
-			return;
-		memset(o + x->npids, 0, n - x->npids);
-		x->other = o, x->npids = n;
-	}
-	x->other[pid] = other;
-}
-
 /* ---- the vfork: frames ---- */
 
 static void regs_from(struct fl_unwind_regs *r, const struct pt_regs *p)
@@ -225,11 +202,13 @@ static void regs_from(struct fl_unwind_regs *r, const struct pt_regs *p)
  * else the wrapper popped its return address into a register (musl's rdx,
  * glibc's rdi), and the word it popped is still just below RSP; else it is
  * a leaf with the return address at RSP (musl's __clone). */
-static bool leave_wrapper(struct vfork *v, struct fl_unwind_regs *r, uint64_t *pc)
+static bool leave_wrapper(struct fl_session *s, struct vfork *v, struct fl_unwind_regs *r,
+			  uint64_t *pc)
 {
 	uint64_t cfa, slots[FL_DW_NREGS], below, top;
 	struct fl_unwind_regs c;
-	if (fl_image_unwind(v->im, v->rip, true, r, snap_word, v, &cfa, slots, &c) && c.ok[FL_DW_RA]) {
+	if (fl_unwind_step(s, v->cr3, v->rip, true, r, snap_word, v, &cfa, slots, &c) &&
+	    c.ok[FL_DW_RA]) {
 		*pc = c.v[FL_DW_RA], *r = c;
 		return true;
 	}
@@ -247,19 +226,20 @@ static bool leave_wrapper(struct vfork *v, struct fl_unwind_regs *r, uint64_t *p
 	return false;
 }
 
-static void unwind(struct vfork *v, const struct pt_regs *p)
+static void unwind(struct fl_session *s, struct vfork *v, const struct pt_regs *p)
 {
 	struct fl_unwind_regs r, c;
 	uint64_t pc, cfa, slots[FL_DW_NREGS];
 	regs_from(&r, p);
-	if (!leave_wrapper(v, &r, &pc))
+	if (!leave_wrapper(s, v, &r, &pc))
 		return;
 	bool cfi_seen = false, fp_seen = false;
 	while (v->nf < MAX_FRAMES) {
 		struct frame *f = &v->f[v->nf];
 		memset(f, 0, sizeof *f);
 		f->pc = pc, f->lo = r.v[FL_DW_RSP];
-		if (fl_image_unwind(v->im, pc, false, &r, snap_word, v, &cfa, slots, &c) && cfa > f->lo) {
+		if (fl_unwind_step(s, v->cr3, pc, false, &r, snap_word, v, &cfa, slots, &c) &&
+		    cfa > f->lo) {
 			f->cfa = cfa;
 			memcpy(f->slot, slots, sizeof slots);
 			cfi_seen = true;
@@ -301,9 +281,9 @@ static struct vfork *new_vfork(struct fl_explain *x)
 	return v;
 }
 
-static void tell_frames(struct fl_explain *x, const struct vfork *v)
+static void tell_frames(struct fl_explain *x, struct fl_session *s, const struct vfork *v)
 {
-	char fn[128], a[256], b[256];
+	char fn[128], a[ADDR_TEXT], b[ADDR_TEXT];
 	fprintf(stderr, "explain: #%d the parent's frames at the vfork (%s):\n", v->seq,
 		v->nf ? v->how : "none found");
 	for (int i = 0; i < v->nf; i++) {
@@ -311,9 +291,9 @@ static void tell_frames(struct fl_explain *x, const struct vfork *v)
 		uint64_t ra = 0;
 		bool has_ra = f->slot[FL_DW_RA] && snap_word((void *)v, f->slot[FL_DW_RA], &ra);
 		fprintf(stderr, "explain: #%d   frame %d %s: [%#" PRIx64 ", %#" PRIx64 ")", v->seq, i,
-			frame_func(v, i, fn, sizeof fn), f->lo, f->cfa);
+			frame_func(s, v, i, fn, sizeof fn), f->lo, f->cfa);
 		if (has_ra)
-			fprintf(stderr, ", return address %s at %#" PRIx64, explain_addr(v, ra, a, sizeof a),
+			fprintf(stderr, ", return address %s at %#" PRIx64, explain_addr(s, v->cr3, ra, a, sizeof a),
 				f->slot[FL_DW_RA]);
 		if (f->slot[FL_DW_RBP])
 			fprintf(stderr, ", saved rbp at %#" PRIx64, f->slot[FL_DW_RBP]);
@@ -322,7 +302,7 @@ static void tell_frames(struct fl_explain *x, const struct vfork *v)
 		jint(o, "index", i);
 		jstr(o, "function", fn);
 		jhex(o, "pc", f->pc);
-		jstr(o, "pc_where", explain_addr(v, f->pc, b, sizeof b));
+		jstr(o, "pc_where", explain_addr(s, v->cr3, f->pc, b, sizeof b));
 		jhex(o, "lo", f->lo);
 		jhex(o, "cfa", f->cfa);
 		if (has_ra) {
@@ -336,9 +316,10 @@ static void tell_frames(struct fl_explain *x, const struct vfork *v)
 }
 
 /* The parent resumed, and now makes another vfork: what its ret did. */
-static void tell_next(struct fl_explain *x, struct vfork *old, const struct vfork *v)
+static void tell_next(struct fl_explain *x, struct fl_session *s, struct vfork *old,
+		      const struct vfork *v)
 {
-	char fn[128], a[256];
+	char fn[128], a[ADDR_TEXT];
 	old->next_told = true;
 	if (!v->nf)
 		return;
@@ -347,8 +328,8 @@ static void tell_next(struct fl_explain *x, struct vfork *old, const struct vfor
 		"frame at [%#" PRIx64 ", %#" PRIx64 "), %" PRId64 " bytes %s its frame at vfork #%d: "
 		"the code that called vfork runs again, and its new child, pid %d, takes the child's "
 		"path a second time\n",
-		old->seq, old->ppid, v->seq, explain_addr(v, v->f[0].pc, a, sizeof a),
-		frame_func(v, 0, fn, sizeof fn), v->f[0].lo, v->f[0].cfa, shift < 0 ? -shift : shift,
+		old->seq, old->ppid, v->seq, explain_addr(s, v->cr3, v->f[0].pc, a, sizeof a),
+		frame_func(s, v, 0, fn, sizeof fn), v->f[0].lo, v->f[0].cfa, shift < 0 ? -shift : shift,
 		shift < 0 ? "below" : "above", old->seq, v->cpid);
 	json_object *o = jnew("parent_next_vfork", old);
 	jint(o, "pid", old->ppid);
@@ -362,7 +343,6 @@ static void tell_next(struct fl_explain *x, struct vfork *old, const struct vfor
 
 static void on_clone(struct fl_explain *x, struct fl_session *s, const struct fl_event *ev)
 {
-	set_other(x, (int)ev->clone.child_pid, !runs_program(x, ev->pid));
 	if ((ev->clone.flags & (CLONE_VM | CLONE_VFORK)) != (CLONE_VM | CLONE_VFORK) ||
 	    ev->clone.flags == FL_CLONE_KTHREAD)
 		return;
@@ -375,7 +355,6 @@ static void on_clone(struct fl_explain *x, struct fl_session *s, const struct fl
 	v->parent = ev->task, v->child = ev->clone.child;
 	v->cr3 = t.cr3, v->rip = t.regs.ip, v->sp = v->start = t.regs.sp;
 	v->cstack = ev->clone.stack;
-	v->im = runs_program(x, ev->pid) ? x->program : NULL;
 	v->nvma = mm.nvma < FL_MAX_VMAS ? mm.nvma : FL_MAX_VMAS;
 	memcpy(v->vma, mm.vma, v->nvma * sizeof v->vma[0]);
 	for (int i = 0; i < v->nvma; i++)
@@ -390,17 +369,17 @@ static void on_clone(struct fl_explain *x, struct fl_session *s, const struct fl
 			fl_read_gva(&s->vm, v->cr3, a, v->snap + (a - v->snap_lo), next - a);
 		}
 	if (v->snap)
-		unwind(v, &t.regs);
+		unwind(s, v, &t.regs);
 	for (int i = x->nv - 2; i >= 0; i--)
 		if (x->v[i].ppid == v->ppid && x->v[i].released && !x->v[i].next_told && x->explain) {
-			tell_next(x, &x->v[i], v);
+			tell_next(x, s, &x->v[i], v);
 			break;
 		}
 	if (!x->explain)
 		return;
-	char a[256];
+	char a[ADDR_TEXT];
 	fprintf(stderr, "explain: #%d pid %d vforked pid %d at %s, sp %#" PRIx64 "\n", v->seq, v->ppid,
-		v->cpid, explain_addr(v, v->rip, a, sizeof a), v->sp);
+		v->cpid, explain_addr(s, v->cr3, v->rip, a, sizeof a), v->sp);
 	json_object *o = jnew("vfork", v);
 	jint(o, "parent", v->ppid);
 	jint(o, "child", v->cpid);
@@ -409,7 +388,7 @@ static void on_clone(struct fl_explain *x, struct fl_session *s, const struct fl
 	jhex(o, "sp", v->sp);
 	jstr(o, "frames_from", v->nf ? v->how : "none");
 	jemit(x, o);
-	tell_frames(x, v);
+	tell_frames(x, s, v);
 }
 
 static struct vfork *find_child(struct fl_explain *x, uint64_t child)
@@ -441,13 +420,14 @@ static void on_watch(struct fl_explain *x, const struct fl_event *ev)
 
 /* ---- the child's writes ---- */
 
-static void finding(struct fl_explain *x, const struct vfork *v, const char *kind, const char *what,
-		    int pid, uint64_t addr, const char *slot, uint64_t rip)
+static void finding(struct fl_explain *x, struct fl_session *s, const struct vfork *v,
+		    const char *kind, const char *what, int pid, uint64_t addr, const char *slot,
+		    uint64_t rip)
 {
-	char a[256];
+	char a[ADDR_TEXT];
 	x->findings++;
 	fprintf(stderr, "vfork-check: vfork #%d (pid %d -> pid %d): pid %d %s at %#" PRIx64 " (%s), "
-		"rip %s\n", v->seq, v->ppid, v->cpid, pid, what, addr, slot, explain_addr(v, rip, a, sizeof a));
+		"rip %s\n", v->seq, v->ppid, v->cpid, pid, what, addr, slot, explain_addr(s, v->cr3, rip, a, sizeof a));
 	json_object *o = jnew("finding", v);
 	jstr(o, "kind", kind);
 	jint(o, "pid", pid);
@@ -501,25 +481,25 @@ static void on_write(struct fl_explain *x, struct fl_session *s, const struct fl
 	}
 	v->w[v->nw++] = (struct write){ ev->pid, e->addr, e->old, e->new, e->rip, e->sp, e->info };
 	x->writes++;
-	char slot[256], insn[96] = "", a[256], b[256], c[256];
+	char slot[256], insn[96] = "", a[ADDR_TEXT], b[ADDR_TEXT], c[ADDR_TEXT];
 	const char *kind;
-	classify(v, e->addr, slot, sizeof slot, &kind);
+	classify(s, v, e->addr, slot, sizeof slot, &kind);
 	bool kernel = e->info & FL_VFORK_WRITE_KERNEL;
-	size_t len = kernel ? 0 : insn_at(s, v->cr3, e->rip, insn, sizeof insn);
+	size_t len = kernel ? 0 : fl_insn_text(s, v->cr3, e->rip, insn, sizeof insn);
 	bool call = len && !strncmp(insn, "call", 4) && e->new == e->rip + len;
 	const char *ok = allowed(v, &v->w[v->nw - 1]);
 	if (x->explain) {
 		if (kernel)
 			fprintf(stderr, "explain: #%d pid %d's system call %" PRIu64 " (at %s) wrote %#" PRIx64
 				" (%s): was %#" PRIx64 "\n", v->seq, ev->pid,
-				e->info & ~FL_VFORK_WRITE_KERNEL, explain_addr(v, e->rip, a, sizeof a),
+				e->info & ~FL_VFORK_WRITE_KERNEL, explain_addr(s, v->cr3, e->rip, a, sizeof a),
 				e->addr, slot, e->old);
 		else
 			fprintf(stderr, "explain: #%d pid %d wrote %#" PRIx64 " (%s): the word at %#" PRIx64
 				" %s -> %s, at %s (%s), sp %#" PRIx64 "%s%s%s\n", v->seq, ev->pid, e->addr, slot,
-				e->addr & ~(uint64_t)7, explain_addr(v, e->old, a, sizeof a),
-				explain_addr(v, e->new, b, sizeof b),
-				explain_addr(v, e->rip, c, sizeof c), insn, e->sp, ok ? " (allowed: " : "",
+				e->addr & ~(uint64_t)7, explain_addr(s, v->cr3, e->old, a, sizeof a),
+				explain_addr(s, v->cr3, e->new, b, sizeof b),
+				explain_addr(s, v->cr3, e->rip, c, sizeof c), insn, e->sp, ok ? " (allowed: " : "",
 				ok ? ok : "", ok ? ")" : "");
 		json_object *o = jnew("write", v);
 		jint(o, "pid", ev->pid);
@@ -530,7 +510,7 @@ static void on_write(struct fl_explain *x, struct fl_session *s, const struct fl
 		if (!kernel)
 			jhex(o, "new", e->new);
 		jhex(o, "rip", e->rip);
-		jstr(o, "rip_where", explain_addr(v, e->rip, a, sizeof a));
+		jstr(o, "rip_where", explain_addr(s, v->cr3, e->rip, a, sizeof a));
 		jstr(o, "insn", insn);
 		jhex(o, "sp", e->sp);
 		if (kernel)
@@ -548,9 +528,9 @@ static void on_write(struct fl_explain *x, struct fl_session *s, const struct fl
 	char fn[128], what[256];
 	if (returned) {
 		snprintf(what, sizeof what, "returned from %s, the function that called vfork: its sp "
-			 "%#" PRIx64 " is past that frame's end %#" PRIx64, frame_func(v, 0, fn, sizeof fn),
+			 "%#" PRIx64 " is past that frame's end %#" PRIx64, frame_func(s, v, 0, fn, sizeof fn),
 			 e->sp, v->f[0].cfa);
-		finding(x, v, "returned", what, ev->pid, e->addr, slot, e->rip);
+		finding(x, s, v, "returned", what, ev->pid, e->addr, slot, e->rip);
 	}
 	if (ok)
 		return;
@@ -562,7 +542,7 @@ static void on_write(struct fl_explain *x, struct fl_session *s, const struct fl
 			 "parent's stack", insn);
 	else
 		snprintf(what, sizeof what, "wrote the parent's stack (%s)", insn);
-	finding(x, v, kernel ? "syscall_write" : call ? "call" : "write", what, ev->pid, e->addr, slot,
+	finding(x, s, v, kernel ? "syscall_write" : call ? "call" : "write", what, ev->pid, e->addr, slot,
 		e->rip);
 }
 
@@ -580,23 +560,23 @@ static const struct write *last_write(const struct vfork *v, uint64_t word)
 static void why_value(struct fl_session *s, const struct vfork *v, const struct write *w,
 		      uint64_t now, char *out, size_t n)
 {
-	char insn[96], a[256], fn[128], line[160], caller[128];
-	uint64_t off, coff;
-	size_t len = insn_at(s, v->cr3, w->rip, insn, sizeof insn);
+	char insn[96], a[ADDR_TEXT];
+	size_t len = fl_insn_text(s, v->cr3, w->rip, insn, sizeof insn);
 	*out = 0;
 	if (!len || strncmp(insn, "call", 4) || now != w->rip + len) {
 		snprintf(out, n, "pid %d's %s at %s left it there", w->pid, len ? insn : "instruction",
-			 explain_addr(v, w->rip, a, sizeof a));
+			 explain_addr(s, v->cr3, w->rip, a, sizeof a));
 		return;
 	}
 	int k = snprintf(out, n, "pid %d's %s at %s pushed it: the return address of that call",
-			 w->pid, insn, explain_addr(v, w->rip, a, sizeof a));
-	if (fl_image_where(v->im, now, fn, sizeof fn, &off, line, sizeof line) && off == 0 &&
-	    fl_image_where(v->im, w->rip, caller, sizeof caller, &coff, line, sizeof line) &&
-	    strcmp(caller, fn) && k > 0 && (size_t)k < n)
+			 w->pid, insn, explain_addr(s, v->cr3, w->rip, a, sizeof a));
+	struct fl_sym to, from;
+	if (fl_sym_lookup(s, v->cr3, now, &to) == 0 && to.start == now &&
+	    fl_sym_lookup(s, v->cr3, w->rip, &from) == 0 && strcmp(from.name, to.name) && k > 0 &&
+	    (size_t)k < n)
 		snprintf(out + k, n - k, "; the call is the last instruction of %s (its callee does not "
 			 "return), so the address after it is the first byte of the next function, %s",
-			 caller, fn);
+			 from.name, to.name);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -613,7 +593,7 @@ static void on_release(struct fl_explain *x, struct fl_session *s, const struct 
 	v->released = true;
 	if (!x->explain)
 		return;
-	char slot[256], a[256], b[256], why[768], fn[128];
+	char slot[256], a[ADDR_TEXT], b[ADDR_TEXT], why[2 * ADDR_TEXT + 256], fn[128];
 	const char *kind;
 	fprintf(stderr, "explain: #%d pid %d released pid %d by its %s: %d writes reached the parent's "
 		"stack\n", v->seq, v->cpid, v->ppid, v->execd ? "exec" : "exit", v->nw);
@@ -638,10 +618,10 @@ static void on_release(struct fl_explain *x, struct fl_session *s, const struct 
 			was = w->old;
 		if (fl_read_gva(&s->vm, v->cr3, word, &now, 8) < 0 || was == now)
 			continue;
-		classify(v, word, slot, sizeof slot, &kind);
+		classify(s, v, word, slot, sizeof slot, &kind);
 		why_value(s, v, w, now, why, sizeof why);
 		fprintf(stderr, "explain: #%d clobbered %#" PRIx64 " (%s): was %s, now %s; %s\n", v->seq,
-			word, slot, explain_addr(v, was, a, sizeof a), explain_addr(v, now, b, sizeof b), why);
+			word, slot, explain_addr(s, v->cr3, was, a, sizeof a), explain_addr(s, v->cr3, now, b, sizeof b), why);
 		o = jnew("clobbered", v);
 		jhex(o, "addr", word);
 		jstr(o, "slot", slot);
@@ -661,8 +641,8 @@ static void on_release(struct fl_explain *x, struct fl_session *s, const struct 
 				w = &v->w[i];
 		fprintf(stderr, "explain: #%d the child returned from %s, the function that called vfork: "
 			"at %s its sp was %#" PRIx64 ", past that frame's end %#" PRIx64 "; the calls it makes "
-			"from there put their frames where the parent's are\n", v->seq, frame_func(v, 0, fn, sizeof fn),
-			explain_addr(v, w->rip, a, sizeof a), w->sp, v->f[0].cfa);
+			"from there put their frames where the parent's are\n", v->seq, frame_func(s, v, 0, fn, sizeof fn),
+			explain_addr(s, v->cr3, w->rip, a, sizeof a), w->sp, v->f[0].cfa);
 		o = jnew("child_returned", v);
 		jstr(o, "function", fn);
 		jhex(o, "rip", w->rip);
@@ -673,22 +653,114 @@ static void on_release(struct fl_explain *x, struct fl_session *s, const struct 
 	uint64_t ra_slot = v->nf ? v->f[0].slot[FL_DW_RA] : 0, was, now;
 	if (!ra_slot || !snap_word(v, ra_slot, &was) || fl_read_gva(&s->vm, v->cr3, ra_slot, &now, 8) < 0)
 		return;
-	frame_func(v, 0, fn, sizeof fn);
+	frame_func(s, v, 0, fn, sizeof fn);
 	const struct write *w = last_write(v, ra_slot);
 	if (was == now || !w)
 		snprintf(why, sizeof why, "unchanged");
 	else
 		why_value(s, v, w, now, why, sizeof why);
 	fprintf(stderr, "explain: #%d the parent's next ret through its frames is %s's: it pops %#" PRIx64
-		" and goes to %s%s%s; %s\n", v->seq, fn, ra_slot, explain_addr(v, now, a, sizeof a),
-		was == now ? "" : " instead of ", was == now ? "" : explain_addr(v, was, b, sizeof b), why);
+		" and goes to %s%s%s; %s\n", v->seq, fn, ra_slot, explain_addr(s, v->cr3, now, a, sizeof a),
+		was == now ? "" : " instead of ", was == now ? "" : explain_addr(s, v->cr3, was, b, sizeof b), why);
 	o = jnew("parent_ret", v);
 	jstr(o, "function", fn);
 	jhex(o, "slot", ra_slot);
 	jhex(o, "was", was);
 	jhex(o, "now", now);
-	jstr(o, "goes_to", explain_addr(v, now, a, sizeof a));
+	jstr(o, "goes_to", explain_addr(s, v->cr3, now, a, sizeof a));
 	jstr(o, "why", why);
+	jemit(x, o);
+	v->ra_slot = ra_slot, v->ra_now = now;
+	v->ret_watch = true;
+}
+
+/* ---- the parent's ret, observed ---- */
+
+static json_object *jret(const struct vfork *v, const char *how, const char *outcome)
+{
+	json_object *o = jnew("parent_ret_observed", v);
+	jstr(o, "how", how);
+	jstr(o, "outcome", outcome);
+	jint(o, "pid", v->ppid);
+	jhex(o, "resumed_at", v->resumed);
+	jhex(o, "slot", v->ra_slot);
+	jhex(o, "computed", v->ra_now);
+	return o;
+}
+
+/* The watch's outcome: the ret the single steps saw, beside the computed one. */
+static void on_ret_seen(struct fl_session *s, const struct fl_ret_seen *seen, void *arg)
+{
+	struct fl_explain *x = arg;
+	const struct vfork *v = &x->v[x->stepped];
+	char fn[128], a[ADDR_TEXT], b[ADDR_TEXT], c[ADDR_TEXT], d[ADDR_TEXT], differ[2 * ADDR_TEXT] = "";
+	static const char *const outcome[] = {
+		[FL_RET_TAKEN] = "ret", [FL_RET_BUDGET] = "budget", [FL_RET_EXITED] = "exited",
+	};
+	json_object *o = jret(v, "stepped", outcome[seen->end]);
+	jint(o, "steps", seen->steps);
+	frame_func(s, v, 0, fn, sizeof fn);
+	explain_addr(s, v->cr3, v->resumed, a, sizeof a);
+	explain_addr(s, v->cr3, v->ra_now, b, sizeof b);
+	if (seen->end == FL_RET_BUDGET)
+		fprintf(stderr, "explain: #%d observed: pid %d, resumed at %s, made no ret out of %s's frame "
+			"in %u single steps; computed, it goes to %s\n", v->seq, v->ppid, a, fn, seen->steps, b);
+	else if (seen->end == FL_RET_EXITED)
+		fprintf(stderr, "explain: #%d observed: pid %d, resumed at %s, exited after %u single steps, "
+			"before any ret out of %s's frame\n", v->seq, v->ppid, a, seen->steps, fn);
+	if (seen->end != FL_RET_TAKEN) {
+		jemit(x, o);
+		return;
+	}
+	bool same = seen->target == v->ra_now && seen->sp == v->ra_slot;
+	if (seen->sp != v->ra_slot)
+		snprintf(differ, sizeof differ, ", not to %s as computed: it popped %#" PRIx64 ", not %s's "
+			 "return slot %#" PRIx64, b, seen->sp, fn, v->ra_slot);
+	else if (!same)
+		snprintf(differ, sizeof differ, ", not to %s as computed: the slot changed after the child "
+			 "released it", b);
+	fprintf(stderr, "explain: #%d observed: pid %d resumed at %s; %u single steps later its ret at %s "
+		"popped %#" PRIx64 " and went to %s%s\n", v->seq, v->ppid, a, seen->steps,
+		explain_addr(s, v->cr3, seen->rip, c, sizeof c), seen->sp,
+		explain_addr(s, v->cr3, seen->target, d, sizeof d), same ? ", as computed" : differ);
+	jhex(o, "ret_rip", seen->rip);
+	jstr(o, "ret_where", c);
+	jhex(o, "popped_from", seen->sp);
+	jhex(o, "target", seen->target);
+	jstr(o, "target_where", d);
+	json_object_object_add(o, "same", json_object_new_boolean(same));
+	jemit(x, o);
+}
+
+/* The parent's first user instruction after the release: single-step it to
+ * its ret out of the frame that called vfork, or say the ret is computed. */
+static void on_return(struct fl_explain *x, struct fl_session *s, const struct fl_event *ev)
+{
+	struct vfork *v = NULL;
+	for (int i = x->nv - 1; i >= 0 && !v; i--)
+		if (x->v[i].parent == ev->task && x->v[i].ret_watch)
+			v = &x->v[i];
+	if (!v)
+		return;
+	v->ret_watch = false;
+	struct fl_user_frame uf;
+	v->resumed = fl_user_frame(s, ev, &uf) == 0 ? uf.iret.ip : 0;
+	const char *why = fl_retwatch_unavailable(s);
+	if (!why && fl_retwatch_start(s, &x->ret, v->parent, v->ra_slot, on_ret_seen, x) == 0) {
+		x->stepped = v->seq - 1;
+		return;
+	}
+	if (!why)
+		why = "the vCPU is stepping another vfork's parent";
+	char fn[128], a[ADDR_TEXT], b[ADDR_TEXT];
+	fprintf(stderr, "explain: #%d computed, not observed (%s): pid %d resumed at %s; its ret out of "
+		"%s's frame pops %#" PRIx64 " and goes to %s\n", v->seq, why, v->ppid,
+		explain_addr(s, v->cr3, v->resumed, a, sizeof a), frame_func(s, v, 0, fn, sizeof fn),
+		v->ra_slot, explain_addr(s, v->cr3, v->ra_now, b, sizeof b));
+	json_object *o = jret(v, "computed", "not_stepped");
+	jstr(o, "why", why);
+	jhex(o, "target", v->ra_now);
+	jstr(o, "target_where", b);
 	jemit(x, o);
 }
 
@@ -717,19 +789,19 @@ static void on_exit_event(struct fl_explain *x, struct fl_session *s, const stru
 		return;
 	}
 	struct fl_task_view t;
-	char a[256], insn[96] = "", how[256] = "";
+	char a[ADDR_TEXT], insn[96] = "", how[256] = "";
 	uint64_t popped;
 	if (fl_task_read(s, ev->task, &t) < 0) {
 		json_object_put(o);
 		return;
 	}
-	insn_at(s, t.cr3, t.regs.ip, insn, sizeof insn);
+	fl_insn_text(s, t.cr3, t.regs.ip, insn, sizeof insn);
 	if (fl_read_gva(&s->vm, t.cr3, t.regs.sp - 8, &popped, 8) == 0 && popped == t.regs.ip)
 		snprintf(how, sizeof how, "; it got there by a ret that popped %#" PRIx64 " from %#" PRIx64,
 			 popped, t.regs.sp - 8);
 	fprintf(stderr, "explain: #%d pid %d (%s) killed by SIG%s at rip %s%s%s%s, sp %#" PRIx64 "%s%s\n",
 		v->seq, ev->pid, role, sigabbrev_np(sig) ? sigabbrev_np(sig) : "?",
-		explain_addr(v, t.regs.ip, a, sizeof a), *insn ? " (" : "", insn, *insn ? ")" : "",
+		explain_addr(s, t.cr3, t.regs.ip, a, sizeof a), *insn ? " (" : "", insn, *insn ? ")" : "",
 		t.regs.sp, t.regs.sp % 16 == 8 && !strncmp(insn, "mova", 4) ?
 		" (an aligned move on a stack 8 bytes off 16-byte alignment: a function up the chain was "
 		"entered by a ret or jump, not a call)" : "", how);
@@ -744,14 +816,14 @@ static void on_exit_event(struct fl_explain *x, struct fl_session *s, const stru
 static void on_event(struct fl_session *s, const struct fl_event *ev, void *arg)
 {
 	struct fl_explain *x = arg;
+	fl_retwatch_event(s, &x->ret, ev);
 	switch (ev->kind) {
 	case FL_EV_CLONE: on_clone(x, s, ev); break;
+	case FL_EV_RETURN:
+		if (x->explain)
+			on_return(x, s, ev);
+		break;
 	case FL_EV_EXEC:
-		if (ev->pid == 1 && !x->pid1_started) { /* pid 1 starting the program itself */
-			x->pid1_started = true;
-			break;
-		}
-		set_other(x, ev->pid, true);
 		for (int i = 0; i < x->nv; i++)
 			if (x->v[i].cpid == ev->pid && !x->v[i].released)
 				x->v[i].execd = true;
@@ -769,18 +841,21 @@ struct fl_explain *fl_explain_attach(struct fl_config *c, bool explain, bool che
 	if (!x || fl_hook_add(c, 0, on_event, x) < 0)
 		return free(x), NULL;
 	x->explain = explain, x->check = check, x->json = json;
-	char path[4096];
-	if (strchr(c->program, '/'))
-		snprintf(path, sizeof path, "%s", c->program);
-	else
-		snprintf(path, sizeof path, "%s/%s", c->guest_dir, c->program);
-	x->program = fl_image_open(path);
 	c->vfork_sanitize = true;
 	return x;
 }
 
 int fl_explain_finish(struct fl_explain *x, int status)
 {
+	if (x->ret.active) {
+		const struct vfork *v = &x->v[x->stepped];
+		fprintf(stderr, "explain: #%d observed: the run ended while pid %d was single-stepped, "
+			"%u steps, before its ret out of the frame that called vfork\n", v->seq, v->ppid,
+			x->ret.seen.steps);
+		json_object *o = jret(v, "stepped", "unfinished");
+		jint(o, "steps", x->ret.seen.steps);
+		jemit(x, o);
+	}
 	if (x->explain && status != FL_EXIT_USAGE) /* FL_EXIT_USAGE: nothing ran */
 		fprintf(stderr, "explain: %d vforks watched, %d writes to a parent's stack\n", x->nv,
 			x->writes);
@@ -791,8 +866,6 @@ int fl_explain_finish(struct fl_explain *x, int status)
 	for (int i = 0; i < x->nv; i++)
 		free(x->v[i].w), free(x->v[i].snap);
 	free(x->v);
-	free(x->other);
-	fl_image_close(x->program);
 	free(x);
 	return found ? FL_EXIT_VFORK_CHECK : status;
 }

@@ -312,10 +312,19 @@ static struct fl_symfile *kernel_file(struct fl_session *s)
 	return y ? y->kernel : NULL;
 }
 
+struct fl_symfile *fl_sym_file(struct fl_session *s, uint64_t cr3, uint64_t addr)
+{
+	return addr >= FL_KERNEL_VBASE ? kernel_file(s) : addr < FL_USER_TOP ? program_at(s, cr3) : NULL;
+}
+
+struct Dwfl_Module *fl_symfile_module(struct fl_symfile *f)
+{
+	return f->mod;
+}
+
 int fl_sym_lookup(struct fl_session *s, uint64_t cr3, uint64_t addr, struct fl_sym *out)
 {
-	struct fl_symfile *f = addr >= FL_KERNEL_VBASE ? kernel_file(s) :
-			       addr < FL_USER_TOP ? program_at(s, cr3) : NULL;
+	struct fl_symfile *f = fl_sym_file(s, cr3, addr);
 	memset(out, 0, sizeof *out);
 	out->addr = addr;
 	return f ? fl_symfile_lookup(f, addr, out) : -1;

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 struct fl_session;
+struct Dwfl_Module;
 
 /* What one address resolves to. Strings belong to the ELF's symbol file
  * (for a run: until the session ends); NULL when unknown. */
@@ -54,6 +55,10 @@ const char *fl_sym_format(const struct fl_sym *sym, char *buf, size_t len);
  * to run, or a built-in one, whichever the guest's memory at cr3 holds.
  * 0 if some symbol holds addr, -1 if none (out->addr still set). */
 int fl_sym_lookup(struct fl_session *s, uint64_t cr3, uint64_t addr, struct fl_sym *out);
+/* The ELF fl_sym_lookup resolves addr in, or NULL, for other readers of its
+ * DWARF (unwind.c); and its libdwfl module, whose addresses are the guest's. */
+struct fl_symfile *fl_sym_file(struct fl_session *s, uint64_t cr3, uint64_t addr);
+struct Dwfl_Module *fl_symfile_module(struct fl_symfile *f);
 /* fl_sym_lookup, formatted by fl_sym_format; returns buf. */
 const char *fl_symbolize(struct fl_session *s, uint64_t cr3, uint64_t addr, char *buf, size_t len);
 

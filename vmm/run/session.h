@@ -20,6 +20,11 @@ struct fl_session {
 	int status;              /* forklab's exit status once done */
 	int exit_signal;         /* the signal that killed pid 1, if one did */
 	struct fl_gdb *gdb;      /* --gdb's stub, or NULL */
+	/* KVM_EXIT_DEBUG's handler when there is no gdb stub: --explain's ret
+	 * watch stepping a vfork parent (observe/retwatch.c); NULL: a debug
+	 * exit ends the run with a verdict. */
+	void (*debug_exit)(struct fl_session *s, void *arg);
+	void *debug_arg;
 	/* Set by the --timeout signal handler (launch.c); the vCPU loop turns an
 	 * interrupted KVM_RUN into the timeout verdict when it is set. */
 	volatile sig_atomic_t timed_out;
