@@ -22,6 +22,8 @@
  *   futex-cow           pthread_join while the thread's descriptor is copy-on-write
  *   orphan-signal       an orphan made by clone with SIGKILL as its exit signal exits
  *                       after its parent: the reaper (pid 1) must live on
+ *   bad-exit-signal     children made by clone with exit signals 65-255 (no signals)
+ *                       exit; their parent is not signalled, and reaps them
  *   exec=PATH           execve PATH, and say why it failed
  */
 #include <errno.h>
@@ -429,6 +431,31 @@ static int orphan_signal(void)
 	return 0;
 }
 
+/* clone's exit signal is CSIGNAL's 8 bits; 65-255 are no signal, and the
+ * child's exit sends nothing (Linux's valid_signal test). Several children
+ * at once, so that a slot overrun would hit a live task. */
+static int bad_exit_signal(void)
+{
+	static const int sigs[] = { 65, 66, 100, 129, 130, 200, 255 };
+	enum { N = sizeof sigs / sizeof sigs[0] };
+	pid_t pids[N];
+	for (int i = 0; i < N; i++)
+		if ((pids[i] = syscall(SYS_clone, sigs[i], 0, 0, 0, 0)) == 0) {
+			struct timespec nap = { 0, 50 * 1000 * 1000 }; /* until all exist */
+			syscall(SYS_nanosleep, &nap, NULL);
+			syscall(SYS_exit, i);
+		}
+	int reaped = 0;
+	for (int i = 0; i < N; i++) {
+		int st;
+		if (pids[i] > 0 && waitpid(pids[i], &st, __WALL) == pids[i] && WIFEXITED(st) &&
+		    WEXITSTATUS(st) == i)
+			reaped++;
+	}
+	printf("%d of %d children with exit signals 65-255 reaped\n", reaped, N);
+	return reaped != N;
+}
+
 /* ---- the initial stack ---- */
 
 static int stack_top(void)
@@ -503,6 +530,8 @@ static int run(const char *cmd, const char *arg)
 		return child("join after copy-on-write", futex_cow, 0), 0;
 	if (!strcmp(cmd, "orphan-signal"))
 		return orphan_signal();
+	if (!strcmp(cmd, "bad-exit-signal"))
+		return bad_exit_signal();
 	return -1;
 }
 
@@ -519,7 +548,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "usage: robust COMMAND [NR]...: compat-syscall, compat-int80, "
 				"compat-sysenter, compat-none [NR], int80 [NR], cpu-vendor, nx-exec, "
 				"exec-data, prot-none, int-n, clone-nc-stack, spin-nc-rsp, push-nc-rsp, "
-				"syscall-nc-rsp, stack-top, futex-cow, orphan-signal, exec=PATH\n");
+				"syscall-nc-rsp, stack-top, futex-cow, orphan-signal, bad-exit-signal, exec=PATH\n");
 			return 2;
 		}
 		status |= r;

@@ -381,7 +381,11 @@ bool do_notify_parent(struct task *c)
 	struct task *parent = c->parent;
 	struct sighand *sh = parent_sighand(parent);
 	wake_up(&parent->child_exit);
-	if (!sh || !c->exit_signal)
+	/* clone takes any exit signal CSIGNAL holds (0-255), as Linux's legacy
+	 * clone does; one that is no signal is not sent (Linux's valid_signal
+	 * test here). Sent, signal 66 overran the siginfo slots into the next
+	 * task's parent and group_leader. */
+	if (!sh || !c->exit_signal || c->exit_signal >= NSIG)
 		return false;
 	int st = c->exit_code, sig = c->exit_signal;
 	bool autoreap = false;

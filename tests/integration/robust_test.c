@@ -163,6 +163,11 @@ Test(robust, futex_after_cow) { DIFFERENTIAL(20, "futex-cow"); }
  * watchdog), and one with SIGSTOP stopped it. */
 Test(robust, orphan_exit_signal) { DIFFERENTIAL(20, "orphan-signal"); }
 
+/* Exit signals 65-255 (clone's CSIGNAL takes them) are not sent: sent, one
+ * overran the parent's siginfo slots into the next task (sysfuzz's panics
+ * at a group_leader of 0xb, a SIGCHLD's status). */
+Test(robust, exit_signal_past_64) { DIFFERENTIAL(20, "bad-exit-signal"); }
+
 /* The zero word's reader: glibc's tunables parser walks past the last
  * string of the initial stack, and without the word ran off its top
  * (SIGSEGV at 0x7ffffffff000), the issue's reproducer. */
