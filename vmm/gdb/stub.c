@@ -55,17 +55,78 @@ uint64_t gdb_thread_cr3(struct fl_gdb *g)
 	return pml4 >= FL_KERNEL_VBASE ? pml4 - FL_KERNEL_VBASE : g->sregs.cr3;
 }
 
+static bool vcpu_in_user_mode(const struct fl_gdb *g)
+{
+	return (g->sregs.cs.selector & 3) == 3;
+}
+
 int gdb_thread_regs(struct fl_gdb *g, int tid, struct gdb_regfile *f)
 {
 	struct gdb_task t;
 	tid = selected(g, tid);
 	if (tid == g->cur_tid) {
 		gdb_regs_from_vcpu(f, &g->regs, &g->sregs, g->have_fpu ? &g->fpu : NULL);
+		if (vcpu_in_user_mode(g))
+			gdb_regs_user_from_vcpu(f, &g->regs, &g->sregs);
+		else if (gdb_task_find(g->s, &g->kt, tid, &t) == 0)
+			gdb_task_user_regs(&t, f);
 		return 0;
 	}
 	if (gdb_task_find(g->s, &g->kt, tid, &t) < 0)
 		return -1;
 	return gdb_task_regs(g->s, &g->kt, &t, f);
+}
+
+/* Where a write of register regno of thread tid goes: into the vCPU's
+ * register regno (vcpu true), or to the 64 bits at kernel address va. The
+ * running task's user registers are the vCPU's own while it runs in user
+ * mode, its pt_regs while it is in the kernel. -1: the register has no
+ * home to write. */
+struct reg_home {
+	bool vcpu;
+	int regno;
+	uint64_t va;
+};
+
+static int reg_home(struct fl_gdb *g, int tid, int regno, struct reg_home *h)
+{
+	struct gdb_task t;
+	bool user = gdb_user_reg_ptregs_offset(regno) >= 0;
+	tid = selected(g, tid);
+	*h = (struct reg_home){ .vcpu = true, .regno = regno };
+	if (tid == g->cur_tid && !user)
+		return gdb_reg_writable(regno) ? 0 : -1;
+	if (tid == g->cur_tid && vcpu_in_user_mode(g)) {
+		h->regno = gdb_user_reg_core(regno);
+		return h->regno >= 0 && gdb_reg_writable(h->regno) ? 0 : -1;
+	}
+	h->vcpu = false;
+	if (gdb_reg_size(regno) != 8 || gdb_task_find(g->s, &g->kt, tid, &t) < 0)
+		return -1;
+	return gdb_task_reg_home(&g->kt, &t, regno, &h->va);
+}
+
+bool gdb_thread_reg_writable(struct fl_gdb *g, int tid, int regno)
+{
+	struct reg_home h;
+	return regno >= 0 && regno < GDB_NREGS && reg_home(g, tid, regno, &h) == 0;
+}
+
+int gdb_thread_reg_write(struct fl_gdb *g, int tid, int regno, const uint8_t *bytes)
+{
+	struct reg_home h;
+	struct gdb_regfile f;
+	uint64_t v = 0;
+	if (regno < 0 || regno >= GDB_NREGS || reg_home(g, tid, regno, &h) < 0)
+		return -1;
+	memcpy(&v, bytes, gdb_reg_size(regno) < 8 ? gdb_reg_size(regno) : 8);
+	if (!h.vcpu)
+		return fl_write_kva(g->s, h.va, &v, sizeof v);
+	gdb_regs_from_vcpu(&f, &g->regs, &g->sregs, NULL);
+	gdb_reg_set(&f, h.regno, v);
+	gdb_regs_to_vcpu(&f, &g->regs, &g->sregs);
+	g->regs_dirty = true;
+	return 0;
 }
 
 /* ---- breakpoints ---- */
@@ -339,6 +400,7 @@ static void fetch_state(struct fl_gdb *g)
 	g->regs_dirty = false;
 	g->cur_tid = current_tid(g->s);
 	g->g_tid = g->c_tid = 0;
+	g->threads_xml_ok = false;
 }
 
 /* The guest is stopped: tell gdb why (unless it has yet to ask), serve it,
