@@ -185,6 +185,7 @@ Test(gdb_threads, xml_in_pieces)
 	char doc[sizeof threads_doc + 64] = "";
 	size_t off = 0;
 	for (int pieces = 0;; pieces++) {
+		TEST_ASSERT_CMP(pieces, <, (int)sizeof threads_doc, "an 'l' ends the document");
 		const char *r = cmd("qXfer:threads:read::%zx,7", off);
 		TEST_ASSERT(r[0] == 'm' || r[0] == 'l', "offset %zu: %s", off, r);
 		TEST_ASSERT_CMP(strlen(r + 1), <=, (size_t)7);
