@@ -330,6 +330,76 @@ Test(gdb, write_user_rax_of_child_not_running)
 	TEST_ASSERT_EQ(r.forklab_status, 42, "forklab's status:\n%s", r.forklab_out);
 }
 
+/* Hardware breakpoints and watchpoints: in the debug registers on hardware
+ * KVM; where breakpoints single-step (PVM, the nested bed) a write
+ * watchpoint compares the watched bytes at each step, and an execute one
+ * checks RIP, while a read watchpoint is refused. The watchpoint sees the
+ * kernel count the fork, the breakpoint the child's first run. */
+static const char hw_session[] =
+	"set pagination off\n"
+	"set confirm off\n"
+	"file build/kernel.elf\n"
+	"target remote %s\n"
+	"watch fl_kstate.forks\n"
+	"continue\n"
+	"printf \"watch stop: pid=%%d forks=%%lu\\n\", current->pid, fl_kstate.forks\n"
+	"delete\n"
+	"hbreak ret_from_fork\n"
+	"continue\n"
+	"printf \"hbreak stop: pid=%%d\\n\", current->pid\n"
+	"delete\n"
+	"python\n"
+	"try:\n"
+	"    gdb.execute('rwatch fl_kstate.switches')\n"
+	"    gdb.execute('continue')\n"
+	"    print('rwatch: stopped')\n"
+	"except gdb.error as e:\n"
+	"    print('rwatch: refused: %%s' %% e)\n"
+	"end\n"
+	"kill\n";
+
+/* The session's stops, by either method; a read watchpoint only where
+ * breakpoints single-step, where it must be refused. */
+static void check_hw_session(const struct gdb_run *r, bool stepped)
+{
+	const char *out = r->gdb.out;
+	int pid = 0;
+	unsigned long forks = 0;
+	cr_log_info("gdb's output:\n%s\ngdb's stderr:\n%s\nforklab's:\n%s", out, r->gdb.err,
+		    r->forklab_out);
+	TEST_ASSERT(!r->gdb.deadline_hit, "gdb ran past %.0f s", GDB_GUARD_S);
+	TEST_ASSERT(strstr(out, "Hardware watchpoint 1: fl_kstate.forks\n\nOld value = 0\nNew value = 1\n"),
+		    "the watchpoint saw fork's count go from 0 to 1:\n%s%s", out, r->gdb.err);
+	const char *l = line_with(out, "watch stop: ");
+	TEST_ASSERT(l && sscanf(l, "watch stop: pid=%d forks=%lu", &pid, &forks) == 2,
+		    "the task at the watchpoint:\n%s", out);
+	TEST_ASSERT_EQ(pid, 1, "the parent counts its fork");
+	TEST_ASSERT_EQ(forks, 1);
+	TEST_ASSERT(strstr(out, "hit Breakpoint 2, ret_from_fork ()"), "the hardware breakpoint:\n%s", out);
+	l = line_with(out, "hbreak stop: ");
+	TEST_ASSERT(l && sscanf(l, "hbreak stop: pid=%d", &pid) == 1, "the task at ret_from_fork:\n%s", out);
+	TEST_ASSERT_EQ(pid, 2, "the child's first run");
+	if (stepped)
+		TEST_ASSERT(line_with(out, "rwatch: refused: Could not insert hardware watchpoint 3."),
+			    "a read watchpoint is refused where breakpoints single-step:\n%s", out);
+	TEST_ASSERT_EQ(r->forklab_status, 128 + SIGKILL, "forklab's status:\n%s", r->forklab_out);
+}
+
+/* With the method the probe chose for this /dev/kvm. */
+Test(gdb, hardware_breakpoint_and_watchpoint)
+{
+	struct gdb_run r = run_session(hw_session, (const char *const[]){ "fork-demo", NULL });
+	check_hw_session(&r, false);
+}
+
+/* With PVM's, single-stepping, whatever this /dev/kvm is. */
+Test(gdb, hardware_breakpoint_and_watchpoint_stepped)
+{
+	TEST_ASSERT_EQ(setenv("FORKLAB_GDB_BREAKPOINTS", "step", 1), 0);
+	struct gdb_run r = run_session(hw_session, (const char *const[]){ "fork-demo", NULL });
+	check_hw_session(&r, true);
+}
+
 /* The guest's end reaches gdb: W with the exit code, X with the signal. */
 static const char run_to_end[] =
 	"set confirm off\n"

@@ -210,10 +210,60 @@ int gdb_bp_insert(struct fl_gdb *g, int type, uint64_t addr, uint64_t kind)
 	uint64_t len = type == 1 ? 1 : kind;
 	if ((len != 1 && len != 2 && len != 4 && len != 8) || (addr & (len - 1)))
 		return -1;
-	if (g->bp_method == GDB_BP_STEP || (slot = hw_free_slot(g)) < 0)
-		return -1; /* PVM has no debug registers (shared/docs/platform.md) */
-	g->hw[slot] = (struct gdb_hw_bp){ .addr = addr, .type = type, .len = (int)len, .used = true };
+	/* Where breakpoints single-step there are no debug registers that
+	 * work (PVM has none, shared/docs/platform.md; the nested bed's never
+	 * fire): each step checks an execute breakpoint's address, and a write
+	 * watchpoint's bytes for a change. No step shows a read (Z3, Z4). */
+	if ((g->bp_method == GDB_BP_STEP && type > 2) || (slot = hw_free_slot(g)) < 0)
+		return -1;
+	struct gdb_hw_bp b = { .addr = addr, .type = type, .len = (int)len, .used = true };
+	if (g->bp_method == GDB_BP_STEP && type == 2) {
+		b.cr3 = gdb_thread_cr3(g);
+		if (fl_read_gva(&g->s->vm, b.cr3, addr, &b.old, len) < 0)
+			return -1;
+	}
+	g->hw[slot] = b;
 	return 0;
+}
+
+/* Z1 and Z2 where breakpoints single-step (gdb_bp_insert). */
+static bool hw_stepped(const struct fl_gdb *g)
+{
+	if (g->bp_method != GDB_BP_STEP)
+		return false;
+	for (int i = 0; i < 4; i++)
+		if (g->hw[i].used)
+			return true;
+	return false;
+}
+
+/* After one step: a stepped watchpoint whose bytes changed (the instruction
+ * just run wrote them; its new value becomes the one to compare with), or,
+ * unless gdb itself is stepping, a stepped breakpoint at pc. Fills why
+ * with the stop reply's reason; false if there is none. */
+static bool stepped_stop(struct fl_gdb *g, uint64_t pc, char *why, size_t n)
+{
+	for (int i = 0; i < 4 && g->bp_method == GDB_BP_STEP; i++) {
+		struct gdb_hw_bp *b = &g->hw[i];
+		uint64_t now = 0;
+		if (!b->used || b->type != 2 || fl_read_gva(&g->s->vm, b->cr3, b->addr, &now, b->len) < 0 ||
+		    now == b->old)
+			continue;
+		b->old = now;
+		snprintf(why, n, "watch:%llx;", (unsigned long long)b->addr);
+		return true;
+	}
+	if (g->stepping)
+		return false;
+	for (int i = 0; i < 4 && g->bp_method == GDB_BP_STEP; i++)
+		if (g->hw[i].used && g->hw[i].type == 1 && g->hw[i].addr == pc) {
+			snprintf(why, n, "hwbreak:;");
+			return true;
+		}
+	if (!sw_find(g, pc))
+		return false;
+	snprintf(why, n, "swbreak:;");
+	return true;
 }
 
 int gdb_bp_remove(struct fl_gdb *g, int type, uint64_t addr, uint64_t kind)
@@ -290,8 +340,8 @@ static void syscall_step_done(struct fl_gdb *g)
 static void set_guest_debug(struct fl_gdb *g)
 {
 	struct kvm_guest_debug d = { 0 };
-	bool step = g->stepping || sw_any(g, GDB_BP_STEP);
-	d.arch.debugreg[7] = dr7(g, &d);
+	bool step = g->stepping || sw_any(g, GDB_BP_STEP) || hw_stepped(g);
+	d.arch.debugreg[7] = g->bp_method == GDB_BP_STEP ? 0 : dr7(g, &d);
 	if (step) {
 		/* The next instruction's first two bytes, and the CPL it runs at. */
 		struct kvm_regs r;
@@ -503,14 +553,14 @@ void fl_gdb_debug_exit(struct fl_gdb *g)
 			snprintf(why, sizeof why, "hwbreak:;");
 		else
 			snprintf(why, sizeof why, "%s:%llx;", kinds[t], (unsigned long long)g->hw[i].addr);
-	} else if (d->exception == 1 && !g->stepping && sw_any(g, GDB_BP_STEP)) {
-		/* Stepping to a breakpoint (GDB_BP_STEP): stop only at one. The
-		 * guest's own iretq or popf may have cleared TF: set it again. */
-		if (!sw_find(g, d->pc)) {
+	} else if (d->exception == 1 && (sw_any(g, GDB_BP_STEP) || hw_stepped(g))) {
+		/* Stepping to a breakpoint or watchpoint (GDB_BP_STEP): stop only
+		 * at one, or where gdb's own step ends. The guest's own iretq or
+		 * popf may have cleared TF: set it again. */
+		if (!stepped_stop(g, d->pc, why, sizeof why) && !g->stepping) {
 			set_guest_debug(g);
 			return;
 		}
-		snprintf(why, sizeof why, "swbreak:;");
 	} else if (d->exception == 3 && sw_find(g, d->pc)) {
 		snprintf(why, sizeof why, "swbreak:;");
 	}

@@ -63,7 +63,10 @@ struct fl_gdb {
 		bool inserted;
 	} sw[GDB_MAX_SW_BP];
 	int nsw;
-	struct gdb_hw_bp { uint64_t addr; int type, len; bool used, z0; } hw[4];
+	/* Z1-Z4 in the debug registers; where breakpoints single-step, Z1 and
+	 * Z2 checked at each step: a Z2's bytes as read through cr3 (the
+	 * page tables of the thread gdb had selected) were old. */
+	struct gdb_hw_bp { uint64_t addr, cr3, old; int type, len; bool used, z0; } hw[4];
 	bool stepping, blockirq;
 	bool fmask_saved;           /* stepping over a syscall: FMASK was */
 	uint64_t fmask;
