@@ -380,8 +380,10 @@ static void check_hw_session(const struct gdb_run *r, bool stepped)
 	TEST_ASSERT(l && sscanf(l, "hbreak stop: pid=%d", &pid) == 1, "the task at ret_from_fork:\n%s", out);
 	TEST_ASSERT_EQ(pid, 2, "the child's first run");
 	if (stepped)
-		TEST_ASSERT(line_with(out, "rwatch: refused: Could not insert hardware watchpoint 3."),
-			    "a read watchpoint is refused where breakpoints single-step:\n%s", out);
+		TEST_ASSERT(line_with(out, "rwatch: refused") &&
+			    strstr(r->gdb.err, "Could not insert hardware watchpoint 3.\n"),
+			    "a read watchpoint is refused where breakpoints single-step:\n%s%s", out,
+			    r->gdb.err);
 	TEST_ASSERT_EQ(r->forklab_status, 128 + SIGKILL, "forklab's status:\n%s", r->forklab_out);
 }
 
