@@ -1,10 +1,13 @@
 /* `forklab run --gdb` driven by Debian's real gdb in batch mode, seed 001's
  * session on fork-demo: break at copy_thread, the child's pt_regs->ax after
- * finish, ret_from_fork, forklab-ps (tools/gdb/forklab.py), then single steps
- * to the child's first user instruction, and kill. The asserts read gdb's
- * own output, and forklab's exit status. */
+ * finish, ret_from_fork, forklab-ps (tools/gdb/forklab.py), both tasks named
+ * in info threads (qXfer:threads:read), then single steps to the child's first
+ * user instruction, and kill. Then a write to the user registers of a child
+ * that has not run yet, which the child sees as fork's return value. The
+ * asserts read gdb's own output, and forklab's output and exit status. */
 #include "common/forklab_run.h"
 #include "common/spawn.h"
+#include "boot/elf.h"
 
 #include <forklab/abi.h>
 
@@ -23,6 +26,8 @@
 /* Marks around forklab-ps's table, so that its lines can be counted. */
 #define PS_BEGIN "=== forklab-ps"
 #define PS_END "=== end forklab-ps"
+#define THREADS_BEGIN "=== info threads"
+#define THREADS_END "=== end info threads"
 
 static const char session[] =
 	"set pagination off\n"
@@ -44,6 +49,9 @@ static const char session[] =
 	"echo " PS_BEGIN "\\n\n"
 	"forklab-ps\n"
 	"echo " PS_END "\\n\n"
+	"echo " THREADS_BEGIN "\\n\n"
+	"info threads\n"
+	"echo " THREADS_END "\\n\n"
 	"delete\n"
 	"while ($cs & 3) == 0\n"
 	"  stepi\n"
@@ -135,6 +143,16 @@ static const char *line_with(const char *text, const char *prefix)
 	return NULL;
 }
 
+/* The text between two marks; NULL if either is missing. */
+static char *between(const char *text, const char *begin, const char *end)
+{
+	const char *b = line_with(text, begin), *e = line_with(text, end);
+	if (!b || !e || e < b)
+		return NULL;
+	b = strchr(b, '\n') + 1;
+	return strndup(b, (size_t)(e - b));
+}
+
 /* Lines between the two marks that list a task (they start with a pid). */
 static int ps_tasks(const char *text)
 {
@@ -175,6 +193,15 @@ Test(gdb, fork_demo_session)
 	TEST_ASSERT_EQ(ps_tasks(out), 2, "tasks listed by forklab-ps:\n%s", out);
 	TEST_ASSERT(line_with(out, "   2    1 running  fork-demo") != NULL,
 		    "forklab-ps lists the child as pid 2, ppid 1, running:\n%s", out);
+	/* gdb names both tasks from qXfer:threads:read: "name" in quotes, the
+	 * rest in parentheses. */
+	char *threads = between(out, THREADS_BEGIN, THREADS_END);
+	TEST_ASSERT(threads != NULL, "info threads was printed:\n%s", out);
+	TEST_ASSERT(strstr(threads, "Thread 1 \"fork-demo\" (pid 1 ppid 0 zombie)"),
+		    "info threads names the parent:\n%s", threads);
+	TEST_ASSERT(strstr(threads, "Thread 2 \"fork-demo\" (pid 2 ppid 1 running (on the vCPU))"),
+		    "info threads names the child:\n%s", threads);
+	free(threads);
 
 	l = line_with(out, "first user instruction: ");
 	TEST_ASSERT(l && sscanf(l, "first user instruction: pid=%d rax=%lx rip=%lx cs=%lx", &pid, &rax,
@@ -221,7 +248,7 @@ Test(gdb, nowait_attach_interrupt_detach)
 		    "gdb attached to the running guest:\n%s%s", out, r.gdb.err);
 	TEST_ASSERT_EQ(pid, 1);
 	TEST_ASSERT_EQ(cs, FL_USER_CS, "spin was stopped in user mode");
-	TEST_ASSERT(strstr(out, "Thread 1 (pid 1 ppid 0 running spin (on the vCPU))") != NULL,
+	TEST_ASSERT(strstr(out, "Thread 1 \"spin\" (pid 1 ppid 0 running (on the vCPU))") != NULL,
 		    "info threads names the task:\n%s", out);
 	l = line_with(out, "interrupted: ");
 	TEST_ASSERT(l && sscanf(l, "interrupted: pid=%d cs=%lx", &pid, &cs) == 2,
@@ -229,6 +256,150 @@ Test(gdb, nowait_attach_interrupt_detach)
 	TEST_ASSERT_EQ(pid, 1);
 	/* Detached, spin runs on until its --timeout. */
 	TEST_ASSERT_EQ(r.forklab_status, 124, "forklab's status:\n%s", r.forklab_out);
+}
+
+/* A register write for a task that is not running: after copy_thread the
+ * child (pid 2) has never run; its user_rax is its pt_regs.ax, fork's return
+ * value in the child. gdb sets it to 42, and fork-ret's child exits with
+ * what fork returned to it. Its rax (kernel mode, at ret_from_fork) has no
+ * saved home: the write is refused. */
+static const char set_child_rax[] =
+	"set pagination off\n"
+	"set confirm off\n"
+	"file build/kernel.elf\n"
+	"source tools/gdb/forklab.py\n"
+	"target remote %s\n"
+	"break copy_thread\n"
+	"continue\n"
+	"finish\n"
+	"python\n"
+	"child = [t for t in gdb.selected_inferior().threads() if t.ptid[1] == 2]\n"
+	"child[0].switch()\n"
+	"print('selected: %%s, on the vCPU: pid %%d' %% (child[0].ptid[1], gdb.parse_and_eval('current->pid')))\n"
+	"end\n"
+	"printf \"before: user_rax=%%ld pt_regs.ax=%%ld rip=%%#lx\\n\", $user_rax, ((struct pt_regs *)$forklab_task(2)->thread.sp0 - 1)->ax, $rip\n"
+	"set var $user_rax = 42\n"
+	"maint flush register-cache\n"
+	"printf \"after: user_rax=%%ld pt_regs.ax=%%ld\\n\", $user_rax, ((struct pt_regs *)$forklab_task(2)->thread.sp0 - 1)->ax\n"
+	"python\n"
+	"try:\n"
+	"    gdb.execute('set var $rax = 1')\n"
+	"    print('rax write: accepted')\n"
+	"except gdb.error as e:\n"
+	"    print('rax write: refused: %%s' %% e)\n"
+	"end\n"
+	"delete\n"
+	"continue\n";
+
+Test(gdb, write_user_rax_of_child_not_running)
+{
+	struct gdb_run r = run_session(set_child_rax, (const char *const[]){ "fork-ret", NULL });
+	const char *out = r.gdb.out;
+	long user_rax = -1, ax = -1;
+	unsigned long rip = 0;
+	uint64_t ret_from_fork = 0;
+	cr_log_info("gdb's output:\n%s\ngdb's stderr:\n%s\nforklab's:\n%s", out, r.gdb.err,
+		    r.forklab_out);
+	TEST_ASSERT(!r.gdb.deadline_hit, "gdb ran past %.0f s", GDB_GUARD_S);
+	TEST_ASSERT(line_with(out, "selected: 2, on the vCPU: pid 1") != NULL,
+		    "the child is selected while the parent runs:\n%s%s", out, r.gdb.err);
+	const char *l = line_with(out, "before: ");
+	TEST_ASSERT(l && sscanf(l, "before: user_rax=%ld pt_regs.ax=%ld rip=%lx", &user_rax, &ax, &rip) == 3,
+		    "the child's registers before the write:\n%s", out);
+	TEST_ASSERT_EQ(user_rax, 0, "the child's user_rax after copy_thread");
+	TEST_ASSERT_EQ(ax, 0, "the child's pt_regs.ax after copy_thread");
+	struct fl_kernel k;
+	char err[256];
+	TEST_ASSERT_EQ(fl_kernel_open("build/kernel.elf", &k, err, sizeof err), 0, "%s", err);
+	TEST_ASSERT_EQ(fl_kernel_symbol(&k, "ret_from_fork", &ret_from_fork), 0);
+	fl_kernel_close(&k);
+	TEST_ASSERT_EQ(rip, ret_from_fork, "a child that never ran stands at ret_from_fork");
+	l = line_with(out, "after: ");
+	TEST_ASSERT(l && sscanf(l, "after: user_rax=%ld pt_regs.ax=%ld", &user_rax, &ax) == 2,
+		    "the child's registers after the write:\n%s", out);
+	TEST_ASSERT_EQ(user_rax, 42, "the child's user_rax read back from the stub");
+	TEST_ASSERT_EQ(ax, 42, "the child's pt_regs.ax in guest memory");
+	TEST_ASSERT(line_with(out, "rax write: refused: Could not write register \"rax\"; remote failure reply 'E22'"),
+		    "the child's kernel rax has no home:\n%s", out);
+	TEST_ASSERT(strstr(out, "[Inferior 1 (Remote target) exited with code 052]") != NULL,
+		    "the run ends with the child's status, 42:\n%s%s", out, r.gdb.err);
+	TEST_ASSERT(strstr(r.forklab_out, "child pid 2: fork returned 42\n") != NULL,
+		    "the child saw 42 from fork:\n%s", r.forklab_out);
+	TEST_ASSERT(strstr(r.forklab_out, "parent pid 1: fork returned 2; child 2 exited 42\n") != NULL,
+		    "the parent saw the child exit 42:\n%s", r.forklab_out);
+	TEST_ASSERT_EQ(r.forklab_status, 42, "forklab's status:\n%s", r.forklab_out);
+}
+
+/* Hardware breakpoints and watchpoints: in the debug registers on hardware
+ * KVM; where breakpoints single-step (PVM, the nested bed) a write
+ * watchpoint compares the watched bytes at each step, and an execute one
+ * checks RIP, while a read watchpoint is refused. The watchpoint sees the
+ * kernel count the fork, the breakpoint the child's first run. */
+static const char hw_session[] =
+	"set pagination off\n"
+	"set confirm off\n"
+	"file build/kernel.elf\n"
+	"target remote %s\n"
+	"watch fl_kstate.forks\n"
+	"continue\n"
+	"printf \"watch stop: pid=%%d forks=%%lu\\n\", current->pid, fl_kstate.forks\n"
+	"delete\n"
+	"hbreak ret_from_fork\n"
+	"continue\n"
+	"printf \"hbreak stop: pid=%%d\\n\", current->pid\n"
+	"delete\n"
+	"python\n"
+	"try:\n"
+	"    gdb.execute('rwatch fl_kstate.switches')\n"
+	"    gdb.execute('continue')\n"
+	"    print('rwatch: stopped')\n"
+	"except gdb.error as e:\n"
+	"    print('rwatch: refused: %%s' %% e)\n"
+	"end\n"
+	"kill\n";
+
+/* The session's stops, by either method; a read watchpoint only where
+ * breakpoints single-step, where it must be refused. */
+static void check_hw_session(const struct gdb_run *r, bool stepped)
+{
+	const char *out = r->gdb.out;
+	int pid = 0;
+	unsigned long forks = 0;
+	cr_log_info("gdb's output:\n%s\ngdb's stderr:\n%s\nforklab's:\n%s", out, r->gdb.err,
+		    r->forklab_out);
+	TEST_ASSERT(!r->gdb.deadline_hit, "gdb ran past %.0f s", GDB_GUARD_S);
+	TEST_ASSERT(strstr(out, "Hardware watchpoint 1: fl_kstate.forks\n\nOld value = 0\nNew value = 1\n"),
+		    "the watchpoint saw fork's count go from 0 to 1:\n%s%s", out, r->gdb.err);
+	const char *l = line_with(out, "watch stop: ");
+	TEST_ASSERT(l && sscanf(l, "watch stop: pid=%d forks=%lu", &pid, &forks) == 2,
+		    "the task at the watchpoint:\n%s", out);
+	TEST_ASSERT_EQ(pid, 1, "the parent counts its fork");
+	TEST_ASSERT_EQ(forks, 1);
+	TEST_ASSERT(strstr(out, "hit Breakpoint 2, ret_from_fork ()"), "the hardware breakpoint:\n%s", out);
+	l = line_with(out, "hbreak stop: ");
+	TEST_ASSERT(l && sscanf(l, "hbreak stop: pid=%d", &pid) == 1, "the task at ret_from_fork:\n%s", out);
+	TEST_ASSERT_EQ(pid, 2, "the child's first run");
+	if (stepped)
+		TEST_ASSERT(line_with(out, "rwatch: refused") &&
+			    strstr(r->gdb.err, "Could not insert hardware watchpoint 3.\n"),
+			    "a read watchpoint is refused where breakpoints single-step:\n%s%s", out,
+			    r->gdb.err);
+	TEST_ASSERT_EQ(r->forklab_status, 128 + SIGKILL, "forklab's status:\n%s", r->forklab_out);
+}
+
+/* With the method the probe chose for this /dev/kvm. */
+Test(gdb, hardware_breakpoint_and_watchpoint)
+{
+	struct gdb_run r = run_session(hw_session, (const char *const[]){ "fork-demo", NULL });
+	check_hw_session(&r, false);
+}
+
+/* With PVM's, single-stepping, whatever this /dev/kvm is. */
+Test(gdb, hardware_breakpoint_and_watchpoint_stepped)
+{
+	TEST_ASSERT_EQ(setenv("FORKLAB_GDB_BREAKPOINTS", "step", 1), 0);
+	struct gdb_run r = run_session(hw_session, (const char *const[]){ "fork-demo", NULL });
+	check_hw_session(&r, true);
 }
 
 /* The guest's end reaches gdb: W with the exit code, X with the signal. */

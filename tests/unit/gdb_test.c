@@ -168,3 +168,28 @@ Test(gdb, memory_and_registers)
 	TEST_ASSERT_STR_EQ(cmd("?"), "T05thread:1;");
 	TEST_ASSERT(!strncmp(cmd("qXfer:features:read:target.xml:0,40"), "m<?xml", 6), "%s", out);
 }
+
+/* Where breakpoints single-step (PVM, the nested bed), Z1 and Z2 are taken
+ * into the four slots to be checked at each step, a Z2 with the bytes it
+ * watches as they are now; a read cannot be seen by stepping: Z3 and Z4
+ * are refused. */
+Test(gdb, stepped_hardware_breakpoints)
+{
+	g.bp_method = GDB_BP_STEP;
+	TEST_ASSERT_STR_EQ(cmd("Z3,400000,8"), "E22");
+	TEST_ASSERT_STR_EQ(cmd("Z4,400000,8"), "E22");
+	TEST_ASSERT_STR_EQ(cmd("Z2,500000,4"), "E22");        /* not mapped */
+	TEST_ASSERT_STR_EQ(cmd("Z2,400002,4"), "E22");        /* not aligned */
+	TEST_ASSERT_STR_EQ(cmd("Z2,400000,8"), "OK");
+	uint64_t want;
+	memcpy(&want, "forklab", 8);
+	TEST_ASSERT_EQ(g.hw[0].old, want, "the watched bytes at insert");
+	TEST_ASSERT_EQ(g.hw[0].cr3, 0x1000);
+	TEST_ASSERT_STR_EQ(cmd("Z1,400010,1"), "OK");
+	TEST_ASSERT_STR_EQ(cmd("Z1,400020,1"), "OK");
+	TEST_ASSERT_STR_EQ(cmd("Z2,400008,4"), "OK");
+	TEST_ASSERT_STR_EQ(cmd("Z1,400030,1"), "E22");        /* four, as in hardware */
+	TEST_ASSERT_STR_EQ(cmd("z2,400000,8"), "OK");
+	TEST_ASSERT_STR_EQ(cmd("Z1,400030,1"), "OK");
+	TEST_ASSERT_STR_EQ(cmd("z2,400000,8"), "E22");        /* gone already */
+}

@@ -55,34 +55,32 @@ static enum gdb_action read_regs(struct fl_gdb *g, char *out)
 	return GDB_ACT_REPLY;
 }
 
-/* Only the running task's registers are the vCPU's to change. */
-static bool regs_writable(struct fl_gdb *g)
-{
-	return !g->g_tid || g->g_tid == -1 || g->g_tid == g->cur_tid;
-}
-
+/* G: every register; those whose value changes must have a home to go to
+ * (stub.h gdb_thread_reg_writable), else nothing is written. gdb sends
+ * zeros for a register it holds as unavailable, which reads as zeros here:
+ * unchanged. "xx" leaves one as it is. */
 static enum gdb_action write_regs(struct fl_gdb *g, const char *p, size_t len, char *out)
 {
-	struct gdb_regfile f;
+	struct gdb_regfile cur;
+	uint8_t want[GDB_REGS_BYTES];
+	bool change[GDB_NREGS] = { false };
 	if (len != 2 * GDB_REGS_BYTES)
 		return reply(out, E_BAD);
-	if (!regs_writable(g))
-		return reply(out, E_INVAL);
-	gdb_regs_from_vcpu(&f, &g->regs, &g->sregs, NULL);
-	/* gdb sends every register; only the writable ones reach the vCPU, and
-	 * "xx" (unknown) leaves one as it is. */
+	if (gdb_thread_regs(g, g->g_tid, &cur) < 0)
+		return reply(out, E_NOENT);
 	for (int r = 0; r < GDB_NREGS; r++) {
 		size_t off = gdb_reg_offset(r), sz = gdb_reg_size(r);
 		if (p[2 * off] == 'x')
 			continue;
-		uint8_t b[16];
-		if (gdb_hex_decode(p + 2 * off, sz, b) < 0)
+		if (gdb_hex_decode(p + 2 * off, sz, want + off) < 0)
 			return reply(out, E_BAD);
-		if (gdb_reg_writable(r))
-			memcpy(f.bytes + off, b, sz);
+		change[r] = memcmp(want + off, cur.bytes + off, sz) != 0;
+		if (change[r] && !gdb_thread_reg_writable(g, g->g_tid, r))
+			return reply(out, E_INVAL);
 	}
-	gdb_regs_to_vcpu(&f, &g->regs, &g->sregs);
-	g->regs_dirty = true;
+	for (int r = 0; r < GDB_NREGS; r++)
+		if (change[r] && gdb_thread_reg_write(g, g->g_tid, r, want + gdb_reg_offset(r)) < 0)
+			return reply(out, E_FAULT);
 	return reply(out, "OK");
 }
 
@@ -109,7 +107,6 @@ static enum gdb_action write_reg(struct fl_gdb *g, const char *p, char *out)
 {
 	uint64_t n;
 	uint8_t b[16];
-	struct gdb_regfile f;
 	if (gdb_parse_hex(&p, &n) < 0 || *p++ != '=')
 		return reply(out, E_BAD);
 	if (n >= GDB_NREGS)
@@ -117,12 +114,10 @@ static enum gdb_action write_reg(struct fl_gdb *g, const char *p, char *out)
 	size_t sz = gdb_reg_size((int)n);
 	if (strlen(p) != 2 * sz || gdb_hex_decode(p, sz, b) < 0)
 		return reply(out, E_BAD);
-	if (!gdb_reg_writable((int)n) || !regs_writable(g))
+	if (!gdb_thread_reg_writable(g, g->g_tid, (int)n))
 		return reply(out, E_INVAL);
-	gdb_regs_from_vcpu(&f, &g->regs, &g->sregs, NULL);
-	memcpy(f.bytes + gdb_reg_offset((int)n), b, sz);
-	gdb_regs_to_vcpu(&f, &g->regs, &g->sregs);
-	g->regs_dirty = true;
+	if (gdb_thread_reg_write(g, g->g_tid, (int)n, b) < 0)
+		return reply(out, E_FAULT);
 	return reply(out, "OK");
 }
 
@@ -217,24 +212,40 @@ static enum gdb_action thread_info(struct fl_gdb *g, bool first, char *out)
 	return GDB_ACT_REPLY;
 }
 
+/* What gdb shows of a thread: its command name (made printable) and the
+ * text in parentheses, with the name in the text too when with_name (for
+ * qThreadExtraInfo, whose clients have no other place for it). -1: no
+ * such thread. */
+static int thread_desc(struct fl_gdb *g, int tid, bool with_name, struct gdb_thread_desc *d)
+{
+	struct gdb_task t;
+	const char *vcpu = tid == g->cur_tid ? " (on the vCPU)" : "";
+	memset(d, 0, sizeof *d);
+	d->tid = tid;
+	if (gdb_task_find(g->s, &g->kt, tid, &t) == 0) {
+		fl_guest_name(d->name, sizeof d->name, t.comm);
+		snprintf(d->text, sizeof d->text, "pid %d ppid %d %s%s%s%s", t.v.head.pid, t.ppid,
+			 gdb_task_state(t.v.head.state), with_name && *d->name ? " " : "",
+			 with_name ? d->name : "",
+			 vcpu);
+	} else if (tid == g->cur_tid) {
+		snprintf(d->text, sizeof d->text, "boot (no task yet)");
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
 static enum gdb_action thread_extra(struct fl_gdb *g, const char *p, char *out)
 {
 	int tid;
-	char text[128];
-	struct gdb_task t;
+	struct gdb_thread_desc d;
 	if (parse_tid(p, &tid) < 0)
 		return reply(out, E_BAD);
-	if (gdb_task_find(g->s, &g->kt, tid, &t) == 0) {
-		t.comm[sizeof t.comm - 1] = 0;
-		snprintf(text, sizeof text, "pid %d ppid %d %s %s%s", t.v.head.pid, t.ppid,
-			 gdb_task_state(t.v.head.state), t.comm, tid == g->cur_tid ? " (on the vCPU)" : "");
-	} else if (tid == g->cur_tid) {
-		snprintf(text, sizeof text, "boot (no task yet)");
-	} else {
+	if (thread_desc(g, tid, true, &d) < 0)
 		return reply(out, E_NOENT);
-	}
-	gdb_hex_encode((const uint8_t *)text, strlen(text), out);
-	out[2 * strlen(text)] = 0;
+	gdb_hex_encode((const uint8_t *)d.text, strlen(d.text), out);
+	out[2 * strlen(d.text)] = 0;
 	return GDB_ACT_REPLY;
 }
 
@@ -264,14 +275,29 @@ static enum gdb_action xfer_features(const char *p, char *out)
 	p += 11;
 	if (parse_addr_len(&p, 0, &off, &len) < 0)
 		return reply(out, E_BAD);
-	if (off >= xlen)
-		return reply(out, "l");
-	if (len > GDB_PACKET_MAX - 1)
-		len = GDB_PACKET_MAX - 1;
-	size_t n = xlen - off < len ? xlen - off : len;
-	out[0] = off + n < xlen ? 'm' : 'l';
-	memcpy(out + 1, xml + off, n);
-	out[n + 1] = 0;
+	gdb_xfer_chunk(xml, xlen, off, len, out);
+	return GDB_ACT_REPLY;
+}
+
+/* qXfer:threads:read::OFFSET,LENGTH: the document is made at offset 0 (or
+ * when gdb starts elsewhere), the thread list as qfThreadInfo gives it. */
+static enum gdb_action xfer_threads(struct fl_gdb *g, const char *p, char *out)
+{
+	static struct gdb_thread_desc d[GDB_MAX_TIDS];
+	uint64_t off, len;
+	if (*p++ != ':')
+		return reply(out, E_NOENT); /* the annex is empty */
+	if (parse_addr_len(&p, 0, &off, &len) < 0)
+		return reply(out, E_BAD);
+	if (!off || !g->threads_xml_ok) {
+		int n = 0;
+		thread_listing(g);
+		for (int i = 0; i < g->ntids; i++)
+			n += thread_desc(g, g->tids[i], false, &d[n]) == 0;
+		g->threads_xml_len = gdb_threads_xml(d, n, g->threads_xml, sizeof g->threads_xml);
+		g->threads_xml_ok = true;
+	}
+	gdb_xfer_chunk(g->threads_xml, g->threads_xml_len, off, len, out);
 	return GDB_ACT_REPLY;
 }
 
@@ -378,8 +404,8 @@ enum gdb_action gdb_command(struct fl_gdb *g, const char *pkt, size_t len, char 
 		return reply(out, "");
 	case 'q':
 		if (!strncmp(pkt, "qSupported", 10))
-			return reply(out, "PacketSize=1000;qXfer:features:read+;swbreak+;hwbreak+;"
-				     "QStartNoAckMode+;vContSupported+");
+			return reply(out, "PacketSize=1000;qXfer:features:read+;qXfer:threads:read+;"
+				     "swbreak+;hwbreak+;QStartNoAckMode+;vContSupported+");
 		if (!strcmp(pkt, "qAttached"))
 			return reply(out, "1");
 		if (!strcmp(pkt, "qC"))
@@ -390,6 +416,8 @@ enum gdb_action gdb_command(struct fl_gdb *g, const char *pkt, size_t len, char 
 			return thread_extra(g, pkt + 17, out);
 		if (!strncmp(pkt, "qXfer:features:read:", 20))
 			return xfer_features(pkt + 20, out);
+		if (!strncmp(pkt, "qXfer:threads:read:", 19))
+			return xfer_threads(g, pkt + 19, out);
 		if (!strcmp(pkt, "qSymbol::"))
 			return reply(out, "OK");
 		return reply(out, "");

@@ -1,8 +1,10 @@
 /* The register table (regs.h). Sizes and order follow gdb's own i386
  * features (org.gnu.gdb.i386.core, .sse, .segments), which gdb checks by
- * name; the control registers go in a feature of ours, group "system". */
+ * name; the control registers go in a feature of ours, group "system", and
+ * the user-mode registers (pt_regs) in another, group "user". */
 #include "gdb/regs.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,6 +47,27 @@ static const struct reg {
 	[GDB_CR0] = { "cr0", 64, "int", "system" }, [GDB_CR2] = { "cr2", 64, "int", "system" },
 	[GDB_CR3] = { "cr3", 64, "int", "system" }, [GDB_CR4] = { "cr4", 64, "int", "system" },
 	[GDB_EFER] = { "efer", 64, "int", "system" },
+	[GDB_USER_RAX + 0] = { "user_rax", 64, "int64", "user" },
+	[GDB_USER_RAX + 1] = { "user_rbx", 64, "int64", "user" },
+	[GDB_USER_RAX + 2] = { "user_rcx", 64, "int64", "user" },
+	[GDB_USER_RAX + 3] = { "user_rdx", 64, "int64", "user" },
+	[GDB_USER_RAX + 4] = { "user_rsi", 64, "int64", "user" },
+	[GDB_USER_RAX + 5] = { "user_rdi", 64, "int64", "user" },
+	[GDB_USER_RAX + 6] = { "user_rbp", 64, "data_ptr", "user" },
+	[GDB_USER_RAX + 7] = { "user_rsp", 64, "data_ptr", "user" },
+	[GDB_USER_RAX + 8] = { "user_r8", 64, "int64", "user" },
+	[GDB_USER_RAX + 9] = { "user_r9", 64, "int64", "user" },
+	[GDB_USER_RAX + 10] = { "user_r10", 64, "int64", "user" },
+	[GDB_USER_RAX + 11] = { "user_r11", 64, "int64", "user" },
+	[GDB_USER_RAX + 12] = { "user_r12", 64, "int64", "user" },
+	[GDB_USER_RAX + 13] = { "user_r13", 64, "int64", "user" },
+	[GDB_USER_RAX + 14] = { "user_r14", 64, "int64", "user" },
+	[GDB_USER_RAX + 15] = { "user_r15", 64, "int64", "user" },
+	[GDB_USER_RIP] = { "user_rip", 64, "code_ptr", "user" },
+	[GDB_USER_EFLAGS] = { "user_eflags", 64, "int", "user" },
+	[GDB_USER_CS] = { "user_cs", 64, "int", "user" },
+	[GDB_USER_SS] = { "user_ss", 64, "int", "user" },
+	[GDB_USER_ORIG_RAX] = { "user_orig_rax", 64, "int64", "user" },
 };
 
 /* Where each feature starts, and the types it declares before its registers. */
@@ -77,6 +100,7 @@ static const struct feature {
 	  "</union>" },
 	{ GDB_FS_BASE, "org.gnu.gdb.i386.segments", "" },
 	{ GDB_CR0, "org.forklab.x86.sys", "" },
+	{ GDB_USER_RAX, "org.forklab.x86.user", "" },
 	{ GDB_NREGS, NULL, NULL },
 };
 
@@ -93,7 +117,7 @@ size_t gdb_reg_offset(int regno)
 	return off;
 }
 
-_Static_assert(GDB_NREGS == 64, "the register table");
+_Static_assert(GDB_NREGS == 85, "the register table");
 
 const char *gdb_target_xml(size_t *len)
 {
@@ -183,6 +207,48 @@ void gdb_regs_from_vcpu(struct gdb_regfile *f, const struct kvm_regs *r,
 		f->avail[GDB_XMM0 + i] = true;
 	}
 	gdb_reg_set(f, GDB_MXCSR, fpu->mxcsr);
+}
+
+/* pt_regs's fields in gdb's order of the user registers. */
+static const unsigned short ptregs_off[GDB_NREGS - GDB_USER_RAX] = {
+	offsetof(struct pt_regs, ax), offsetof(struct pt_regs, bx), offsetof(struct pt_regs, cx),
+	offsetof(struct pt_regs, dx), offsetof(struct pt_regs, si), offsetof(struct pt_regs, di),
+	offsetof(struct pt_regs, bp), offsetof(struct pt_regs, sp), offsetof(struct pt_regs, r8),
+	offsetof(struct pt_regs, r9), offsetof(struct pt_regs, r10), offsetof(struct pt_regs, r11),
+	offsetof(struct pt_regs, r12), offsetof(struct pt_regs, r13), offsetof(struct pt_regs, r14),
+	offsetof(struct pt_regs, r15), offsetof(struct pt_regs, ip), offsetof(struct pt_regs, flags),
+	offsetof(struct pt_regs, cs), offsetof(struct pt_regs, ss), offsetof(struct pt_regs, orig_ax),
+};
+
+int gdb_user_reg_ptregs_offset(int regno)
+{
+	return regno >= GDB_USER_RAX && regno < GDB_NREGS ? ptregs_off[regno - GDB_USER_RAX] : -1;
+}
+
+int gdb_user_reg_core(int regno)
+{
+	return regno >= GDB_USER_RAX && regno <= GDB_USER_SS ? GDB_RAX + (regno - GDB_USER_RAX) : -1;
+}
+
+void gdb_regs_user_from_ptregs(struct gdb_regfile *f, const struct pt_regs *p)
+{
+	for (int r = GDB_USER_RAX; r < GDB_NREGS; r++) {
+		uint64_t v;
+		memcpy(&v, (const char *)p + ptregs_off[r - GDB_USER_RAX], 8);
+		gdb_reg_set(f, r, v);
+	}
+}
+
+void gdb_regs_user_from_vcpu(struct gdb_regfile *f, const struct kvm_regs *r,
+			     const struct kvm_sregs *sr)
+{
+	const __u64 *gpr[16] = GPRS(r);
+	for (int i = 0; i < 16; i++)
+		gdb_reg_set(f, GDB_USER_RAX + i, *gpr[i]);
+	gdb_reg_set(f, GDB_USER_RIP, r->rip);
+	gdb_reg_set(f, GDB_USER_EFLAGS, r->rflags);
+	gdb_reg_set(f, GDB_USER_CS, sr->cs.selector);
+	gdb_reg_set(f, GDB_USER_SS, sr->ss.selector);
 }
 
 bool gdb_reg_writable(int regno)

@@ -53,17 +53,78 @@ uint64_t gdb_thread_cr3(struct fl_gdb *g)
 	return pml4 >= FL_KERNEL_VBASE ? pml4 - FL_KERNEL_VBASE : g->sregs.cr3;
 }
 
+static bool vcpu_in_user_mode(const struct fl_gdb *g)
+{
+	return (g->sregs.cs.selector & 3) == 3;
+}
+
 int gdb_thread_regs(struct fl_gdb *g, int tid, struct gdb_regfile *f)
 {
 	struct gdb_task t;
 	tid = selected(g, tid);
 	if (tid == g->cur_tid) {
 		gdb_regs_from_vcpu(f, &g->regs, &g->sregs, g->have_fpu ? &g->fpu : NULL);
+		if (vcpu_in_user_mode(g))
+			gdb_regs_user_from_vcpu(f, &g->regs, &g->sregs);
+		else if (gdb_task_find(g->s, &g->kt, tid, &t) == 0)
+			gdb_task_user_regs(&t, f);
 		return 0;
 	}
 	if (gdb_task_find(g->s, &g->kt, tid, &t) < 0)
 		return -1;
 	return gdb_task_regs(g->s, &g->kt, &t, f);
+}
+
+/* Where a write of register regno of thread tid goes: into the vCPU's
+ * register regno (vcpu true), or to the 64 bits at kernel address va. The
+ * running task's user registers are the vCPU's own while it runs in user
+ * mode, its pt_regs while it is in the kernel. -1: the register has no
+ * home to write. */
+struct reg_home {
+	bool vcpu;
+	int regno;
+	uint64_t va;
+};
+
+static int reg_home(struct fl_gdb *g, int tid, int regno, struct reg_home *h)
+{
+	struct gdb_task t;
+	bool user = gdb_user_reg_ptregs_offset(regno) >= 0;
+	tid = selected(g, tid);
+	*h = (struct reg_home){ .vcpu = true, .regno = regno };
+	if (tid == g->cur_tid && !user)
+		return gdb_reg_writable(regno) ? 0 : -1;
+	if (tid == g->cur_tid && vcpu_in_user_mode(g)) {
+		h->regno = gdb_user_reg_core(regno);
+		return h->regno >= 0 && gdb_reg_writable(h->regno) ? 0 : -1;
+	}
+	h->vcpu = false;
+	if (gdb_reg_size(regno) != 8 || gdb_task_find(g->s, &g->kt, tid, &t) < 0)
+		return -1;
+	return gdb_task_reg_home(&g->kt, &t, regno, &h->va);
+}
+
+bool gdb_thread_reg_writable(struct fl_gdb *g, int tid, int regno)
+{
+	struct reg_home h;
+	return regno >= 0 && regno < GDB_NREGS && reg_home(g, tid, regno, &h) == 0;
+}
+
+int gdb_thread_reg_write(struct fl_gdb *g, int tid, int regno, const uint8_t *bytes)
+{
+	struct reg_home h;
+	struct gdb_regfile f;
+	uint64_t v = 0;
+	if (regno < 0 || regno >= GDB_NREGS || reg_home(g, tid, regno, &h) < 0)
+		return -1;
+	memcpy(&v, bytes, gdb_reg_size(regno) < 8 ? gdb_reg_size(regno) : 8);
+	if (!h.vcpu)
+		return fl_write_kva(g->s, h.va, &v, sizeof v);
+	gdb_regs_from_vcpu(&f, &g->regs, &g->sregs, NULL);
+	gdb_reg_set(&f, h.regno, v);
+	gdb_regs_to_vcpu(&f, &g->regs, &g->sregs);
+	g->regs_dirty = true;
+	return 0;
 }
 
 /* ---- breakpoints ---- */
@@ -147,10 +208,60 @@ int gdb_bp_insert(struct fl_gdb *g, int type, uint64_t addr, uint64_t kind)
 	uint64_t len = type == 1 ? 1 : kind;
 	if ((len != 1 && len != 2 && len != 4 && len != 8) || (addr & (len - 1)))
 		return -1;
-	if (g->bp_method == GDB_BP_STEP || (slot = hw_free_slot(g)) < 0)
-		return -1; /* PVM has no debug registers (shared/docs/platform.md) */
-	g->hw[slot] = (struct gdb_hw_bp){ .addr = addr, .type = type, .len = (int)len, .used = true };
+	/* Where breakpoints single-step there are no debug registers that
+	 * work (PVM has none, shared/docs/platform.md; the nested bed's never
+	 * fire): each step checks an execute breakpoint's address, and a write
+	 * watchpoint's bytes for a change. No step shows a read (Z3, Z4). */
+	if ((g->bp_method == GDB_BP_STEP && type > 2) || (slot = hw_free_slot(g)) < 0)
+		return -1;
+	struct gdb_hw_bp b = { .addr = addr, .type = type, .len = (int)len, .used = true };
+	if (g->bp_method == GDB_BP_STEP && type == 2) {
+		b.cr3 = gdb_thread_cr3(g);
+		if (fl_read_gva(&g->s->vm, b.cr3, addr, &b.old, len) < 0)
+			return -1;
+	}
+	g->hw[slot] = b;
 	return 0;
+}
+
+/* Z1 and Z2 where breakpoints single-step (gdb_bp_insert). */
+static bool hw_stepped(const struct fl_gdb *g)
+{
+	if (g->bp_method != GDB_BP_STEP)
+		return false;
+	for (int i = 0; i < 4; i++)
+		if (g->hw[i].used)
+			return true;
+	return false;
+}
+
+/* After one step: a stepped watchpoint whose bytes changed (the instruction
+ * just run wrote them; its new value becomes the one to compare with), or,
+ * unless gdb itself is stepping, a stepped breakpoint at pc. Fills why
+ * with the stop reply's reason; false if there is none. */
+static bool stepped_stop(struct fl_gdb *g, uint64_t pc, char *why, size_t n)
+{
+	for (int i = 0; i < 4 && g->bp_method == GDB_BP_STEP; i++) {
+		struct gdb_hw_bp *b = &g->hw[i];
+		uint64_t now = 0;
+		if (!b->used || b->type != 2 || fl_read_gva(&g->s->vm, b->cr3, b->addr, &now, b->len) < 0 ||
+		    now == b->old)
+			continue;
+		b->old = now;
+		snprintf(why, n, "watch:%llx;", (unsigned long long)b->addr);
+		return true;
+	}
+	if (g->stepping)
+		return false;
+	for (int i = 0; i < 4 && g->bp_method == GDB_BP_STEP; i++)
+		if (g->hw[i].used && g->hw[i].type == 1 && g->hw[i].addr == pc) {
+			snprintf(why, n, "hwbreak:;");
+			return true;
+		}
+	if (!sw_find(g, pc))
+		return false;
+	snprintf(why, n, "swbreak:;");
+	return true;
 }
 
 int gdb_bp_remove(struct fl_gdb *g, int type, uint64_t addr, uint64_t kind)
@@ -190,8 +301,8 @@ static uint64_t dr7(const struct fl_gdb *g, struct kvm_guest_debug *d)
 static void set_guest_debug(struct fl_gdb *g)
 {
 	struct kvm_guest_debug d = { 0 };
-	d.arch.debugreg[7] = dr7(g, &d);
-	if (g->stepping || sw_any(g, GDB_BP_STEP))
+	d.arch.debugreg[7] = g->bp_method == GDB_BP_STEP ? 0 : dr7(g, &d);
+	if (g->stepping || sw_any(g, GDB_BP_STEP) || hw_stepped(g))
 		d.control |= fl_step_control(&g->step, g->s);
 	if (sw_any(g, GDB_BP_INT3))
 		d.control |= KVM_GUESTDBG_USE_SW_BP;
@@ -285,6 +396,7 @@ static void fetch_state(struct fl_gdb *g)
 	g->regs_dirty = false;
 	g->cur_tid = current_tid(g->s);
 	g->g_tid = g->c_tid = 0;
+	g->threads_xml_ok = false;
 }
 
 /* The guest is stopped: tell gdb why (unless it has yet to ask), serve it,
@@ -385,14 +497,14 @@ void fl_gdb_debug_exit(struct fl_gdb *g)
 			snprintf(why, sizeof why, "hwbreak:;");
 		else
 			snprintf(why, sizeof why, "%s:%llx;", kinds[t], (unsigned long long)g->hw[i].addr);
-	} else if (d->exception == 1 && !g->stepping && sw_any(g, GDB_BP_STEP)) {
-		/* Stepping to a breakpoint (GDB_BP_STEP): stop only at one. The
-		 * guest's own iretq or popf may have cleared TF: set it again. */
-		if (!sw_find(g, d->pc)) {
+	} else if (d->exception == 1 && (sw_any(g, GDB_BP_STEP) || hw_stepped(g))) {
+		/* Stepping to a breakpoint or watchpoint (GDB_BP_STEP): stop only
+		 * at one, or where gdb's own step ends. The guest's own iretq or
+		 * popf may have cleared TF: set it again. */
+		if (!stepped_stop(g, d->pc, why, sizeof why) && !g->stepping) {
 			set_guest_debug(g);
 			return;
 		}
-		snprintf(why, sizeof why, "swbreak:;");
 	} else if (d->exception == 3 && sw_find(g, d->pc)) {
 		snprintf(why, sizeof why, "swbreak:;");
 	}

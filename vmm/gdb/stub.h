@@ -9,6 +9,7 @@
 #include "gdb/packet.h"
 #include "gdb/regs.h"
 #include "gdb/threads.h"
+#include "gdb/xfer.h"
 #include "kvm/step.h"
 #include "run/session.h"
 
@@ -51,6 +52,11 @@ struct fl_gdb {
 	int cur_tid;                /* the task on the vCPU */
 	int g_tid, c_tid;           /* Hg and Hc: 0 means cur_tid */
 	int tids[GDB_MAX_TIDS], ntids, tid_next; /* q[fs]ThreadInfo's listing */
+	/* qXfer:threads:read's document: made at offset 0 and served from here
+	 * in pieces, so that they fit together, until the guest runs again. */
+	char threads_xml[GDB_THREAD_XML_MAX(GDB_MAX_TIDS)];
+	size_t threads_xml_len;
+	bool threads_xml_ok;
 	struct gdb_sw_bp {
 		uint64_t addr, gpa;
 		enum gdb_bp_method how;
@@ -58,7 +64,10 @@ struct fl_gdb {
 		bool inserted;
 	} sw[GDB_MAX_SW_BP];
 	int nsw;
-	struct gdb_hw_bp { uint64_t addr; int type, len; bool used, z0; } hw[4];
+	/* Z1-Z4 in the debug registers; where breakpoints single-step, Z1 and
+	 * Z2 checked at each step: a Z2's bytes as read through cr3 (the
+	 * page tables of the thread gdb had selected) were old. */
+	struct gdb_hw_bp { uint64_t addr, cr3, old; int type, len; bool used, z0; } hw[4];
 	bool stepping;
 	struct fl_step step;
 	bool killed;
@@ -77,6 +86,12 @@ enum gdb_action gdb_command(struct fl_gdb *g, const char *pkt, size_t len, char 
 /* The CR3 through which gdb's memory accesses go: the selected thread's. */
 uint64_t gdb_thread_cr3(struct fl_gdb *g);
 int gdb_thread_regs(struct fl_gdb *g, int tid, struct gdb_regfile *f);
+/* Whether register regno of thread tid has a home to write it to: the live
+ * vCPU's registers that KVM lets us set, or where a task's saved state
+ * keeps it (threads.h gdb_task_reg_home). The write itself returns -1 for
+ * no home or a kernel address that is not mapped. */
+bool gdb_thread_reg_writable(struct fl_gdb *g, int tid, int regno);
+int gdb_thread_reg_write(struct fl_gdb *g, int tid, int regno, const uint8_t *bytes);
 /* tid 0 or -1: the running task; else whether the task is live. */
 bool gdb_thread_alive(struct fl_gdb *g, int tid);
 /* Software and hardware breakpoints (stub.c); -1 when refused. */

@@ -131,6 +131,7 @@ int gdb_task_find(const struct fl_session *s, const struct gdb_ktypes *kt, int t
 		if (fl_task_read(s, va, &out->v) < 0) {
 			out->v.va = va;
 			out->v.head = h;
+			out->v.regs_va = 0;
 		}
 		if (fl_read_kva(s, va + kt->comm_off, out->comm, sizeof out->comm - 1) < 0)
 			out->comm[0] = 0;
@@ -141,6 +142,25 @@ int gdb_task_find(const struct fl_session *s, const struct gdb_ktypes *kt, int t
 		return 0;
 	}
 	return -1;
+}
+
+/* switch_to pushed rbp, rbx, r12..r15 (r15 lowest) below its return
+ * address: the words at thread.sp, in gdb's numbers. */
+static const int switch_frame[7] = { GDB_R15, GDB_R14, GDB_R13, GDB_R12, GDB_RBX, GDB_RBP, GDB_RIP };
+
+/* copy_thread's new task: switch_to has never left a frame for it. */
+static bool never_ran(const struct gdb_ktypes *kt, const struct gdb_task *t)
+{
+	const struct fl_thread *th = &t->v.head.thread;
+	return th->ip == kt->ret_from_fork || th->sp == t->v.regs_va;
+}
+
+bool gdb_task_user_regs(const struct gdb_task *t, struct gdb_regfile *f)
+{
+	if (t->v.head.kthread || !t->v.regs_va)
+		return false;
+	gdb_regs_user_from_ptregs(f, &t->v.regs);
+	return true;
 }
 
 int gdb_task_regs(const struct fl_session *s, const struct gdb_ktypes *kt,
@@ -154,19 +174,47 @@ int gdb_task_regs(const struct fl_session *s, const struct gdb_ktypes *kt,
 	gdb_reg_set(f, GDB_FS_BASE, th->fsbase);
 	if (t->v.cr3)
 		gdb_reg_set(f, GDB_CR3, t->v.cr3);
-	if (th->ip == kt->ret_from_fork || th->sp == t->v.regs_va) {
+	gdb_task_user_regs(t, f);
+	if (never_ran(kt, t)) {
 		gdb_reg_set(f, GDB_RIP, th->ip);
 		gdb_reg_set(f, GDB_RSP, th->sp);
 		return 0;
 	}
-	/* switch_to pushed rbp, rbx, r12..r15 (r15 lowest) below its return address. */
 	uint64_t frame[7];
 	if (fl_read_kva(s, th->sp, frame, sizeof frame) < 0)
 		return -1;
-	static const int saved[6] = { GDB_R15, GDB_R14, GDB_R13, GDB_R12, GDB_RBX, GDB_RBP };
-	for (int i = 0; i < 6; i++)
-		gdb_reg_set(f, saved[i], frame[i]);
-	gdb_reg_set(f, GDB_RIP, frame[6]);
+	for (int i = 0; i < 7; i++)
+		gdb_reg_set(f, switch_frame[i], frame[i]);
 	gdb_reg_set(f, GDB_RSP, th->sp + sizeof frame);
 	return 0;
+}
+
+int gdb_task_reg_home(const struct gdb_ktypes *kt, const struct gdb_task *t, int regno,
+		      uint64_t *va)
+{
+	const struct fl_thread *th = &t->v.head.thread;
+	int off = gdb_user_reg_ptregs_offset(regno);
+	if (off >= 0) {
+		if (t->v.head.kthread || !t->v.regs_va)
+			return -1;
+		*va = t->v.regs_va + (uint64_t)off;
+		return 0;
+	}
+	if (regno == GDB_FS_BASE) {
+		*va = t->v.va + offsetof(struct fl_task_head, thread.fsbase);
+		return 0;
+	}
+	if (never_ran(kt, t)) {
+		if (regno != GDB_RIP && regno != GDB_RSP)
+			return -1;
+		*va = t->v.va + (regno == GDB_RIP ? offsetof(struct fl_task_head, thread.ip) :
+						     offsetof(struct fl_task_head, thread.sp));
+		return 0;
+	}
+	for (int i = 0; i < 7; i++)
+		if (switch_frame[i] == regno) {
+			*va = th->sp + 8 * (uint64_t)i;
+			return 0;
+		}
+	return -1;
 }

@@ -109,6 +109,14 @@ int fl_read_kva(const struct fl_session *s, uint64_t va, void *buf, size_t len)
 	return fl_read_gva(&s->vm, pml4 - FL_KERNEL_VBASE, va, buf, len);
 }
 
+int fl_write_kva(const struct fl_session *s, uint64_t va, const void *buf, size_t len)
+{
+	uint64_t pml4 = s->kernel ? s->kernel->kernel_pml4 : 0;
+	if (pml4 < FL_KERNEL_VBASE)
+		return -1;
+	return fl_write_gva(&s->vm, pml4 - FL_KERNEL_VBASE, va, buf, len);
+}
+
 int fl_read_kstate(const struct fl_session *s, struct fl_kstate *out)
 {
 	uint64_t va = s->kernel ? s->kernel->kstate : 0;

@@ -37,6 +37,7 @@ int fl_write_gva(const struct fl_vm *vm, uint64_t cr3, uint64_t va, const void *
 
 /* Kernel addresses, through the kernel's own page tables (symbol kernel_pml4). */
 int fl_read_kva(const struct fl_session *s, uint64_t va, void *buf, size_t len);
+int fl_write_kva(const struct fl_session *s, uint64_t va, const void *buf, size_t len);
 /* A kernel symbol's address; 0 if the kernel has none by that name. */
 uint64_t fl_symbol(const struct fl_session *s, const char *name);
 /* The kernel's fl_kstate (abi.h), read through its symbol; -1 if unreadable. */
