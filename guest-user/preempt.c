@@ -12,8 +12,9 @@
  *                        instant's (last == first or first - 1), however the
  *                        fork was cut up (the mm lock)
  * Repeats the call (a tick must land in it) until the spinner has seen the
- * middle of one, at most ROUNDS times. Exit 0 when it has, 1 otherwise or
- * on a failure, each with a line. */
+ * middle of one, at most ROUNDS times. Exit 0 when it has (a line on
+ * stdout), 1 otherwise or on a failure (a line on stderr, which the test
+ * shows). */
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -96,7 +97,7 @@ static pid_t child_waiting(int go[2], unsigned long len)
 		if (first) {
 			long a = *first, b = *last;
 			if (b != a && b != a - 1) {
-				printf("snapshot: the child saw first %ld, last %ld\n", a, b);
+				fprintf(stderr, "snapshot: the child saw first %ld, last %ld\n", a, b);
 				_exit(1);
 			}
 		}
@@ -109,6 +110,14 @@ static pid_t child_waiting(int go[2], unsigned long len)
 	}
 	close(go[0]);
 	return pid;
+}
+
+/* Every way out of the parent ends the spinner, or the run would not end. */
+static pid_t spin;
+static void end_spinner(void)
+{
+	if (spin > 0)
+		kill(spin, SIGKILL);
 }
 
 int main(int argc, char **argv)
@@ -124,9 +133,9 @@ int main(int argc, char **argv)
 	sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED)
 		return perror("mmap"), 1;
-	pid_t spin = fork();
-	if (spin == 0)
+	if ((spin = fork()) == 0)
 		spinner();
+	atexit(end_spinner);
 	char *region = NULL;
 	if ((!strcmp(op, "fork") || !strcmp(op, "snapshot")) && !(region = populate(len)))
 		return perror("mmap"), 1;
@@ -135,7 +144,7 @@ int main(int argc, char **argv)
 		first = (long *)region;
 		last = (long *)(region + len - sizeof(long));
 		if (pthread_create(&th, NULL, writer, NULL))
-			return printf("pthread_create failed\n"), 1;
+			return fprintf(stderr, "pthread_create failed\n"), 1;
 	}
 	sigset_t usr1;
 	sigemptyset(&usr1);
@@ -160,25 +169,27 @@ int main(int argc, char **argv)
 		} else if (!strcmp(op, "exit")) {
 			close(go[1]);
 			if (waitpid(child, &st, 0) != child || st != 0)
-				return printf("exit: the child failed\n"), 1;
+				return fprintf(stderr, "exit: the child failed (status %#x)\n", st), 1;
 		} else if ((child = child_waiting(go, 0)) < 0) {
 			return perror("fork"), 1;
 		}
 		long after = free_pages(), moved = sh->moved, lo = before < after ? before : after,
 		     hi = before ^ after ^ lo;
 		if (hi - lo < 4 * MARGIN)
-			return printf("%s: the free count moved by %ld pages only\n", op, hi - lo), 1;
+			return fprintf(stderr, "%s: the free count moved by %ld pages only\n", op, hi - lo), 1;
 		seen = sh->moved_epoch == round && moved > lo + MARGIN && moved < hi - MARGIN;
 		if (strcmp(op, "munmap") && strcmp(op, "exit")) {
 			close(go[1]);
 			if (waitpid(child, &st, 0) != child || st != 0)
-				return printf("%s: the child failed\n", op), 1;
+				return fprintf(stderr, "%s: the child failed (status %#x)\n", op, st), 1;
 		}
 	}
-	kill(spin, SIGKILL);
+	end_spinner();
 	waitpid(spin, &st, 0);
+	spin = 0;
 	if (!seen) {
-		printf("%s %lu MiB: the spinner never ran during the call (%d rounds)\n", op, mib, ROUNDS);
+		fprintf(stderr, "%s %lu MiB: the spinner never ran during the call (%d rounds)\n", op,
+			mib, ROUNDS);
 		return 1;
 	}
 	printf("%s %lu MiB: the spinner ran during the call\n", op, mib);
