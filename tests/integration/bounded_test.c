@@ -34,7 +34,8 @@ Test(bounded, mprotect_huge_range)
  * spinner process has read the free-page count in its middle, which only a
  * yield inside the call allows: before the preemption points it never did
  * (60 rounds each). The bed runs without icount, so the test asks only
- * whether the spinner ran during the call at all. */
+ * whether the spinner ran during the call at all, in up to 90 s of rounds
+ * (a run limited to 60 rounds once found no tick in any). */
 static void preempt_run(const char *op, const char *mib, const char *want)
 {
 	struct fr_opts o = { .guard_s = 240 };
