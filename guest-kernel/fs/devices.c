@@ -53,6 +53,7 @@ static long random_to_user(u64 ubuf, u64 n)
 		if (copy_to_user(ubuf + done, buf, chunk) < 0)
 			return done ? (long)done : -EFAULT;
 		done += chunk;
+		cond_resched(); /* buf is refilled before its next use */
 	}
 	return done;
 }

@@ -4,6 +4,7 @@
 #define K_MM_H
 
 #include "arch.h"
+#include "sched.h"
 
 #define PTE_P   0x1UL
 #define PTE_W   0x2UL
@@ -85,6 +86,33 @@ struct mm {
 	 * do not fault on them (writes do: no PTE_W). Never cleared; fork
 	 * copies it. */
 	bool nouser_ptes;
+	/* The mm lock, Linux's mmap_lock in small: a sleeping lock, held by the
+	 * task that may yield (cond_resched) while this mm's VMAs or page tables
+	 * are half changed, and only by such a task. The kernel is not
+	 * preemptive, so the rule is:
+	 * - A path that changes VMAs or page tables and may yield on the way
+	 *   holds it: fork's copy of the parent (dup_mm), mmap, munmap,
+	 *   mprotect, brk, and the release of an mm's pages (mm_put). Walks of
+	 *   the tables yield only in an mm that current holds (walk_tables).
+	 *   A holder never sleeps and never faults on its own mm: it only
+	 *   yields, runnable, so the lock is always given back.
+	 * - A path that changes them without yielding needs only to find the
+	 *   lock free, and then runs to its end before anyone else does: the
+	 *   page fault (handle_mm_fault) waits first. So does a path that
+	 *   finds the lock free and reaches a holder's code without yielding
+	 *   (file_mmap after its anonymous mmap).
+	 * - Readers of another task's mm (/proc, the OOM killer) take nothing:
+	 *   they never yield, and a holder yields only between whole steps (a
+	 *   VMA array that is sorted, tables whose entries are whole), with the
+	 *   TLB agreeing with the tables.
+	 * - A user access that needs no fault goes ahead: a page the holder has
+	 *   not reached yet is used as it was before the change, one it has
+	 *   passed faults and waits. Either way the access falls before or after
+	 *   the whole change, as if it had been atomic.
+	 * A new mm (a fork's child, exec's) is no one else's until it is
+	 * installed: its builder needs no lock. */
+	struct task *locker;
+	struct wait_queue lock_wait;
 };
 _Static_assert(offsetof(struct mm, vma) == offsetof(struct fl_mm_head, vma) &&
 	       offsetof(struct mm, cr3) == offsetof(struct fl_mm_head, cr3) &&
@@ -100,6 +128,24 @@ static inline void mm_switch(struct mm *mm)
 {
 	write_cr3(mm ? mm->cr3 : __pa(kernel_pml4));
 }
+/* The mm lock (struct mm, above). */
+extern struct task *current;
+void mm_lock_wait(struct mm *mm);         /* sleeps until it is free (mm/mmap.c) */
+static inline void mm_lock(struct mm *mm)
+{
+	if (__builtin_expect(mm->locker != NULL, 0))
+		mm_lock_wait(mm);
+	mm->locker = current;
+}
+static inline void mm_unlock(struct mm *mm)
+{
+	mm->locker = NULL;
+	if (__builtin_expect(mm->lock_wait.first != NULL, 0))
+		wake_up(&mm->lock_wait);
+}
+/* Releases of an mm's pages under way (mm_put, which may yield): the OOM
+ * killer waits for them rather than kill again. */
+extern int mm_releases;
 struct vma *vma_find(struct mm *mm, u64 addr);
 /* Whether VMAs cover [start, end) without a hole (one pass, any length). */
 bool vma_covered(const struct mm *mm, u64 start, u64 end);

@@ -208,8 +208,6 @@ int kernel_execve(struct task *t, const char *path, const char *const *argv,
 	}
 	mm->exe_file = iget(nd.inode);
 	nd_put(&nd);
-	if (old)
-		mm_put(old);
 	const char *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
 	size_t n = MIN(strlen(base), sizeof t->comm - 1);
@@ -223,5 +221,9 @@ int kernel_execve(struct task *t, const char *path, const char *const *argv,
 	signal_exec(t); /* caught signals back to default; mask and pending kept */
 	trace_event(t, FL_EV_EXEC, .exec = { (u64)mm });
 	release_vfork_parent(t); /* it may run again: we have our own mm */
+	/* Last: the release may yield, and another exec may then reuse the
+	 * static buffers (exec_hdr, exec_table, sys_execve's strings). */
+	if (old)
+		mm_put(old);
 	return 0;
 }

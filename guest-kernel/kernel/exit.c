@@ -22,9 +22,12 @@ static void exit_mm(struct task *t)
 	}
 	release_vfork_parent(t);
 	if (t->mm) {
-		mm_switch(NULL); /* off the page tables we may be about to free */
-		mm_put(t->mm);
+		/* Off the page tables we may be about to free, for good: the
+		 * release may yield, and the switch back must not load them. */
+		struct mm *mm = t->mm;
 		t->mm = NULL;
+		mm_switch(NULL);
+		mm_put(mm);
 	}
 }
 

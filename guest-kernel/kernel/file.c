@@ -91,6 +91,8 @@ long copy_user_phys(u64 uaddr, u64 pa, u64 n, bool to_user)
 	return n;
 }
 
+/* A read of /dev/zero or of a file's hole, of any length: a preemption point
+ * after each page, where the callers hold nothing half-done. */
 long clear_user_phys(u64 uaddr, u64 n)
 {
 	if (!access_ok(uaddr, n))
@@ -102,6 +104,7 @@ long clear_user_phys(u64 uaddr, u64 n)
 			return done ? (long)done : -EFAULT;
 		host_zero(upa, chunk);
 		done += chunk;
+		cond_resched();
 	}
 	return n;
 }

@@ -84,6 +84,8 @@ struct mm *mm_alloc(void)
 	mm->exe_file = NULL;
 	mm->arg_start = mm->arg_end = 0;
 	mm->nouser_ptes = false;
+	mm->locker = NULL;
+	mm->lock_wait.first = NULL;
 	/* The kernel half (mm/vm.c), and on PVM hosts the trampoline's slot. */
 	mm->pml4[PML4_SLOT(FL_PAGE_OFFSET)] = kernel_pml4[PML4_SLOT(FL_PAGE_OFFSET)];
 	mm->pml4[511] = kernel_pml4[511];
@@ -91,22 +93,38 @@ struct mm *mm_alloc(void)
 	return mm;
 }
 
+int mm_releases;
+
+/* The last user frees the pages with the mm locked, so that the walk may
+ * yield (walk_tables): nobody else holds it, having no reference. The slot
+ * stays taken (users 1) until the pages are back, or mm_alloc could hand
+ * it out meanwhile. */
 void mm_put(struct mm *mm)
 {
-	if (--mm->users)
+	if (mm->users > 1) {
+		mm->users--;
 		return;
+	}
+	mm_releases++;
+	mm_lock(mm);
 	free_pgtables(mm);
 	if (mm->exe_file)
 		iput(mm->exe_file);
+	mm_unlock(mm);
+	mm_releases--;
+	mm->users = 0;
 }
 
 /* The child's address space: the VMAs, and every page shared copy-on-write
- * (mm/memory.c: copy_page_range). */
+ * (mm/memory.c: copy_page_range), with the parent's mm locked: the copy
+ * yields between chunks, and a sibling thread must not change the mm
+ * meanwhile. */
 static struct mm *dup_mm(struct mm *old)
 {
 	struct mm *mm = mm_alloc();
 	if (!mm)
 		return NULL;
+	mm_lock(old);
 	memcpy(mm->vma, old->vma, old->nvma * sizeof old->vma[0]);
 	mm->nvma = old->nvma;
 	mm->brk_start = old->brk_start;
@@ -121,6 +139,7 @@ static struct mm *dup_mm(struct mm *old)
 		n = c < 0 ? c : n + c;
 	}
 	write_cr3(read_cr3()); /* the parent's PTEs lost their W bits: flush its TLB */
+	mm_unlock(old);
 	if (n < 0) {
 		mm_put(mm);
 		return NULL;
@@ -220,20 +239,20 @@ static struct task *dup_task(struct task *parent)
  * known to succeed. */
 static u64 copy_mm_tsc;
 
-static int copy_mm(u64 flags, struct task *p)
+static int copy_mm(u64 flags, struct mm **mm)
 {
 	if (flags & CLONE_VM) {
-		p->mm = current->mm;
-		p->mm->users++;
+		*mm = current->mm;
+		(*mm)->users++;
 		copy_mm_tsc = 0;
 		return 0;
 	}
 	u64 t0 = rdtsc();
-	p->mm = dup_mm(current->mm);
+	*mm = dup_mm(current->mm);
 	copy_mm_tsc = rdtsc() - t0;
-	if (p->mm)
-		p->mm->nouser_ptes = current->mm->nouser_ptes; /* the PTEs came along */
-	return p->mm ? 0 : -ENOMEM;
+	if (*mm)
+		(*mm)->nouser_ptes = current->mm->nouser_ptes; /* the PTEs came along */
+	return *mm ? 0 : -ENOMEM;
 }
 
 static int copy_files(u64 flags, struct task *p)
@@ -296,26 +315,36 @@ static void copy_signal(u64 flags, struct task *p)
 	}
 }
 
+/* The mm goes last, after the slot: its release may yield (mm_put), and
+ * the table must not hold a half-made task then. */
 static void undo_copy(struct task *p)
 {
-	if (p->mm)
-		mm_put(p->mm);
+	struct mm *mm = p->mm;
 	if (p->files)
 		files_put(p->files);
 	if (p->sighand)
 		sighand_put(p->sighand);
 	exit_fs(p);
 	task_free(p);
+	mm_put(mm);
 }
 
+/* copy_mm comes first, before the task slot (Linux takes the slot first):
+ * the copy may yield, and a slot taken before it would hold a half-made
+ * task that kill, wait and /proc could find meanwhile. */
 static struct task *copy_process(u64 flags, u64 stack, u64 child_tid, u64 tls, int *err)
 {
+	struct mm *mm;
+	if ((*err = copy_mm(flags, &mm)))
+		return NULL;
 	struct task *p = dup_task(current);
 	if (!p) {
+		mm_put(mm);
 		*err = -EAGAIN;
 		return NULL;
 	}
-	if ((*err = copy_mm(flags, p)) || (*err = copy_files(flags, p)) || (*err = copy_fs(flags, p)) ||
+	p->mm = mm;
+	if ((*err = copy_files(flags, p)) || (*err = copy_fs(flags, p)) ||
 	    (*err = copy_sighand(flags, p)) || (*err = copy_thread(flags, stack, tls, p))) {
 		undo_copy(p);
 		return NULL;

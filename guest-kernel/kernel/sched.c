@@ -1,5 +1,7 @@
 /* Round-robin scheduling over a FIFO run queue, wait queues, and timed
- * sleeps. A timer tick that interrupted user mode preempts the task. */
+ * sleeps. A timer tick that interrupted user mode preempts the task; one
+ * that came in at a preemption point in the kernel (cond_resched, sched.h)
+ * asks it to yield there. */
 #include "arch.h"
 #include "task.h"
 #include "ktime.h"
@@ -8,6 +10,7 @@
 static u64 next_deadline = ~0UL;   /* earliest timed sleep, so most ticks scan nothing */
 static struct task *rq_head, *rq_tail;  /* runnable tasks other than current */
 static struct task *run_next[MAX_TASKS]; /* run-queue links, by task index */
+bool resched_requested;
 
 static void rq_push(struct task *t)
 {
@@ -80,6 +83,7 @@ void schedule(void)
 		prev->last_in += rdtsc() - idle; /* idle time is no task's CPU time */
 		trace_event(prev, FL_EV_IDLE, .idle = { idle }); /* so a trace shows no task running */
 	}
+	resched_requested = false;
 	if (next != prev)
 		context_switch(prev, next);
 }
@@ -121,8 +125,12 @@ void sched_tick(bool from_user)
 				next_deadline = MIN(next_deadline, t->wake_deadline);
 		}
 	}
-	if (from_user && rq_head)
-		schedule();
+	if (rq_head) {
+		if (from_user)
+			schedule();
+		else
+			resched_requested = true; /* for the preemption point that let the tick in */
+	}
 }
 
 u64 task_exec_tsc(const struct task *t)
@@ -156,12 +164,20 @@ void sched_deadline(u64 deadline)
 	next_deadline = MIN(next_deadline, deadline);
 }
 
-/* An interruptible sleep ends early for any signal this thread may take
- * (sig_work); a killable one only for a fatal signal. */
-static bool __sleep_on(struct wait_queue *wq, u64 deadline, bool killable)
+enum sleep_kind { SLEEP_INTERRUPTIBLE, SLEEP_KILLABLE, SLEEP_UNINTERRUPTIBLE };
+
+/* Whether a signal ends the sleep: any this thread may take (sig_work) for
+ * an interruptible one, a fatal signal for a killable one, none otherwise. */
+static bool sleep_cut(const struct task *t, enum sleep_kind kind)
+{
+	return kind == SLEEP_INTERRUPTIBLE ? t->sig_work != 0 :
+	       kind == SLEEP_KILLABLE && t->fatal_sig != 0;
+}
+
+static bool __sleep_on(struct wait_queue *wq, u64 deadline, enum sleep_kind kind)
 {
 	struct task *t = current;
-	if (killable ? t->fatal_sig != 0 : t->sig_work != 0)
+	if (sleep_cut(t, kind))
 		return false;
 	t->state = TASK_SLEEPING;
 	t->waiting_on = wq;
@@ -178,17 +194,22 @@ static bool __sleep_on(struct wait_queue *wq, u64 deadline, bool killable)
 			break;
 		}
 	t->waiting_on = NULL;
-	return killable ? !t->fatal_sig : !t->sig_work;
+	return !sleep_cut(t, kind);
 }
 
 bool sleep_on(struct wait_queue *wq, u64 deadline)
 {
-	return __sleep_on(wq, deadline, false);
+	return __sleep_on(wq, deadline, SLEEP_INTERRUPTIBLE);
 }
 
 bool sleep_on_killable(struct wait_queue *wq)
 {
-	return __sleep_on(wq, 0, true);
+	return __sleep_on(wq, 0, SLEEP_KILLABLE);
+}
+
+void sleep_on_uninterruptible(struct wait_queue *wq)
+{
+	__sleep_on(wq, 0, SLEEP_UNINTERRUPTIBLE);
 }
 
 void wake_up(struct wait_queue *wq)

@@ -227,9 +227,13 @@ typedef void (*table_fn)(struct mm *mm, u64 *pt, u64 va, u64 end, void *arg);
 
 /* Calls fn on each last-level table under [start, end) that is this mm's
  * own, with the part of the range the table maps. A table fork=shared still
- * shares is skipped: its other holders' to change, and to empty. */
+ * shares is skipped: its other holders' to change, and to empty. In an mm
+ * that current holds locked (munmap, mprotect, exit's release), a
+ * preemption point follows each table: fn leaves it whole, and its PTEs
+ * invalidated in the TLB, or the mm dying. */
 static void walk_tables(struct mm *mm, u64 start, u64 end, table_fn fn, void *arg)
 {
+	bool may_yield = mm->locker == current;
 	u64 span;
 	for (u64 va = start, next; va < end; va = next) {
 		u64 *pt = pt_lookup(mm, va, false, &span);
@@ -238,8 +242,11 @@ static void walk_tables(struct mm *mm, u64 start, u64 end, table_fn fn, void *ar
 			continue;
 		}
 		next = MIN((va & ~(PMD_SIZE - 1)) + PMD_SIZE, end);
-		if (page_refcount(__pa(pt)) == 1)
+		if (page_refcount(__pa(pt)) == 1) {
 			fn(mm, pt, va, next, arg);
+			if (may_yield)
+				cond_resched();
+		}
 	}
 }
 
@@ -323,6 +330,8 @@ int handle_mm_fault(struct mm *mm, u64 addr, unsigned flags)
 	bool write = flags & FAULT_WRITE;
 	fl_kstate.faults++;
 	current->cpu.minflt++; /* getrusage's ru_minflt */
+	if (unlikely(mm->locker))
+		mm_lock_wait(mm); /* a sibling is changing the mm: after it, all of it */
 	struct vma *v = vma_find(mm, addr);
 	if (!v || access_error(flags, v))
 		return -EFAULT;
@@ -370,12 +379,27 @@ static void zap_pte_range(struct mm *mm, u64 *pt, u64 va, u64 end, void *arg)
 		}
 }
 
-/* fork: the child's address space under v, a PD (1 GiB) at a time, then an
- * entry (2 MiB) at a time. Classic (fork=copy): the child gets tables of
- * its own, with every page shared copy-on-write (copy_pte_range). With
- * fork=shared: the child's PD entries point at the parent's tables,
- * read-only in both, and no PTE is touched. The number of PTEs copied, or
- * -ENOMEM. */
+/* fork's preemption point, between chunks of FORK_CHUNK: the parent's
+ * tables are whole, its mm locked (dup_mm). The TLB forgets the write
+ * rights the copy took, so that a sibling thread that runs meanwhile faults
+ * on those pages (and waits for the lock) instead of writing into pages the
+ * child shares. A fork whose caller is being killed stops here. */
+#define FORK_CHUNK (16UL << 20) /* 8 last-level tables: about 25,000 instructions */
+static int fork_resched(void)
+{
+	write_cr3(read_cr3());
+	schedule();
+	return current->fatal_sig ? -EINTR : 0;
+}
+
+/* fork: the child's address space under v, FORK_CHUNK at a time (within a
+ * PD, 1 GiB), then an entry (2 MiB) at a time. Classic (fork=copy): the
+ * child gets tables of its own, with every page shared copy-on-write
+ * (copy_pte_range). With fork=shared: the child's PD entries point at the
+ * parent's tables, read-only in both, and no PTE is touched. The number of
+ * PTEs copied, or -ENOMEM, or -EINTR if the caller is being killed. A VMA
+ * that fits one chunk reaches no preemption point: the small fork pays
+ * nothing for them. */
 long copy_page_range(struct mm *dst, struct mm *src, const struct vma *v)
 {
 	u64 keep = cow_keep(v), wp = fault_on(FAULT_COW_WRITABLE) ? ~0UL : ~PTE_W, span;
@@ -388,7 +412,7 @@ long copy_page_range(struct mm *dst, struct mm *src, const struct vma *v)
 		}
 		if (!(dpmd = pmd_lookup(dst, va, true, NULL)))
 			return -ENOMEM;
-		next = MIN((va | ((1UL << 30) - 1)) + 1, end); /* the rest of this PD's GiB */
+		next = MIN((va | (FORK_CHUNK - 1)) + 1, end); /* FORK_CHUNK divides a PD's GiB */
 		for (u64 a = va, b; a < next; a = b, spmd++, dpmd++) {
 			b = MIN((a | (PMD_SIZE - 1)) + 1, next);
 			if (!(*spmd & PTE_P))
@@ -410,6 +434,8 @@ long copy_page_range(struct mm *dst, struct mm *src, const struct vma *v)
 			copied += copy_pte_range(__va(*dpmd & PTE_ADDR), __va(*spmd & PTE_ADDR), a, b,
 						 keep);
 		}
+		if (next < end && need_resched() && fork_resched() < 0)
+			return -EINTR;
 	}
 	fl_kstate.pt_shared += shared;
 	return copied;

@@ -6,6 +6,16 @@
 #include "errno.h"
 #include "mm.h"
 
+/* A page fault of a sibling thread may come here, or mmap while fork copies
+ * the mm: a holder never waits for itself (mm.h). */
+void mm_lock_wait(struct mm *mm)
+{
+	if (mm->locker == current)
+		panic("mm lock: taken again by its holder");
+	while (mm->locker)
+		sleep_on_uninterruptible(&mm->lock_wait);
+}
+
 struct vma *vma_find(struct mm *mm, u64 addr)
 {
 	for (int i = 0; i < mm->nvma; i++)

@@ -17,6 +17,10 @@ bool out_of_memory(void)
 {
 	struct task *victim = NULL;
 	u64 most = 0;
+	if (mm_releases) { /* an exit or exec is giving pages back, yielding as it goes */
+		schedule();
+		return true;
+	}
 	for (struct task *t = tasks; t < tasks + MAX_TASKS; t++) {
 		if (!holds_memory(t))
 			continue;

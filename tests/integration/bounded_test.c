@@ -28,3 +28,46 @@ Test(bounded, mprotect_huge_range)
 	TEST_ASSERT_RUN_EQ(r, out, "read-only: read 1 1, write Segmentation fault\n"
 			   "read-write: write ok, msync 0\n");
 }
+
+/* Item 7's second half: long kernel work reaches preemption points.
+ * guest-user/preempt repeats a long call (a tick must land in it) until a
+ * spinner process has read the free-page count in its middle, which only a
+ * yield inside the call allows: before the preemption points it never did
+ * (60 rounds each). The bed runs without icount, so the test asks only
+ * whether the spinner ran during the call at all, in up to 90 s of rounds
+ * (a run limited to 60 rounds once found no tick in any). */
+static void preempt_run(const char *op, const char *mib, const char *want)
+{
+	struct fr_opts o = { .guard_s = 240 };
+	struct fr_result r = FORKLAB_WITH(o, "run", "--mem", "1G", "--timeout", "200", "preempt", op,
+					 mib);
+	TEST_ASSERT_RUN_STATUS(r, 0);
+	TEST_ASSERT_RUN_EQ(r, out, want);
+}
+
+/* fork=copy's copy of the parent's tables yields between 16 MiB chunks. */
+Test(bounded, preempt_fork)
+{
+	preempt_run("fork", "256", "fork 256 MiB: the spinner ran during the call\n");
+}
+
+/* munmap's walk yields after each page table. */
+Test(bounded, preempt_munmap)
+{
+	preempt_run("munmap", "64", "munmap 64 MiB: the spinner ran during the call\n");
+}
+
+/* So does exit's release of the address space. */
+Test(bounded, preempt_exit)
+{
+	preempt_run("exit", "64", "exit 64 MiB: the spinner ran during the call\n");
+}
+
+/* A fork cut up by yields is still one instant's copy for a sibling thread
+ * that writes meanwhile: its first write to a page already copied faults and
+ * waits on the mm lock until the fork is done. Without the lock the child
+ * saw the last word far ahead of the first. */
+Test(bounded, preempt_fork_snapshot)
+{
+	preempt_run("snapshot", "256", "snapshot 256 MiB: the spinner ran during the call\n");
+}

@@ -1,0 +1,202 @@
+/* Long kernel work must let other processes run (issue 12, item 7). A
+ * spinner process reads the free-page count (/proc/meminfo) over and over
+ * while this one makes the kernel free or take many pages in one system
+ * call. A count the spinner reads strictly between the ones before and
+ * after the call can only come from the middle of it: the kernel yielded.
+ *   preempt munmap MIB   munmap of MIB MiB, every page present
+ *   preempt exit MIB     a child with MIB MiB present exits (the parent waits)
+ *   preempt fork MIB     fork with MIB MiB present (the child's page tables)
+ *   preempt snapshot MIB fork as above while a thread of this process writes
+ *                        the region's first and last words, first then last,
+ *                        the same value: the child's copy must be one
+ *                        instant's (last == first or first - 1), however the
+ *                        fork was cut up (the mm lock)
+ * Repeats the call (a tick must land in it: in the nested bed, a few in a
+ * hundred do) until the spinner has seen the middle of one, for at most
+ * SECONDS. Exit 0 when it has (a line on
+ * stdout), 1 otherwise or on a failure (a line on stderr, which the test
+ * shows). */
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SECONDS 90
+#define MARGIN 16 /* pages: /proc's own buffers and the spinner's stay below it */
+
+/* Written by the parent (epoch last), read by the spinner; the spinner's
+ * first count this round that is off `before` by more than MARGIN. */
+struct shared {
+	volatile long before, epoch;
+	volatile long moved, moved_epoch;
+};
+static struct shared *sh;
+
+static long free_pages(void)
+{
+	char buf[512];
+	int fd = open("/proc/meminfo", O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	char *p = strstr(buf, "MemFree:");
+	return p ? strtol(p + 8, NULL, 10) / 4 : -1;
+}
+
+static void spinner(void)
+{
+	for (;;) {
+		long e = sh->epoch, b = sh->before, f = free_pages();
+		if (e > 0 && sh->moved_epoch != e && labs(f - b) > MARGIN) {
+			sh->moved = f;
+			sh->moved_epoch = e;
+		}
+	}
+}
+
+static char *populate(unsigned long len)
+{
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	for (unsigned long o = 0; o < len; o += 4096)
+		p[o] = 1;
+	return p;
+}
+
+/* The snapshot's writer: the first word, then the last, the same value. */
+static volatile long *first, *last;
+static void *writer(void *arg)
+{
+	for (long v = 1;; v++) {
+		*first = v;
+		*last = v;
+	}
+	return arg;
+}
+
+/* A child that waits for go (the parent reads the free count while the
+ * child still holds its pages) and then exits; in `exit`, it first
+ * populates len, and says so with SIGUSR1. A forked copy of the writer's
+ * process checks the writer's words: one instant's. */
+static pid_t child_waiting(int go[2], unsigned long len)
+{
+	pid_t pid;
+	if (pipe(go) < 0 || (pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		char c;
+		close(go[1]);
+		if (first) {
+			long a = *first, b = *last;
+			if (b != a && b != a - 1) {
+				fprintf(stderr, "snapshot: the child saw first %ld, last %ld\n", a, b);
+				_exit(1);
+			}
+		}
+		if (len) {
+			if (!populate(len))
+				_exit(1);
+			kill(getppid(), SIGUSR1);
+		}
+		_exit(read(go[0], &c, 1) == 0 ? 0 : 1);
+	}
+	close(go[0]);
+	return pid;
+}
+
+/* Every way out of the parent ends the spinner, or the run would not end. */
+static pid_t spin;
+static void end_spinner(void)
+{
+	if (spin > 0)
+		kill(spin, SIGKILL);
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	const char *op = argc > 2 ? argv[1] : "";
+	unsigned long mib = argc > 2 ? strtoul(argv[2], NULL, 0) : 0, len = mib << 20;
+	if (!mib || (strcmp(op, "munmap") && strcmp(op, "exit") && strcmp(op, "fork") &&
+		     strcmp(op, "snapshot"))) {
+		fprintf(stderr, "usage: preempt munmap|exit|fork|snapshot MIB\n");
+		return 2;
+	}
+	sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh == MAP_FAILED)
+		return perror("mmap"), 1;
+	if ((spin = fork()) == 0)
+		spinner();
+	atexit(end_spinner);
+	char *region = NULL;
+	if ((!strcmp(op, "fork") || !strcmp(op, "snapshot")) && !(region = populate(len)))
+		return perror("mmap"), 1;
+	pthread_t th;
+	if (!strcmp(op, "snapshot")) {
+		first = (long *)region;
+		last = (long *)(region + len - sizeof(long));
+		if (pthread_create(&th, NULL, writer, NULL))
+			return fprintf(stderr, "pthread_create failed\n"), 1;
+	}
+	sigset_t usr1;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, NULL);
+	int round, seen = 0, st, sig, go[2];
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (round = 1, now = t0; now.tv_sec - t0.tv_sec < SECONDS && !seen; round++) {
+		pid_t child = 0;
+		if (!strcmp(op, "munmap") && !(region = populate(len)))
+			return perror("mmap"), 1;
+		if (!strcmp(op, "exit")) {
+			if ((child = child_waiting(go, len)) < 0)
+				return perror("fork"), 1;
+			sigwait(&usr1, &sig);
+		}
+		long before = free_pages();
+		sh->before = before;
+		sh->epoch = round;
+		if (!strcmp(op, "munmap")) {
+			if (munmap(region, len) < 0)
+				return perror("munmap"), 1;
+		} else if (!strcmp(op, "exit")) {
+			close(go[1]);
+			if (waitpid(child, &st, 0) != child || st != 0)
+				return fprintf(stderr, "exit: the child failed (status %#x)\n", st), 1;
+		} else if ((child = child_waiting(go, 0)) < 0) {
+			return perror("fork"), 1;
+		}
+		long after = free_pages(), moved = sh->moved, lo = before < after ? before : after,
+		     hi = before ^ after ^ lo;
+		if (hi - lo < 4 * MARGIN)
+			return fprintf(stderr, "%s: the free count moved by %ld pages only\n", op, hi - lo), 1;
+		seen = sh->moved_epoch == round && moved > lo + MARGIN && moved < hi - MARGIN;
+		if (strcmp(op, "munmap") && strcmp(op, "exit")) {
+			close(go[1]);
+			if (waitpid(child, &st, 0) != child || st != 0)
+				return fprintf(stderr, "%s: the child failed (status %#x)\n", op, st), 1;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	}
+	end_spinner();
+	waitpid(spin, &st, 0);
+	spin = 0;
+	if (!seen) {
+		fprintf(stderr, "%s %lu MiB: the spinner never ran during the call (%d rounds, %d s)\n",
+			op, mib, round - 1, SECONDS);
+		return 1;
+	}
+	printf("%s %lu MiB: the spinner ran during the call\n", op, mib);
+	return 0;
+}
