@@ -136,7 +136,11 @@ $(B)/fuzz/libfuzzed.a: $(FUZZ_HOST_SRC:%.c=$(B)/fuzz/obj/%.o)
 	ar rcs $@ $^
 
 $(B)/fuzz/%: tests/fuzz/%.c $(B)/fuzz/libfuzzed.a
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests -o $@ $< $(B)/fuzz/libfuzzed.a $(HOST_LIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests -o $@ $< $(B)/fuzz/libfuzzed.a \
+	  $(HOST_LIBS) $(FUZZ_LDFLAGS)
+
+# events counts the verifier's reads of guest RAM as its --timeout (events.c).
+$(B)/fuzz/events: FUZZ_LDFLAGS := -Wl,--wrap=fl_gpa_to_hva
 
 # ---- user-facing targets ----
 DEPS := build-essential make musl-tools libelf-dev libfdt-dev libcriterion-dev \
