@@ -154,17 +154,28 @@ deps:
 	$(SUDO) apt-get update -q
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DEPS)
 
-# Each target FUZZ_SECONDS seconds, one after another, from its seeds and what
-# earlier runs found (build/fuzz/corpus/NAME/); a crash or a run of more than
-# 10 s stops with the input in build/fuzz/NAME-crash-* (or -timeout-*).
-fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/%)
-	@for t in $(FUZZ_TARGETS); do \
+# Each target FUZZ_SECONDS seconds (or, with FUZZ_RUNS, until it has run that
+# many inputs, whichever comes first), one after another, from its seeds and
+# what earlier runs found (build/fuzz/corpus/NAME/); FUZZ_ONLY="NAME ..." runs
+# only those. A crash or a run of more than 10 s stops with the input in
+# build/fuzz/NAME-crash-* (or -timeout-*). One summary line a target.
+FUZZ_ONLY ?= $(FUZZ_TARGETS)
+FUZZ_RUNS ?= -1
+ifneq ($(filter-out $(FUZZ_TARGETS),$(FUZZ_ONLY)),)
+$(error FUZZ_ONLY: no fuzz target $(filter-out $(FUZZ_TARGETS),$(FUZZ_ONLY)) (tests/fuzz/NAME.c))
+endif
+fuzz: $(FUZZ_ONLY:%=$(B)/fuzz/%)
+	@for t in $(FUZZ_ONLY); do \
 	  mkdir -p $(B)/fuzz/corpus/$$t; seeds=; [ -d tests/fuzz/corpus/$$t ] && seeds=tests/fuzz/corpus/$$t; \
-	  echo "make fuzz: $$t for $(FUZZ_SECONDS) s"; \
-	  $(B)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -close_fd_mask=3 \
+	  echo "make fuzz: $$t for $(FUZZ_SECONDS) s$(if $(filter-out -1,$(FUZZ_RUNS)), or $(FUZZ_RUNS) inputs)"; \
+	  start=$$(date +%s); \
+	  $(B)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -runs=$(FUZZ_RUNS) -timeout=10 -close_fd_mask=3 \
 	    -print_final_stats=1 -artifact_prefix=$(B)/fuzz/$$t- $(B)/fuzz/corpus/$$t $$seeds \
 	    </dev/null 2>$(B)/fuzz/$$t.log || { tail -n 40 $(B)/fuzz/$$t.log >&2; exit 1; }; \
-	  grep -h 'stat::number_of_executed_units' $(B)/fuzz/$$t.log; \
+	  awk -v t=$$t -v s=$$(( $$(date +%s) - start )) -v c=$$(ls $(B)/fuzz/corpus/$$t | wc -l) \
+	    '/stat::number_of_executed_units/ { n = $$2 } \
+	     END { printf "make fuzz: %s: %d inputs in %d s (%d a second), corpus %d, no crash\n", \
+	           t, n, s, s ? n / s : n, c }' $(B)/fuzz/$$t.log; \
 	done
 
 run: all
