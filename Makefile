@@ -172,10 +172,12 @@ fuzz: $(FUZZ_ONLY:%=$(B)/fuzz/%)
 	  $(B)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -runs=$(FUZZ_RUNS) -timeout=10 -close_fd_mask=3 \
 	    -print_final_stats=1 -artifact_prefix=$(B)/fuzz/$$t- $(B)/fuzz/corpus/$$t $$seeds \
 	    </dev/null 2>$(B)/fuzz/$$t.log || { tail -n 40 $(B)/fuzz/$$t.log >&2; exit 1; }; \
-	  awk -v t=$$t -v s=$$(( $$(date +%s) - start )) -v c=$$(ls $(B)/fuzz/corpus/$$t | wc -l) \
-	    '/stat::number_of_executed_units/ { n = $$2 } \
-	     END { printf "make fuzz: %s: %d inputs in %d s (%d a second), corpus %d, no crash\n", \
-	           t, n, s, s ? n / s : n, c }' $(B)/fuzz/$$t.log; \
+	  awk -v t=$$t -v s=$$(( $$(date +%s) - start )) \
+	    '/DONE/ { for (i = 1; i < NF; i++) f[$$i] = $$(i + 1) } \
+	     /stat::number_of_executed_units/ { n = $$2 } \
+	     END { printf "make fuzz: %s: %d inputs in %d s (%d a second), coverage %d edges, " \
+	           "%d features, corpus %s, no crash\n", t, n, s, s ? n / s : n, f["cov:"], \
+	           f["ft:"], f["corp:"] }' $(B)/fuzz/$$t.log; \
 	done
 
 run: all
@@ -247,7 +249,8 @@ help:
 	@echo "                  then forklab bench --icount at two sizes"
 	@echo "make check        what CI runs: unit, integration on /dev/kvm if present, nested,"
 	@echo "                  a short fuzz pass, then unit and nested again with SANITIZE=1"
-	@echo "make fuzz         each tests/fuzz/ target FUZZ_SECONDS s (default 60), libFuzzer"
+	@echo "make fuzz         each tests/fuzz/ target FUZZ_SECONDS s (default 60), libFuzzer;"
+	@echo "                  FUZZ_RUNS=N stops one at N inputs, FUZZ_ONLY=\"NAME ...\" picks them"
 	@echo "make ... SANITIZE=1  host binaries with ASan and UBSan, in build/sanitize/"
 	@echo "make trace-screenshot  docs/trace-fork-storm*.png: fork-storm's trace in"
 	@echo "                  tools/trace/view.html, by headless Chromium (apt-get install chromium)"
