@@ -136,7 +136,11 @@ $(B)/fuzz/libfuzzed.a: $(FUZZ_HOST_SRC:%.c=$(B)/fuzz/obj/%.o)
 	ar rcs $@ $^
 
 $(B)/fuzz/%: tests/fuzz/%.c $(B)/fuzz/libfuzzed.a
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests -o $@ $< $(B)/fuzz/libfuzzed.a $(HOST_LIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests -o $@ $< $(B)/fuzz/libfuzzed.a \
+	  $(HOST_LIBS) $(FUZZ_LDFLAGS)
+
+# events counts the verifier's reads of guest RAM as its --timeout (events.c).
+$(B)/fuzz/events: FUZZ_LDFLAGS := -Wl,--wrap=fl_gpa_to_hva
 
 # ---- user-facing targets ----
 DEPS := build-essential make musl-tools libelf-dev libfdt-dev libcriterion-dev \
@@ -150,17 +154,30 @@ deps:
 	$(SUDO) apt-get update -q
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DEPS)
 
-# Each target FUZZ_SECONDS seconds, one after another, from its seeds and what
-# earlier runs found (build/fuzz/corpus/NAME/); a crash or a run of more than
-# 10 s stops with the input in build/fuzz/NAME-crash-* (or -timeout-*).
-fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/%)
-	@for t in $(FUZZ_TARGETS); do \
+# Each target FUZZ_SECONDS seconds (or, with FUZZ_RUNS, until it has run that
+# many inputs, whichever comes first), one after another, from its seeds and
+# what earlier runs found (build/fuzz/corpus/NAME/); FUZZ_ONLY="NAME ..." runs
+# only those. A crash or a run of more than 10 s stops with the input in
+# build/fuzz/NAME-crash-* (or -timeout-*). One summary line a target.
+FUZZ_ONLY ?= $(FUZZ_TARGETS)
+FUZZ_RUNS ?= -1
+ifneq ($(filter-out $(FUZZ_TARGETS),$(FUZZ_ONLY)),)
+$(error FUZZ_ONLY: no fuzz target $(filter-out $(FUZZ_TARGETS),$(FUZZ_ONLY)) (tests/fuzz/NAME.c))
+endif
+fuzz: $(FUZZ_ONLY:%=$(B)/fuzz/%)
+	@for t in $(FUZZ_ONLY); do \
 	  mkdir -p $(B)/fuzz/corpus/$$t; seeds=; [ -d tests/fuzz/corpus/$$t ] && seeds=tests/fuzz/corpus/$$t; \
-	  echo "make fuzz: $$t for $(FUZZ_SECONDS) s"; \
-	  $(B)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -close_fd_mask=3 \
+	  echo "make fuzz: $$t for $(FUZZ_SECONDS) s$(if $(filter-out -1,$(FUZZ_RUNS)), or $(FUZZ_RUNS) inputs)"; \
+	  start=$$(date +%s); \
+	  $(B)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -runs=$(FUZZ_RUNS) -timeout=10 -close_fd_mask=3 \
 	    -print_final_stats=1 -artifact_prefix=$(B)/fuzz/$$t- $(B)/fuzz/corpus/$$t $$seeds \
 	    </dev/null 2>$(B)/fuzz/$$t.log || { tail -n 40 $(B)/fuzz/$$t.log >&2; exit 1; }; \
-	  grep -h 'stat::number_of_executed_units' $(B)/fuzz/$$t.log; \
+	  awk -v t=$$t -v s=$$(( $$(date +%s) - start )) \
+	    '/DONE/ { for (i = 1; i < NF; i++) f[$$i] = $$(i + 1) } \
+	     /stat::number_of_executed_units/ { n = $$2 } \
+	     END { printf "make fuzz: %s: %d inputs in %d s (%d a second), coverage %d edges, " \
+	           "%d features, corpus %s, no crash\n", t, n, s, s ? n / s : n, f["cov:"], \
+	           f["ft:"], f["corp:"] }' $(B)/fuzz/$$t.log; \
 	done
 
 run: all
@@ -250,7 +267,8 @@ help:
 	@echo "                  alive and every page free (in the nested bed without /dev/kvm)"
 	@echo "make check        what CI runs: unit, integration on /dev/kvm if present, nested,"
 	@echo "                  a short fuzz pass, then unit and nested again with SANITIZE=1"
-	@echo "make fuzz         each tests/fuzz/ target FUZZ_SECONDS s (default 60), libFuzzer"
+	@echo "make fuzz         each tests/fuzz/ target FUZZ_SECONDS s (default 60), libFuzzer;"
+	@echo "                  FUZZ_RUNS=N stops one at N inputs, FUZZ_ONLY=\"NAME ...\" picks them"
 	@echo "make ... SANITIZE=1  host binaries with ASan and UBSan, in build/sanitize/"
 	@echo "make trace-screenshot  docs/trace-fork-storm*.png: fork-storm's trace in"
 	@echo "                  tools/trace/view.html, by headless Chromium (apt-get install chromium)"

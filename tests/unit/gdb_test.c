@@ -150,6 +150,31 @@ Test(gdb, bad_address)
 	TEST_ASSERT_CMP(strlen(cmd("m400ffe,4")), ==, (size_t)4);
 }
 
+/* gdb's layout of the g packet, byte offsets by hand from its i386 features:
+ * 16 GPRs, rip, eflags (4), six selectors (4), st0-7 (10), eight x87
+ * control words (4), xmm0-15 (16), mxcsr (4), fs/gs base, cr0, cr2, cr3. */
+Test(gdb, register_layout)
+{
+	static const struct { int regno; size_t off; const char *hex; } want[] = {
+		{ GDB_RAX, 0, "8877665544332211" },
+		{ GDB_RIP, 128, "0000400000000000" },
+		{ GDB_CS, 140, "10000000" },
+		{ GDB_CR3, 568, "0010000000000000" },
+	};
+	char regs[2 * GDB_REGS_BYTES + 1], pkt[8];
+	strcpy(regs, cmd("g"));
+	TEST_ASSERT_EQ(gdb_reg_offset(GDB_NREGS), (size_t)GDB_REGS_BYTES);
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		size_t n = strlen(want[i].hex);
+		TEST_ASSERT_EQ(gdb_reg_offset(want[i].regno), want[i].off, "register %d", want[i].regno);
+		TEST_ASSERT(!strncmp(regs + 2 * want[i].off, want[i].hex, n),
+			    "register %d in g at byte %zu: expected %s, got %.*s", want[i].regno,
+			    want[i].off, want[i].hex, (int)n, regs + 2 * want[i].off);
+		snprintf(pkt, sizeof pkt, "p%x", want[i].regno);
+		TEST_ASSERT_STR_EQ(cmd(pkt), want[i].hex, "packet %s", pkt);
+	}
+}
+
 Test(gdb, memory_and_registers)
 {
 	TEST_ASSERT_STR_EQ(cmd("m400000,7"), "666f726b6c6162");

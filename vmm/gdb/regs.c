@@ -109,12 +109,15 @@ size_t gdb_reg_size(int regno)
 	return regno >= 0 && regno < GDB_NREGS ? regs[regno].bits / 8 : 0;
 }
 
+/* The running sums of the table's sizes, made once: a g packet asks for
+ * every register's offset, and summing each time made it quadratic. */
 size_t gdb_reg_offset(int regno)
 {
-	size_t off = 0;
-	for (int i = 0; i < regno && i < GDB_NREGS; i++)
-		off += regs[i].bits / 8;
-	return off;
+	static size_t off[GDB_NREGS + 1];
+	if (!off[GDB_NREGS])
+		for (int i = 0; i < GDB_NREGS; i++)
+			off[i + 1] = off[i] + regs[i].bits / 8;
+	return off[regno < 0 ? 0 : regno < GDB_NREGS ? regno : GDB_NREGS];
 }
 
 _Static_assert(GDB_NREGS == 85, "the register table");
