@@ -385,6 +385,9 @@ static void zap_pte_range(struct mm *mm, u64 *pt, u64 va, u64 end, void *arg)
  * on those pages (and waits for the lock) instead of writing into pages the
  * child shares. A fork whose caller is being killed stops here. */
 #define FORK_CHUNK (16UL << 20) /* 8 last-level tables: about 25,000 instructions */
+/* fork=shared touches no PTE: a PD entry costs about 70 instructions, so a
+ * whole PD (1 GiB, about 36,000) goes between two points. */
+#define FORK_CHUNK_SHARED (1UL << 30)
 static int fork_resched(void)
 {
 	write_cr3(read_cr3());
@@ -392,8 +395,8 @@ static int fork_resched(void)
 	return current->fatal_sig ? -EINTR : 0;
 }
 
-/* fork: the child's address space under v, FORK_CHUNK at a time (within a
- * PD, 1 GiB), then an entry (2 MiB) at a time. Classic (fork=copy): the
+/* fork: the child's address space under v, FORK_CHUNK at a time (a PD,
+ * 1 GiB, with fork=shared), then an entry (2 MiB) at a time. Classic (fork=copy): the
  * child gets tables of its own, with every page shared copy-on-write
  * (copy_pte_range). With fork=shared: the child's PD entries point at the
  * parent's tables, read-only in both, and no PTE is touched. The number of
@@ -412,7 +415,8 @@ long copy_page_range(struct mm *dst, struct mm *src, const struct vma *v)
 		}
 		if (!(dpmd = pmd_lookup(dst, va, true, NULL)))
 			return -ENOMEM;
-		next = MIN((va | (FORK_CHUNK - 1)) + 1, end); /* FORK_CHUNK divides a PD's GiB */
+		u64 chunk = fork_shares_tables ? FORK_CHUNK_SHARED : FORK_CHUNK; /* each divides a PD's GiB */
+		next = MIN((va | (chunk - 1)) + 1, end);
 		for (u64 a = va, b; a < next; a = b, spmd++, dpmd++) {
 			b = MIN((a | (PMD_SIZE - 1)) + 1, next);
 			if (!(*spmd & PTE_P))
