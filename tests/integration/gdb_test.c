@@ -247,7 +247,10 @@ Test(gdb, nowait_attach_interrupt_detach)
 	TEST_ASSERT(l && sscanf(l, "attached: pid=%d cs=%lx", &pid, &cs) == 2,
 		    "gdb attached to the running guest:\n%s%s", out, r.gdb.err);
 	TEST_ASSERT_EQ(pid, 1);
-	TEST_ASSERT_EQ(cs, FL_USER_CS, "spin was stopped in user mode");
+	/* The stop lands where the vCPU was: nearly always spin's loop, now and
+	 * then the kernel's timer tick (seen once in CI, cs 0x10). */
+	TEST_ASSERT(cs == FL_USER_CS || cs == FL_KERNEL_CS,
+		    "spin was stopped in user mode or in its tick: cs %#lx", cs);
 	TEST_ASSERT(strstr(out, "Thread 1 \"spin\" (pid 1 ppid 0 running (on the vCPU))") != NULL,
 		    "info threads names the task:\n%s", out);
 	l = line_with(out, "interrupted: ");
