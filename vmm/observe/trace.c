@@ -430,7 +430,12 @@ static void on_event(struct fl_session *s, const struct fl_event *ev, void *arg)
 out:
 	json_object_put(t->checks); /* those of an event we could not place */
 	t->checks = NULL;
-	t->stolen += read_tsc(s, t) - t->tsc_in;
+	/* A guest TSC read below the arrival's (a failed read, or a TSC that
+	 * stepped back) adds nothing: wrapped, it would make every later
+	 * timestamp 0. */
+	uint64_t now = read_tsc(s, t);
+	if (now > t->tsc_in)
+		t->stolen += now - t->tsc_in;
 }
 
 struct fl_tracer *fl_trace_attach(struct fl_config *c, FILE *out, FILE *verify_json,
