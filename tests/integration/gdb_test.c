@@ -29,10 +29,14 @@
 #define THREADS_BEGIN "=== info threads"
 #define THREADS_END "=== end info threads"
 
-static const char session[] =
-	"set pagination off\n"
-	"set confirm off\n"
+/* The start of every session script: batch gdb on the kernel's symbols. */
+#define GDB_SETUP \
+	"set pagination off\n" \
+	"set confirm off\n" \
 	"file build/kernel.elf\n"
+
+static const char session[] =
+	GDB_SETUP
 	"source tools/gdb/forklab.py\n"
 	"target remote %s\n"
 	"break copy_thread\n"
@@ -221,9 +225,7 @@ Test(gdb, fork_demo_session)
  * the listening socket ends KVM_RUN), and so does a ^C (gdb's interrupt);
  * after detach the guest runs on. */
 static const char attach[] =
-	"set pagination off\n"
-	"set confirm off\n"
-	"file build/kernel.elf\n"
+	GDB_SETUP
 	"target remote %s\n"
 	"printf \"attached: pid=%%d cs=%%#lx\\n\", current->pid, $cs\n"
 	"info threads\n"
@@ -267,9 +269,7 @@ Test(gdb, nowait_attach_interrupt_detach)
  * what fork returned to it. Its rax (kernel mode, at ret_from_fork) has no
  * saved home: the write is refused. */
 static const char set_child_rax[] =
-	"set pagination off\n"
-	"set confirm off\n"
-	"file build/kernel.elf\n"
+	GDB_SETUP
 	"source tools/gdb/forklab.py\n"
 	"target remote %s\n"
 	"break copy_thread\n"
@@ -339,9 +339,7 @@ Test(gdb, write_user_rax_of_child_not_running)
  * checks RIP, while a read watchpoint is refused. The watchpoint sees the
  * kernel count the fork, the breakpoint the child's first run. */
 static const char hw_session[] =
-	"set pagination off\n"
-	"set confirm off\n"
-	"file build/kernel.elf\n"
+	GDB_SETUP
 	"target remote %s\n"
 	"watch fl_kstate.forks\n"
 	"continue\n"
