@@ -16,11 +16,14 @@ void mm_lock_wait(struct mm *mm)
 		sleep_on_uninterruptible(&mm->lock_wait);
 }
 
+/* The array is sorted and its VMAs never overlap: the first VMA ending past
+ * addr is the only one that can hold it, so one test per VMA passed (every
+ * page fault comes here first). */
 struct vma *vma_find(struct mm *mm, u64 addr)
 {
-	for (int i = 0; i < mm->nvma; i++)
-		if (addr >= mm->vma[i].start && addr < mm->vma[i].end)
-			return &mm->vma[i];
+	for (struct vma *v = mm->vma, *last = v + mm->nvma; v < last; v++)
+		if (addr < v->end)
+			return addr >= v->start ? v : NULL;
 	return NULL;
 }
 
