@@ -87,6 +87,20 @@ Test(gdb, good_packet_and_escape)
 	TEST_ASSERT_EQ(decode(&d, "-", 1), GDB_IN_NAK);
 }
 
+Test(gdb, frame_escapes_all_four_and_fits_exactly)
+{
+	static struct gdb_decoder d;
+	/* '$', '#', '}' and '*' each take two bytes: 1 + 9 + 3 in all. */
+	char frame[13];
+	TEST_ASSERT_EQ(gdb_frame("$#}*a", 5, frame, 12), 0);
+	size_t n = gdb_frame("$#}*a", 5, frame, sizeof frame);
+	TEST_ASSERT_EQ(n, 13);
+	TEST_ASSERT_EQ(memcmp(frame, "$}\x04}\x03}]}\x0a" "a#", 11), 0, "frame %.*s", (int)n, frame);
+	TEST_ASSERT_EQ(decode(&d, frame, n), GDB_IN_PACKET);
+	TEST_ASSERT_EQ(d.len, 5);
+	TEST_ASSERT_EQ(memcmp(d.payload, "$#}*a", 5), 0);
+}
+
 Test(gdb, bad_checksum)
 {
 	static struct gdb_decoder d;
