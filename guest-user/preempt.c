@@ -6,6 +6,12 @@
  *   preempt munmap MIB   munmap of MIB MiB, every page present
  *   preempt exit MIB     a child with MIB MiB present exits (the parent waits)
  *   preempt fork MIB     fork with MIB MiB present (the child's page tables)
+ *   preempt exec MIB     a vfork child execs a program of MIB MiB (written to
+ *                        /tmp first) whose image then waits in pause: exec
+ *                        copies it in; the parent resumes when the exec is done
+ *   preempt exec-pair MIB two children exec that program at once, with
+ *                        different arguments, 20 times: each image must have
+ *                        its own (/proc/PID/cmdline), though both execs yield
  *   preempt snapshot MIB fork as above while a thread of this process writes
  *                        the region's first and last words, first then last,
  *                        the same value: the child's copy must be one
@@ -16,6 +22,7 @@
  * SECONDS. Exit 0 when it has (a line on
  * stdout), 1 otherwise or on a failure (a line on stderr, which the test
  * shows). */
+#include <elf.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -114,6 +121,98 @@ static pid_t child_waiting(int go[2], unsigned long len)
 	return pid;
 }
 
+/* A static program of len bytes, all one PT_LOAD at 0x400000 whose first
+ * instructions loop in pause(): exec copies every byte in. */
+static const char *write_big_program(unsigned long len)
+{
+	static const char path[] = "/tmp/preempt-big";
+	static const unsigned char code[] = {
+		0xb8, 34, 0, 0, 0, /* mov $SYS_pause, %eax */
+		0x0f, 0x05,        /* syscall */
+		0xeb, 0xf7,        /* jmp back to the mov */
+	};
+	unsigned char head[4096] = { 0 };
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)head;
+	Elf64_Phdr *ph = (Elf64_Phdr *)(eh + 1);
+	memcpy(eh->e_ident, ELFMAG, SELFMAG);
+	eh->e_ident[EI_CLASS] = ELFCLASS64;
+	eh->e_ident[EI_DATA] = ELFDATA2LSB;
+	eh->e_ident[EI_VERSION] = EV_CURRENT;
+	eh->e_type = ET_EXEC;
+	eh->e_machine = EM_X86_64;
+	eh->e_version = EV_CURRENT;
+	eh->e_phoff = sizeof *eh;
+	eh->e_ehsize = sizeof *eh;
+	eh->e_phentsize = sizeof *ph;
+	eh->e_phnum = 1;
+	*ph = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_X, .p_vaddr = 0x400000,
+			    .p_paddr = 0x400000, .p_filesz = len, .p_memsz = len, .p_align = 4096 };
+	size_t at = sizeof *eh + sizeof *ph;
+	memcpy(head + at, code, sizeof code);
+	eh->e_entry = 0x400000 + at;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+	if (fd < 0 || write(fd, head, sizeof head) != sizeof head || ftruncate(fd, len) < 0)
+		return NULL;
+	/* Holes would be read as zeros without pages to copy: fill them. */
+	for (unsigned long o = sizeof head; o < len; o += sizeof head)
+		if (pwrite(fd, head + sizeof head - 64, 64, o) != 64)
+			return NULL;
+	close(fd);
+	return path;
+}
+
+/* pid's argv as /proc/PID/cmdline has it, once it is big's image (up to
+ * 60 s); its length, or -1. */
+static ssize_t cmdline_of(pid_t pid, const char *big, char *buf, size_t cap)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
+	for (int tries = 0; tries < 60000; tries++) {
+		int fd = open(path, O_RDONLY);
+		ssize_t n = fd < 0 ? -1 : read(fd, buf, cap - 1);
+		if (fd >= 0)
+			close(fd);
+		if (n > 0 && !strcmp(buf, big))
+			return n;
+		usleep(1000);
+	}
+	return -1;
+}
+
+static int exec_pair(const char *big)
+{
+	for (int round = 1; round <= 20; round++) {
+		pid_t pid[2];
+		char want[2][32];
+		for (int k = 0; k < 2; k++) {
+			snprintf(want[k], sizeof want[k], "%c%d", 'A' + k, round);
+			if ((pid[k] = fork()) == 0) {
+				execl(big, big, want[k], (char *)NULL);
+				_exit(127);
+			}
+		}
+		for (int k = 0; k < 2; k++) {
+			char got[256] = { 0 };
+			ssize_t n = cmdline_of(pid[k], big, got, sizeof got);
+			size_t at = strlen(big) + 1;
+			if (n < 0 || (size_t)n <= at || strcmp(got + at, want[k])) {
+				fprintf(stderr, "exec-pair: round %d: pid %d's argv[1] is \"%s\", not \"%s\"\n",
+					round, pid[k], n < 0 || (size_t)n <= at ? "(none)" : got + at, want[k]);
+				kill(pid[0], SIGKILL); /* or they pause for ever */
+				kill(pid[1], SIGKILL);
+				return 1;
+			}
+		}
+		for (int k = 0; k < 2; k++) {
+			int st;
+			kill(pid[k], SIGKILL);
+			waitpid(pid[k], &st, 0);
+		}
+	}
+	printf("exec-pair: 20 rounds, each image with its own arguments\n");
+	return 0;
+}
+
 /* Every way out of the parent ends the spinner, or the run would not end. */
 static pid_t spin;
 static void end_spinner(void)
@@ -128,9 +227,13 @@ int main(int argc, char **argv)
 	const char *op = argc > 2 ? argv[1] : "";
 	unsigned long mib = argc > 2 ? strtoul(argv[2], NULL, 0) : 0, len = mib << 20;
 	if (!mib || (strcmp(op, "munmap") && strcmp(op, "exit") && strcmp(op, "fork") &&
-		     strcmp(op, "snapshot"))) {
-		fprintf(stderr, "usage: preempt munmap|exit|fork|snapshot MIB\n");
+		     strcmp(op, "snapshot") && strcmp(op, "exec") && strcmp(op, "exec-pair"))) {
+		fprintf(stderr, "usage: preempt munmap|exit|fork|snapshot|exec|exec-pair MIB\n");
 		return 2;
+	}
+	if (!strcmp(op, "exec-pair")) {
+		const char *big = write_big_program(len);
+		return big ? exec_pair(big) : (perror("writing the big program"), 1);
 	}
 	sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED)
@@ -139,6 +242,9 @@ int main(int argc, char **argv)
 		spinner();
 	atexit(end_spinner);
 	char *region = NULL;
+	const char *big = NULL;
+	if (!strcmp(op, "exec") && !(big = write_big_program(len)))
+		return perror("writing the big program"), 1;
 	if ((!strcmp(op, "fork") || !strcmp(op, "snapshot")) && !(region = populate(len)))
 		return perror("mmap"), 1;
 	pthread_t th;
@@ -174,15 +280,27 @@ int main(int argc, char **argv)
 			close(go[1]);
 			if (waitpid(child, &st, 0) != child || st != 0)
 				return fprintf(stderr, "exit: the child failed (status %#x)\n", st), 1;
+		} else if (!strcmp(op, "exec")) {
+			if ((child = vfork()) == 0) {
+				execl(big, big, (char *)NULL);
+				_exit(127);
+			}
+			if (child < 0)
+				return perror("vfork"), 1;
 		} else if ((child = child_waiting(go, 0)) < 0) {
 			return perror("fork"), 1;
 		}
 		long after = free_pages(), moved = sh->moved, lo = before < after ? before : after,
 		     hi = before ^ after ^ lo;
+		if (!strcmp(op, "exec")) {
+			kill(child, SIGKILL);
+			if (waitpid(child, &st, 0) != child || !WIFSIGNALED(st))
+				return fprintf(stderr, "exec: the child failed (status %#x)\n", st), 1;
+		}
 		if (hi - lo < 4 * MARGIN)
 			return fprintf(stderr, "%s: the free count moved by %ld pages only\n", op, hi - lo), 1;
 		seen = sh->moved_epoch == round && moved > lo + MARGIN && moved < hi - MARGIN;
-		if (strcmp(op, "munmap") && strcmp(op, "exit")) {
+		if (strcmp(op, "munmap") && strcmp(op, "exit") && strcmp(op, "exec")) {
 			close(go[1]);
 			if (waitpid(child, &st, 0) != child || st != 0)
 				return fprintf(stderr, "%s: the child failed (status %#x)\n", op, st), 1;

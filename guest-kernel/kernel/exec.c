@@ -32,6 +32,24 @@ struct exec_file {
 };
 static u8 exec_hdr[PAGE_SIZE];
 
+static struct task *exec_holder;
+static struct wait_queue exec_waiters;
+
+bool exec_lock(void)
+{
+	while (exec_holder)
+		if (!sleep_on_killable(&exec_waiters))
+			return false;
+	exec_holder = current;
+	return true;
+}
+
+void exec_unlock(void)
+{
+	exec_holder = NULL;
+	wake_up(&exec_waiters);
+}
+
 /* The rules the host checks too (forklab/elf_rules.h). */
 static int check_elf(const struct exec_file *f)
 {
@@ -73,6 +91,7 @@ static int load_segment(struct mm *mm, const struct exec_file *f, const struct f
 		u64 lo = MAX(va, vstart), hi = MIN(va + PAGE_SIZE, fend);
 		if (lo < hi)
 			inode_copy_phys(f->ino, ph->offset + (lo - vstart), pa + (lo - va), hi - lo);
+		cond_resched(); /* the new mm is no one else's yet; exec_lock keeps the buffers */
 	}
 	return 0;
 }
@@ -221,8 +240,6 @@ int kernel_execve(struct task *t, const char *path, const char *const *argv,
 	signal_exec(t); /* caught signals back to default; mask and pending kept */
 	trace_event(t, FL_EV_EXEC, .exec = { (u64)mm });
 	release_vfork_parent(t); /* it may run again: we have our own mm */
-	/* Last: the release may yield, and another exec may then reuse the
-	 * static buffers (exec_hdr, exec_table, sys_execve's strings). */
 	if (old)
 		mm_put(old);
 	return 0;

@@ -9,8 +9,8 @@
 #define MAX_PATH 256
 #define EXEC_STRINGS_BYTES (64UL << 10)
 
-/* execve's arguments, copied in before the old address space goes. Static:
- * the kernel is not preemptible and execve does not sleep while using it. */
+/* execve's arguments, copied in before the old address space goes. Static,
+ * as exec.c's buffers, under exec_lock (exec.h). */
 static char exec_buf[EXEC_STRINGS_BYTES];
 static const char *exec_argv[FL_ARG_MAX + 1], *exec_envp[FL_ARG_MAX + 1];
 
@@ -46,7 +46,7 @@ static long copy_strings(u64 uvec, const char **out, char **pos, char *end)
 	return 0;
 }
 
-long sys_execve(u64 upath, u64 uargv, u64 uenvp)
+static long execve_locked(u64 upath, u64 uargv, u64 uenvp)
 {
 	char *pos = exec_buf, *end = exec_buf + sizeof exec_buf;
 	const char *path = pos;
@@ -57,6 +57,15 @@ long sys_execve(u64 upath, u64 uargv, u64 uenvp)
 	    (r = copy_strings(uenvp, exec_envp, &pos, end)) < 0)
 		return r;
 	return kernel_execve(current, path, exec_argv, exec_envp);
+}
+
+long sys_execve(u64 upath, u64 uargv, u64 uenvp)
+{
+	if (!exec_lock())
+		return -EINTR; /* being killed: no one sees it */
+	long r = execve_locked(upath, uargv, uenvp);
+	exec_unlock();
+	return r;
 }
 
 long sys_getpid(void)

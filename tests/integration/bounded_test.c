@@ -63,6 +63,26 @@ Test(bounded, preempt_exit)
 	preempt_run("exit", "64", "exit 64 MiB: the spinner ran during the call\n");
 }
 
+/* exec yields after each page of the program it copies in (exec_lock keeps
+ * its buffers meanwhile). Without the preemption point the spinner never ran
+ * during a 64 MiB exec. */
+Test(bounded, preempt_exec)
+{
+	preempt_run("exec", "64", "exec 64 MiB: the spinner ran during the call\n");
+}
+
+/* Two execs at once, each yielding while it loads: the second waits on
+ * exec_lock for the first's static buffers. Without the lock the first
+ * image got the second's argv. */
+Test(bounded, preempt_exec_pair_keeps_each_argv)
+{
+	struct fr_opts o = { .guard_s = 240 };
+	struct fr_result r = FORKLAB_WITH(o, "run", "--mem", "1G", "--timeout", "200", "preempt",
+					 "exec-pair", "32");
+	TEST_ASSERT_RUN_STATUS(r, 0);
+	TEST_ASSERT_RUN_EQ(r, out, "exec-pair: 20 rounds, each image with its own arguments\n");
+}
+
 /* A fork cut up by yields is still one instant's copy for a sibling thread
  * that writes meanwhile: its first write to a page already copied faults and
  * waits on the mm lock until the fork is done. Without the lock the child
