@@ -12,6 +12,11 @@
  *   preempt exec-pair MIB two children exec that program at once, with
  *                        different arguments, 20 times: each image must have
  *                        its own (/proc/PID/cmdline), though both execs yield
+ *   preempt read MIB     read of a MIB MiB tmpfs file into fresh memory (its
+ *                        pages are made as the copy reaches them)
+ *   preempt read-shared MIB  a parent and a child read a file of MIB 1 MiB
+ *                        blocks through one shared offset, 1 MiB a call, 20
+ *                        times: every block read whole, and once
  *   preempt snapshot MIB fork as above while a thread of this process writes
  *                        the region's first and last words, first then last,
  *                        the same value: the child's copy must be one
@@ -213,6 +218,71 @@ static int exec_pair(const char *big)
 	return 0;
 }
 
+/* A file of len bytes at path, 1 MiB blocks each filled with its number
+ * plus one (no hole: every page is data). */
+static int write_blocks(const char *path, unsigned long len)
+{
+	static char block[1 << 20];
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		return -1;
+	for (unsigned long b = 0; b < len >> 20; b++) {
+		memset(block, (int)(b + 1), sizeof block);
+		if (write(fd, block, sizeof block) != sizeof block)
+			return close(fd), -1;
+	}
+	return fd;
+}
+
+/* Reads fd's shared offset to the end, 1 MiB a call; each call must bring
+ * one whole block. Sets seen[b] for each block b; 0, or 1 with a line. */
+static int read_blocks(int fd, unsigned char *seen, unsigned long nblocks, const char *who)
+{
+	static char buf[1 << 20];
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof buf)) > 0) {
+		unsigned char b = (unsigned char)buf[0];
+		size_t k = 0;
+		while (k < (size_t)n && buf[k] == (char)b)
+			k++;
+		if (n != sizeof buf || k != (size_t)n || b == 0 || b > nblocks) {
+			fprintf(stderr, "read-shared: %s read %zd bytes, %zu of them block %u's\n", who, n,
+				k, b);
+			return 1;
+		}
+		seen[b - 1]++;
+	}
+	return n < 0 ? (perror("read"), 1) : 0;
+}
+
+static int read_shared(unsigned long len)
+{
+	unsigned long nblocks = len >> 20;
+	if (nblocks < 2 || nblocks > 255)
+		return fprintf(stderr, "read-shared: 2 to 255 MiB\n"), 2;
+	unsigned char *seen = mmap(NULL, 2 * 256, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+				   -1, 0);
+	int fd = write_blocks("/tmp/preempt-blocks", len);
+	if (seen == MAP_FAILED || fd < 0)
+		return perror("read-shared: setting up"), 1;
+	for (int round = 1; round <= 20; round++) {
+		memset(seen, 0, 2 * 256);
+		lseek(fd, 0, SEEK_SET);
+		pid_t child = fork();
+		if (child == 0)
+			_exit(read_blocks(fd, seen + 256, nblocks, "the child"));
+		int st, bad = read_blocks(fd, seen, nblocks, "the parent");
+		if (waitpid(child, &st, 0) != child || st != 0 || bad)
+			return 1;
+		for (unsigned long b = 0; b < nblocks; b++)
+			if (seen[b] + seen[256 + b] != 1)
+				return fprintf(stderr, "read-shared: round %d: block %lu read %d times\n",
+					       round, b, seen[b] + seen[256 + b]), 1;
+	}
+	printf("read-shared: 20 rounds, each block read whole and once\n");
+	return 0;
+}
+
 /* Every way out of the parent ends the spinner, or the run would not end. */
 static pid_t spin;
 static void end_spinner(void)
@@ -227,10 +297,14 @@ int main(int argc, char **argv)
 	const char *op = argc > 2 ? argv[1] : "";
 	unsigned long mib = argc > 2 ? strtoul(argv[2], NULL, 0) : 0, len = mib << 20;
 	if (!mib || (strcmp(op, "munmap") && strcmp(op, "exit") && strcmp(op, "fork") &&
-		     strcmp(op, "snapshot") && strcmp(op, "exec") && strcmp(op, "exec-pair"))) {
-		fprintf(stderr, "usage: preempt munmap|exit|fork|snapshot|exec|exec-pair MIB\n");
+		     strcmp(op, "snapshot") && strcmp(op, "exec") && strcmp(op, "exec-pair") &&
+		     strcmp(op, "read") && strcmp(op, "read-shared"))) {
+		fprintf(stderr, "usage: preempt munmap|exit|fork|snapshot|exec|exec-pair|read|"
+			"read-shared MIB\n");
 		return 2;
 	}
+	if (!strcmp(op, "read-shared"))
+		return read_shared(len);
 	if (!strcmp(op, "exec-pair")) {
 		const char *big = write_big_program(len);
 		return big ? exec_pair(big) : (perror("writing the big program"), 1);
@@ -245,6 +319,9 @@ int main(int argc, char **argv)
 	const char *big = NULL;
 	if (!strcmp(op, "exec") && !(big = write_big_program(len)))
 		return perror("writing the big program"), 1;
+	int data = !strcmp(op, "read") ? write_blocks("/tmp/preempt-blocks", len) : -1;
+	if (!strcmp(op, "read") && data < 0)
+		return perror("writing the file"), 1;
 	if ((!strcmp(op, "fork") || !strcmp(op, "snapshot")) && !(region = populate(len)))
 		return perror("mmap"), 1;
 	pthread_t th;
@@ -265,6 +342,9 @@ int main(int argc, char **argv)
 		pid_t child = 0;
 		if (!strcmp(op, "munmap") && !(region = populate(len)))
 			return perror("mmap"), 1;
+		if (!strcmp(op, "read") && (region = mmap(NULL, len, PROT_READ | PROT_WRITE,
+							  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED)
+			return perror("mmap"), 1;
 		if (!strcmp(op, "exit")) {
 			if ((child = child_waiting(go, len)) < 0)
 				return perror("fork"), 1;
@@ -280,6 +360,9 @@ int main(int argc, char **argv)
 			close(go[1]);
 			if (waitpid(child, &st, 0) != child || st != 0)
 				return fprintf(stderr, "exit: the child failed (status %#x)\n", st), 1;
+		} else if (!strcmp(op, "read")) {
+			if (pread(data, region, len, 0) != (ssize_t)len)
+				return perror("read"), 1;
 		} else if (!strcmp(op, "exec")) {
 			if ((child = vfork()) == 0) {
 				execl(big, big, (char *)NULL);
@@ -300,7 +383,9 @@ int main(int argc, char **argv)
 		if (hi - lo < 4 * MARGIN)
 			return fprintf(stderr, "%s: the free count moved by %ld pages only\n", op, hi - lo), 1;
 		seen = sh->moved_epoch == round && moved > lo + MARGIN && moved < hi - MARGIN;
-		if (strcmp(op, "munmap") && strcmp(op, "exit") && strcmp(op, "exec")) {
+		if (!strcmp(op, "read"))
+			munmap(region, len);
+		if (strcmp(op, "munmap") && strcmp(op, "exit") && strcmp(op, "exec") && strcmp(op, "read")) {
 			close(go[1]);
 			if (waitpid(child, &st, 0) != child || st != 0)
 				return fprintf(stderr, "%s: the child failed (status %#x)\n", op, st), 1;

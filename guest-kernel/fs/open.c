@@ -11,25 +11,61 @@
 #define SEEK_CUR 1
 #define SEEK_END 2
 
+/* A regular file's reads and writes yield between pages (inode_xfer,
+ * fs/tmpfs.c), so each holds the inode's lock, as Linux's writers hold
+ * i_rwsem and its readers of a shared file f_pos_lock: one call's offset,
+ * size and bytes are then that call's alone, as when the kernel never
+ * yielded in them. A sleeping lock, killable: its holder never waits on
+ * anything that waits for it. */
+static bool inode_lock(struct inode *i)
+{
+	while (i->locker)
+		if (!sleep_on_killable(&i->lock_wait))
+			return false;
+	i->locker = current;
+	return true;
+}
+
+static void inode_unlock(struct inode *i)
+{
+	i->locker = NULL;
+	wake_up(&i->lock_wait);
+}
+
+/* read/write at *pos (the file's offset, or pread's own), moved past the
+ * bytes done. */
+static long tmpfs_rw(struct file *f, u64 ubuf, u64 n, u64 *pos, bool write)
+{
+	struct inode *i = f->inode;
+	if ((f->flags & O_ACCMODE) == (write ? O_RDONLY : O_WRONLY))
+		return -EBADF;
+	if (!inode_lock(i))
+		return -EINTR; /* being killed: no one sees it */
+	if (write && (f->flags & O_APPEND))
+		*pos = i->size; /* pwrite too, as Linux's */
+	long r = write ? inode_write(i, *pos, ubuf, n) : inode_read(i, *pos, ubuf, n);
+	if (r > 0)
+		*pos += r;
+	inode_unlock(i);
+	return r;
+}
+
 static long tmpfs_read(struct file *f, u64 ubuf, u64 n)
 {
-	if ((f->flags & O_ACCMODE) == O_WRONLY)
-		return -EBADF;
-	long r = inode_read(f->inode, f->pos, ubuf, n);
-	if (r > 0)
-		f->pos += r;
-	return r;
+	return tmpfs_rw(f, ubuf, n, &f->pos, false);
 }
 
 static long tmpfs_write(struct file *f, u64 ubuf, u64 n)
 {
-	if ((f->flags & O_ACCMODE) == O_RDONLY)
-		return -EBADF;
-	if (f->flags & O_APPEND)
-		f->pos = f->inode->size;
-	long r = inode_write(f->inode, f->pos, ubuf, n);
-	if (r > 0)
-		f->pos += r;
+	return tmpfs_rw(f, ubuf, n, &f->pos, true);
+}
+
+static int truncate_locked(struct inode *i, u64 size)
+{
+	if (!inode_lock(i))
+		return -EINTR;
+	int r = inode_truncate(i, size);
+	inode_unlock(i);
 	return r;
 }
 
@@ -128,7 +164,7 @@ static long do_open(int dirfd, u64 upath, int flags, u32 mode)
 		if (i->proc && (flags & O_ACCMODE) != O_RDONLY)
 			goto out;
 		if ((flags & O_TRUNC) && S_ISREG(i->mode) && (flags & O_ACCMODE) != O_RDONLY &&
-		    (r = inode_truncate(i, 0)) < 0)
+		    (r = truncate_locked(i, 0)) < 0)
 			goto out;
 	}
 	if (!(f = file_open_inode(i, flags, &r)))
@@ -190,10 +226,12 @@ static long xfer_at(u64 fd, u64 buf, u64 n, u64 off, bool write)
 		return -ESPIPE;
 	if ((s64)off < 0)
 		return -EINVAL;
+	if (f->ops == &tmpfs_file_ops)
+		return tmpfs_rw(f, buf, n, &off, write); /* it may yield: f->pos stays */
 	long (*op)(struct file *, u64, u64) = write ? f->ops->write : f->ops->read;
 	if (!op)
 		return -EBADF;
-	u64 saved = f->pos;
+	u64 saved = f->pos; /* the others never yield in a read or write */
 	f->pos = off;
 	long r = op(f, buf, n);
 	f->pos = saved;
@@ -219,7 +257,7 @@ long sys_ftruncate(u64 fd, u64 len)
 		return -EINVAL;
 	if ((f->flags & O_ACCMODE) == O_RDONLY)
 		return -EINVAL;
-	return inode_truncate(f->inode, len);
+	return truncate_locked(f->inode, len);
 }
 
 long sys_truncate(u64 path, u64 len)
@@ -237,7 +275,7 @@ long sys_truncate(u64 path, u64 len)
 	else if (nd.inode->proc)
 		r = -EACCES;
 	else
-		r = inode_truncate(nd.inode, len);
+		r = truncate_locked(nd.inode, len);
 	nd_put(&nd);
 	return r;
 }

@@ -286,7 +286,6 @@ static long inode_xfer(struct inode *i, u64 pos, u64 ubuf, void *kbuf, u64 n, bo
 		u64 off = (pos + done) % PAGE_SIZE, chunk = MIN(n - done, PAGE_SIZE - off), pa;
 		long r;
 		if (!write && i->ro) {
-			chunk = n - done;
 			pa = __pa(i->ro + pos + done);
 		} else {
 			pa = data_page(i, (pos + done) / PAGE_SIZE, write, &err);
@@ -312,6 +311,8 @@ static long inode_xfer(struct inode *i, u64 pos, u64 ubuf, void *kbuf, u64 n, bo
 			break;
 		}
 		done += chunk;
+		if (!kbuf)
+			cond_resched(); /* the caller holds the inode (fs/open.c) */
 	}
 	if (write && done) {
 		if (pos + done > i->size)

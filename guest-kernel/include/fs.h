@@ -5,6 +5,7 @@
 #define K_FS_H
 
 #include "kernel.h"
+#include "sched.h"
 
 struct task;
 struct file;
@@ -91,6 +92,10 @@ struct inode {
 	bool parent_ref;
 	int pid, fd;
 	struct pipe *pipe;       /* a FIFO's, while open (kernel/pipe.c) */
+	/* Regular files: held by a read, write or truncate through a file
+	 * (fs/open.c), since reads and writes yield between pages. */
+	struct task *locker;
+	struct wait_queue lock_wait;
 };
 
 /* Per task (shared by CLONE_FS): the working directory and the umask. */

@@ -83,6 +83,25 @@ Test(bounded, preempt_exec_pair_keeps_each_argv)
 	TEST_ASSERT_RUN_EQ(r, out, "exec-pair: 20 rounds, each image with its own arguments\n");
 }
 
+/* A read of a tmpfs file yields after each page: here into fresh memory,
+ * whose pages the copy makes as it goes. */
+Test(bounded, preempt_read)
+{
+	preempt_run("read", "64", "read 64 MiB: the spinner ran during the call\n");
+}
+
+/* Reads through one shared file offset, each of them yielding: the inode's
+ * lock makes each call's offset its own, so every 1 MiB block is read
+ * whole, by one of the two. */
+Test(bounded, preempt_read_shared_offset)
+{
+	struct fr_opts o = { .guard_s = 240 };
+	struct fr_result r = FORKLAB_WITH(o, "run", "--mem", "1G", "--timeout", "200", "preempt",
+					 "read-shared", "16");
+	TEST_ASSERT_RUN_STATUS(r, 0);
+	TEST_ASSERT_RUN_EQ(r, out, "read-shared: 20 rounds, each block read whole and once\n");
+}
+
 /* A fork cut up by yields is still one instant's copy for a sibling thread
  * that writes meanwhile: its first write to a page already copied faults and
  * waits on the mm lock until the fork is done. Without the lock the child
