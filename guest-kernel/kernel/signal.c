@@ -173,9 +173,13 @@ void sighand_put(struct sighand *s)
 	for (struct task *t = tasks; t < tasks + MAX_TASKS; t++) \
 		if (t->tgid == (leader)->tgid && task_alive(t))
 
-/* The group's first live thread (the leader unless it has exited), or NULL. */
+/* The group's first live thread (the leader unless it has exited), or NULL;
+ * during an exec that is killing the others (de_thread), the exec's thread,
+ * which alone lives on. */
 static struct task *live_thread(struct task *leader)
 {
+	if (unlikely(leader->exec_task))
+		return leader->exec_task;
 	if (task_alive(leader))
 		return leader;
 	for_each_thread(leader, t)
@@ -1101,6 +1105,25 @@ static void timers_exec(struct task *leader)
 	for (int i = 0; i < MAX_TIMERS; i++)
 		if (timers[i].owner == leader && timers[i].tgid == leader->tgid && timers[i].id >= 0)
 			timers[i].owner = NULL;
+}
+
+/* de_thread: t takes the old leader's place. The process's pending signals,
+ * stop, CPU-time itimers and timers (ITIMER_REAL survives the exec) go with
+ * it; the old leader's own pending signals go with the old leader. */
+void signal_take_leader(struct task *t, struct task *old)
+{
+	t->shared_pending = old->shared_pending;
+	memcpy(t->shared_siginfo, old->shared_siginfo, sizeof t->shared_siginfo);
+	t->shared_sigq = old->shared_sigq;
+	old->shared_sigq = NULL;
+	t->stopped = old->stopped;
+	t->stop_report = old->stop_report;
+	t->it_virt = old->it_virt, t->it_virt_int = old->it_virt_int;
+	t->it_prof = old->it_prof, t->it_prof_int = old->it_prof_int;
+	for (int i = 0; i < MAX_TIMERS; i++)
+		if (timers[i].owner == old)
+			timers[i].owner = t;
+	recalc_sigpending(t);
 }
 
 static struct ktimer *timer_find(int id, bool create)
