@@ -46,6 +46,26 @@ static void zombie(struct task *t)
 	}
 }
 
+/* An ended process's children go to pid 1, with SIGCHLD as the signal their
+ * exit sends, whatever clone asked for: as Linux's reparent_leader ("we
+ * don't want people slaying init"), or an orphan's exit signal (SIGKILL,
+ * SIGSTOP) would end or stop pid 1. nr_children counts group leaders only: a
+ * child's threads share its parent but are no child of their own. */
+static void reparent_children(struct task *leader, struct task *init)
+{
+	for (int i = 0; i < MAX_TASKS && leader->nr_children; i++) {
+		struct task *c = &tasks[i];
+		if (c->state == TASK_UNUSED || c->parent != leader || !thread_group_leader(c))
+			continue;
+		c->parent = init;
+		c->exit_signal = SIGCHLD;
+		leader->nr_children--;
+		init->nr_children++;
+		if (c->state == TASK_ZOMBIE && !c->live_threads)
+			zombie(c);
+	}
+}
+
 /* The run ends when pid 1 has exited and so has every other user task, as a
  * native run's output ends when the last process holding the pipe exits. */
 void do_exit(int status)
@@ -71,29 +91,16 @@ void do_exit(int status)
 	} else {
 		t->state = TASK_DEAD;
 	}
-	if (unlikely(leader->exec_task) && leader->live_threads == 1)
-		wake_task(leader->exec_task); /* the last of the others: de_thread goes on */
-	/* What the process holds goes with its last thread, not its leader's
-	 * (a leader may exit first, or be replaced by an exec, de_thread).
-	 * Children go to pid 1, with SIGCHLD as the signal their exit sends,
-	 * whatever clone asked for: as Linux's reparent_leader ("we don't want
-	 * people slaying init"), or an orphan's exit signal (SIGKILL, SIGSTOP)
-	 * would end or stop pid 1. nr_children counts group leaders only: a
-	 * child's threads share its parent but are no child of their own. */
+	/* What the process holds goes with its last thread, not with its
+	 * leader (which may exit first, or be replaced by an exec). While an
+	 * exec kills the others (de_thread), the last of them wakes it. */
 	if (last) {
 		rlimits_put(leader->rlimits);
 		leader->rlimits = NULL;
-	}
-	for (int i = 0; i < MAX_TASKS && last && leader->nr_children && leader != init; i++) {
-		struct task *c = &tasks[i];
-		if (c->state == TASK_UNUSED || c->parent != leader || !thread_group_leader(c))
-			continue;
-		c->parent = init;
-		c->exit_signal = SIGCHLD;
-		leader->nr_children--;
-		init->nr_children++;
-		if (c->state == TASK_ZOMBIE && !c->live_threads)
-			zombie(c);
+		if (leader->nr_children && leader != init)
+			reparent_children(leader, init);
+	} else if (unlikely(leader->exec_task) && leader->live_threads == 1) {
+		wake_task(leader->exec_task);
 	}
 	if (leader->state == TASK_ZOMBIE && !leader->live_threads)
 		zombie(leader);

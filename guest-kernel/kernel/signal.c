@@ -173,13 +173,9 @@ void sighand_put(struct sighand *s)
 	for (struct task *t = tasks; t < tasks + MAX_TASKS; t++) \
 		if (t->tgid == (leader)->tgid && task_alive(t))
 
-/* The group's first live thread (the leader unless it has exited), or NULL;
- * during an exec that is killing the others (de_thread), the exec's thread,
- * which alone lives on. */
+/* The group's first live thread (the leader unless it has exited), or NULL. */
 static struct task *live_thread(struct task *leader)
 {
-	if (unlikely(leader->exec_task))
-		return leader->exec_task;
 	if (task_alive(leader))
 		return leader;
 	for_each_thread(leader, t)
@@ -226,12 +222,10 @@ static void flush_pending(struct task *leader, u64 mask)
 static void notify_parent_cldstop(struct task *leader, int code, int status);
 
 /* Stop and continue act when the signal is sent, as Linux's prepare_signal.
- * False if the signal is to be dropped (ignored, or the group is dying). */
+ * False if the signal is to be dropped (ignored). */
 static bool prepare_signal(int sig, struct task *p)
 {
 	struct task *l = p->group_leader;
-	if (p->fatal_sig)
-		return false;
 	if (STOP_SIGS & SIGBIT(sig)) {
 		flush_pending(l, SIGBIT(SIGCONT));
 	} else if (sig == SIGCONT) {
@@ -287,6 +281,11 @@ static void complete_signal(int sig, struct task *p, bool group, const struct ks
 static int send_signal(int sig, const struct ksiginfo *info, struct task *p, bool group)
 {
 	if (group && !(p = live_thread(p->group_leader)))
+		return 0;
+	/* A dying thread takes nothing; nor does a dying group, unless an exec
+	 * is killing the others (de_thread): its thread lives on, and takes
+	 * the group's signals, as Linux's leaves them pending for it. */
+	if (unlikely(p->fatal_sig) && !(group && (p = p->group_leader->exec_task)))
 		return 0;
 	if (!p->sighand || !prepare_signal(sig, p))
 		return 0;
