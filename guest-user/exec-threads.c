@@ -14,6 +14,8 @@
  *               thread reads an empty pipe and one waits for its vfork child
  *   exit-group  a thread execs; another calls _exit(7) a little later, by
  *               which time it is gone
+ *   leader-gone the leader forks a child and exits (pthread_exit); the child
+ *               exits, then a thread execs: the new image reaps the child
  *
  * The new image (argv[1] "image") says whether it runs as the child's pid,
  * with tid == pid and the child's parent, then puts 8 bytes in the pipe the
@@ -218,6 +220,26 @@ static void case_exit_group(void)
 	join(t);
 }
 
+static void *wait_then_exec(void *unused)
+{
+	started++;
+	nap_ms(300);
+	exec_image();
+	return NULL;
+}
+
+static void case_leader_gone(void)
+{
+	fflush(stdout);
+	if (fork() == 0) {
+		nap_ms(100);
+		_exit(5);
+	}
+	start(wait_then_exec, NULL);
+	wait_started(1);
+	pthread_exit(NULL);
+}
+
 static void describe(int status, char *buf, size_t n)
 {
 	if (WIFSIGNALED(status))
@@ -282,13 +304,14 @@ static int image(char **argv)
 	while (read(rfd, &c, 1) == 1)
 		n++;
 	printf("%s: new image: the pipe holds %d of its %d bytes\n", name, n, IMAGE_BYTES);
-	if (!strcmp(name, "blocked")) {
-		/* The vfork child outlives the thread that made it: the process's still. */
+	if (!strcmp(name, "blocked") || !strcmp(name, "leader-gone")) {
+		/* The old image's child (its vfork child, made by a thread the exec
+		 * killed; or the exited leader's) is the process's: the new image's. */
 		int status;
 		char how[64];
 		pid_t r = waitpid(-1, &status, 0);
 		describe(status, how, sizeof how);
-		printf("%s: new image: reaped %s, %s\n", name, r > 0 ? "the old vfork child" : "nothing",
+		printf("%s: new image: reaped %s, %s\n", name, r > 0 ? "the old image's child" : "nothing",
 		       r > 0 ? how : strerror(errno));
 	}
 	fflush(stdout);
@@ -304,6 +327,7 @@ int main(int argc, char **argv)
 	} cases[] = {
 		{ "leader", case_leader }, { "nonleader", case_nonleader }, { "both", case_both },
 		{ "blocked", case_blocked }, { "exit-group", case_exit_group },
+		{ "leader-gone", case_leader_gone },
 	};
 	if (argc == 7 && !strcmp(argv[1], "image"))
 		return image(argv);
@@ -314,7 +338,7 @@ int main(int argc, char **argv)
 			k++;
 		if (k == sizeof cases / sizeof cases[0]) {
 			fprintf(stderr, "exec-threads: unknown case %s (leader, nonleader, both, blocked, "
-					"exit-group)\n", argv[i]);
+					"exit-group, leader-gone)\n", argv[i]);
 			return 2;
 		}
 		run_case(cases[k].name, cases[k].fn);

@@ -31,11 +31,12 @@ static void exit_mm(struct task *t)
 	}
 }
 
-/* A zombie nobody will reap (its parent, pid 1, has exited) is freed now;
- * so is one whose parent ignores SIGCHLD (do_notify_parent), as on Linux. */
+/* A zombie nobody will reap (its parent, pid 1, has ended: its leader a
+ * zombie with no thread left) is freed now; so is one whose parent ignores
+ * SIGCHLD (do_notify_parent), as on Linux. */
 static void zombie(struct task *t)
 {
-	if (t->parent && t->parent->state == TASK_ZOMBIE) {
+	if (t->parent && t->parent->state == TASK_ZOMBIE && !t->parent->live_threads) {
 		t->state = TASK_DEAD;
 		t->parent->nr_children--;
 	} else if (t->parent && do_notify_parent(t)) {

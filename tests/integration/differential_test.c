@@ -165,6 +165,12 @@ Test(differential, exec_threads_exit_group)
 {
 	differential(60, "exec-threads", "exit-group", "exit-group", false);
 }
+/* The leader exited first (pthread_exit): its child stays the process's,
+ * whose exit waits for a wait4, and the new image reaps it. */
+Test(differential, exec_threads_leader_gone)
+{
+	differential(60, "exec-threads", "leader-gone", "leader-gone", false);
+}
 
 /* ---- the file system (guest-kernel/fs/) ---- */
 
