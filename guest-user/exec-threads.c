@@ -16,8 +16,11 @@
  *               which time it is gone
  *   leader-gone the leader forks a child and exits (pthread_exit); the child
  *               exits, then a thread execs: the new image reaps the child
+ *   storm       8 threads exec at once, and the image they make does the
+ *               same, 3 images in all
  *
- * The new image (argv[1] "image") says whether it runs as the child's pid,
+ * The new image (argv[1] "image", then the case, the child's pid and parent,
+ * the pipe's fds, and the storm's generation) says whether it runs as the child's pid,
  * with tid == pid and the child's parent, then puts 8 bytes in the pipe the
  * old threads read: an old thread that lived on would take some, and say so.
  * It ends with SYS_exit, its own thread only, so the process ends only if no
@@ -37,6 +40,8 @@
 #include <unistd.h>
 
 #define IMAGE_BYTES 8
+#define STORM_THREADS 8
+#define STORM_IMAGES 3
 #define FUTEX_WAIT_PRIVATE 128 /* musl has no <linux/futex.h> */
 
 extern char **environ;
@@ -46,6 +51,7 @@ static const char *case_name;
 static pid_t child_pid, child_ppid;
 static int pipefd[2];         /* the old threads read it; the new image writes it */
 static atomic_int started, go;
+static int generation;        /* storm: the images before this one */
 
 static void say(const char *s)
 {
@@ -61,12 +67,13 @@ static void nap_ms(long ms)
 /* execve of this program as the new image; returns only on failure. */
 static void exec_image(void)
 {
-	char a[4][16];
+	char a[5][16];
 	snprintf(a[0], sizeof a[0], "%d", (int)child_pid);
 	snprintf(a[1], sizeof a[1], "%d", (int)child_ppid);
 	snprintf(a[2], sizeof a[2], "%d", pipefd[0]);
 	snprintf(a[3], sizeof a[3], "%d", pipefd[1]);
-	char *av[] = { (char *)self, "image", (char *)case_name, a[0], a[1], a[2], a[3], NULL };
+	snprintf(a[4], sizeof a[4], "%d", generation + 1);
+	char *av[] = { (char *)self, "image", (char *)case_name, a[0], a[1], a[2], a[3], a[4], NULL };
 	execve(self, av, environ);
 	say("execve failed\n");
 	_exit(1);
@@ -212,6 +219,16 @@ static void case_blocked(void)
 	join(t);
 }
 
+static void case_storm(void)
+{
+	pthread_t t;
+	for (int i = 0; i < STORM_THREADS; i++)
+		start(execer, i ? NULL : &t);
+	wait_started(STORM_THREADS);
+	go = 1;
+	join(t);
+}
+
 static void case_exit_group(void)
 {
 	pthread_t t;
@@ -287,16 +304,24 @@ static void run_case(const char *name, void (*fn)(void))
 	printf("%s: then %s\n", name, r < 0 && errno == ECHILD ? "no child left" : "another child");
 }
 
-/* The new image: argv is "image" CASE PID PPID RFD WFD. */
+/* The new image: argv is "image" CASE PID PPID RFD WFD GENERATION. */
 static int image(char **argv)
 {
 	const char *name = argv[2];
 	pid_t pid = atoi(argv[3]), ppid = atoi(argv[4]);
 	int rfd = atoi(argv[5]), wfd = atoi(argv[6]);
-	printf("%s: new image: pid %s, tid %s, parent %s\n", name,
+	printf("%s: new image %s: pid %s, tid %s, parent %s\n", name, argv[7],
 	       getpid() == pid ? "the child's" : "another", syscall(SYS_gettid) == getpid() ? "== pid" : "!= pid",
 	       getppid() == ppid ? "the child's" : "another");
 	fflush(stdout);
+	if (!strcmp(name, "storm") && (generation = atoi(argv[7])) < STORM_IMAGES) {
+		case_name = name;
+		child_pid = pid;
+		child_ppid = ppid;
+		pipefd[0] = rfd;
+		pipefd[1] = wfd;
+		case_storm();
+	}
 	if (write(wfd, "xxxxxxxx", IMAGE_BYTES) != IMAGE_BYTES)
 		say("write to the pipe failed\n");
 	nap_ms(!strcmp(name, "exit-group") ? 500 : 200); /* an old thread that lived on would run now */
@@ -329,18 +354,18 @@ int main(int argc, char **argv)
 	} cases[] = {
 		{ "leader", case_leader }, { "nonleader", case_nonleader }, { "both", case_both },
 		{ "blocked", case_blocked }, { "exit-group", case_exit_group },
-		{ "leader-gone", case_leader_gone },
+		{ "leader-gone", case_leader_gone }, { "storm", case_storm },
 	};
-	if (argc == 7 && !strcmp(argv[1], "image"))
-		return image(argv);
 	self = (const char *)getauxval(AT_EXECFN);
+	if (argc == 8 && !strcmp(argv[1], "image"))
+		return image(argv);
 	for (int i = 1; i < argc; i++) {
 		unsigned k = 0;
 		while (k < sizeof cases / sizeof cases[0] && strcmp(argv[i], cases[k].name))
 			k++;
 		if (k == sizeof cases / sizeof cases[0]) {
 			fprintf(stderr, "exec-threads: unknown case %s (leader, nonleader, both, blocked, "
-					"exit-group, leader-gone)\n", argv[i]);
+					"exit-group, leader-gone, storm)\n", argv[i]);
 			return 2;
 		}
 		run_case(cases[k].name, cases[k].fn);

@@ -171,6 +171,8 @@ Test(differential, exec_threads_leader_gone)
 {
 	differential(60, "exec-threads", "leader-gone", "leader-gone", false);
 }
+/* Eight threads exec at once, and so do the new image's, three images in a row. */
+Test(differential, exec_threads_storm) { differential(60, "exec-threads", "storm", "storm", false); }
 
 /* ---- the file system (guest-kernel/fs/) ---- */
 
