@@ -91,6 +91,8 @@ struct task {
 	struct fs_struct *fs;          /* cwd, umask (fs/namei.c); shared by CLONE_FS */
 	struct sighand *sighand;
 	int live_threads;             /* leader: threads of the group not yet exited */
+	struct task *exec_task;       /* leader: the thread whose exec is killing the others
+	                                 (de_thread), or NULL */
 	int nr_children;              /* leader: children not yet reaped (scans skip if 0) */
 	u64 sigmask;
 	u64 set_child_tid, clear_child_tid;
@@ -165,6 +167,9 @@ static inline void set_current(struct task *t)
 /* kernel/exit.c */
 void do_exit(int wait_status) __attribute__((noreturn));
 void do_group_exit(int wait_status) __attribute__((noreturn));
+/* exec in a thread group of more than t: the other threads killed and
+ * gone, t the leader. May sleep; -EAGAIN if t is being killed. */
+int de_thread(struct task *t);
 
 /* kernel/signal.c */
 void signal_exit(struct task *t);            /* at exit: queued RT signals dropped */
@@ -184,6 +189,7 @@ void kill_task(struct task *t, int sig, int wait_status);
  * wake-up of wait. True if the parent ignores SIGCHLD: reap it now. */
 bool do_notify_parent(struct task *child);
 void signal_exec(struct task *t);     /* handlers to default, POSIX timers gone */
+void signal_take_leader(struct task *t, struct task *old); /* de_thread: the process's signal state */
 /* sched_tick: fires the expired interval and POSIX timers; the next deadline. */
 u64 signal_timers(u64 now);
 

@@ -218,6 +218,19 @@ int kernel_execve(struct task *t, const char *path, const char *const *argv,
 	mm_switch(mm);
 	if (r == 0)
 		r = setup_stack(mm, task_pt_regs(t), path, argv, envp, eh->entry + bias, phdr, eh->phnum);
+	if (r == 0) {
+		const char *base = strrchr(path, '/');
+		base = base ? base + 1 : path;
+		size_t n = MIN(strlen(base), sizeof t->comm - 1);
+		memcpy(t->comm, base, n);
+		t->comm[n] = 0;
+		/* The group's other threads go now, past the last failure that
+		 * leaves them running (exit.c); one test when we are alone. It may
+		 * sleep, and another exec reuse the static buffers: none is read
+		 * after it. */
+		if (unlikely(t->live_threads != 1))
+			r = de_thread(t);
+	}
 	if (r < 0) {
 		t->mm = old;
 		mm_switch(old);
@@ -227,11 +240,7 @@ int kernel_execve(struct task *t, const char *path, const char *const *argv,
 	}
 	mm->exe_file = iget(nd.inode);
 	nd_put(&nd);
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	size_t n = MIN(strlen(base), sizeof t->comm - 1);
-	memcpy(t->comm, base, n);
-	t->comm[n] = 0;
+	t->clear_child_tid = 0; /* a word of the old mm (Linux's exec_mm_release) */
 	t->thread.fsbase = 0;
 	wrmsr(MSR_FS_BASE, 0);
 	fpu_exec();

@@ -31,11 +31,12 @@ static void exit_mm(struct task *t)
 	}
 }
 
-/* A zombie nobody will reap (its parent, pid 1, has exited) is freed now;
- * so is one whose parent ignores SIGCHLD (do_notify_parent), as on Linux. */
+/* A zombie nobody will reap (its parent, pid 1, has ended: its leader a
+ * zombie with no thread left) is freed now; so is one whose parent ignores
+ * SIGCHLD (do_notify_parent), as on Linux. */
 static void zombie(struct task *t)
 {
-	if (t->parent && t->parent->state == TASK_ZOMBIE) {
+	if (t->parent && t->parent->state == TASK_ZOMBIE && !t->parent->live_threads) {
 		t->state = TASK_DEAD;
 		t->parent->nr_children--;
 	} else if (t->parent && do_notify_parent(t)) {
@@ -46,6 +47,26 @@ static void zombie(struct task *t)
 	}
 }
 
+/* An ended process's children go to pid 1, with SIGCHLD as the signal their
+ * exit sends, whatever clone asked for: as Linux's reparent_leader ("we
+ * don't want people slaying init"), or an orphan's exit signal (SIGKILL,
+ * SIGSTOP) would end or stop pid 1. nr_children counts group leaders only: a
+ * child's threads share its parent but are no child of their own. */
+static void reparent_children(struct task *leader, struct task *init)
+{
+	for (int i = 0; i < MAX_TASKS && leader->nr_children; i++) {
+		struct task *c = &tasks[i];
+		if (c->state == TASK_UNUSED || c->parent != leader || !thread_group_leader(c))
+			continue;
+		c->parent = init;
+		c->exit_signal = SIGCHLD;
+		leader->nr_children--;
+		init->nr_children++;
+		if (c->state == TASK_ZOMBIE && !c->live_threads)
+			zombie(c);
+	}
+}
+
 /* The run ends when pid 1 has exited and so has every other user task, as a
  * native run's output ends when the last process holding the pipe exits. */
 void do_exit(int status)
@@ -53,10 +74,6 @@ void do_exit(int status)
 	struct task *t = current, *init = find_pid(1);
 	trace_event(t, FL_EV_EXIT, .exit = { status });
 	exit_mm(t);
-	if (thread_group_leader(t)) {
-		rlimits_put(t->rlimits);
-		t->rlimits = NULL;
-	}
 	if (t->files)
 		files_put(t->files);
 	exit_fs(t);
@@ -65,7 +82,7 @@ void do_exit(int status)
 	t->files = NULL;
 	t->sighand = NULL;
 	struct task *leader = t->group_leader;
-	leader->live_threads--;
+	bool last = !--leader->live_threads;
 	signal_exit(t);
 	if (!t->kthread)
 		nr_user_tasks--;
@@ -75,21 +92,16 @@ void do_exit(int status)
 	} else {
 		t->state = TASK_DEAD;
 	}
-	/* Children go to pid 1, with SIGCHLD as the signal their exit sends,
-	 * whatever clone asked for: as Linux's reparent_leader ("we don't want
-	 * people slaying init"), or an orphan's exit signal (SIGKILL, SIGSTOP)
-	 * would end or stop pid 1. nr_children counts group leaders only: a
-	 * child's threads share its parent but are no child of their own. */
-	for (int i = 0; i < MAX_TASKS && t->nr_children && t != init; i++) {
-		struct task *c = &tasks[i];
-		if (c->state == TASK_UNUSED || c->parent != t || !thread_group_leader(c))
-			continue;
-		c->parent = init;
-		c->exit_signal = SIGCHLD;
-		t->nr_children--;
-		init->nr_children++;
-		if (c->state == TASK_ZOMBIE && !c->live_threads)
-			zombie(c);
+	/* What the process holds goes with its last thread, not with its
+	 * leader (which may exit first, or be replaced by an exec). While an
+	 * exec kills the others (de_thread), the last of them wakes it. */
+	if (last) {
+		rlimits_put(leader->rlimits);
+		leader->rlimits = NULL;
+		if (leader->nr_children && leader != init)
+			reparent_children(leader, init);
+	} else if (unlikely(leader->exec_task) && leader->live_threads == 1) {
+		wake_task(leader->exec_task);
 	}
 	if (leader->state == TASK_ZOMBIE && !leader->live_threads)
 		zombie(leader);
@@ -100,9 +112,13 @@ void do_exit(int status)
 	panic("a dead task was scheduled");
 }
 
-/* Kills every thread of current's group with status, then current. */
+/* Kills every thread of current's group with status, then current. While
+ * another thread's exec is killing the group (de_thread), that exec wins:
+ * only current exits, as on Linux. */
 void do_group_exit(int status)
 {
+	if (unlikely(current->group_leader->exec_task))
+		do_exit(status);
 	for (int i = 0; i < MAX_TASKS && current->group_leader->live_threads > 1; i++) {
 		struct task *t = &tasks[i];
 		if (t != current && t->tgid == current->tgid && t->state != TASK_UNUSED &&
@@ -110,6 +126,58 @@ void do_group_exit(int status)
 			kill_task(t, SIGKILL, status);
 	}
 	do_exit(status);
+}
+
+/* A thread other than the leader execs: it takes the leader's place, as
+ * Linux's de_thread does: the process's pid, parent, children, limits, time
+ * and signal state. The old leader, a zombie by now, goes without a word to
+ * the parent, whose wait sees the process end once, under its own pid. */
+static void take_leader(struct task *t, struct task *l)
+{
+	t->pid = l->pid;
+	fl_kstate.current_pid = t->pid; /* t is current: the host's view follows */
+	t->group_leader = t;
+	t->parent = l->parent;
+	t->exit_signal = SIGCHLD; /* Linux's choice, whatever clone asked for */
+	t->live_threads = 1;
+	t->nr_children = l->nr_children;
+	t->rlimits = l->rlimits;
+	t->pgid = l->pgid;
+	t->sid = l->sid;
+	t->children = l->children;
+	t->dead = l->dead;
+	t->dead.exec += l->cpu.exec;
+	t->dead.uticks += l->cpu.uticks;
+	t->dead.sticks += l->cpu.sticks;
+	t->dead.minflt += l->cpu.minflt;
+	signal_take_leader(t, l);
+	for (int i = 0; i < MAX_TASKS && t->nr_children; i++)
+		if (tasks[i].state != TASK_UNUSED && tasks[i].parent == l)
+			tasks[i].parent = t;
+	task_free(l);
+}
+
+int de_thread(struct task *t)
+{
+	struct task *l = t->group_leader;
+	if (t->fatal_sig)
+		return -EAGAIN; /* exit_group, a fatal signal, or another thread's exec came first */
+	l->exec_task = t;
+	for (int i = 0; i < MAX_TASKS; i++)
+		if (&tasks[i] != t && tasks[i].tgid == t->tgid && task_alive(&tasks[i]))
+			kill_task(&tasks[i], SIGKILL, SIGKILL);
+	/* do_exit wakes us when the last of them has gone; a leader among
+	 * them is a zombie then, off its stack. */
+	struct wait_queue wq = { NULL };
+	bool alive = true;
+	while (l->live_threads > 1 && (alive = sleep_on_killable(&wq)))
+		;
+	l->exec_task = NULL;
+	if (!alive)
+		return -EAGAIN;
+	if (l != t)
+		take_leader(t, l);
+	return 0;
 }
 
 void kthread_exit(int code)

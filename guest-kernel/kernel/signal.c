@@ -222,12 +222,10 @@ static void flush_pending(struct task *leader, u64 mask)
 static void notify_parent_cldstop(struct task *leader, int code, int status);
 
 /* Stop and continue act when the signal is sent, as Linux's prepare_signal.
- * False if the signal is to be dropped (ignored, or the group is dying). */
+ * False if the signal is to be dropped (ignored). */
 static bool prepare_signal(int sig, struct task *p)
 {
 	struct task *l = p->group_leader;
-	if (p->fatal_sig)
-		return false;
 	if (STOP_SIGS & SIGBIT(sig)) {
 		flush_pending(l, SIGBIT(SIGCONT));
 	} else if (sig == SIGCONT) {
@@ -283,6 +281,11 @@ static void complete_signal(int sig, struct task *p, bool group, const struct ks
 static int send_signal(int sig, const struct ksiginfo *info, struct task *p, bool group)
 {
 	if (group && !(p = live_thread(p->group_leader)))
+		return 0;
+	/* A dying thread takes nothing; nor does a dying group, unless an exec
+	 * is killing the others (de_thread): its thread lives on, and takes
+	 * the group's signals, as Linux's leaves them pending for it. */
+	if (unlikely(p->fatal_sig) && !(group && (p = p->group_leader->exec_task)))
 		return 0;
 	if (!p->sighand || !prepare_signal(sig, p))
 		return 0;
@@ -1101,6 +1104,25 @@ static void timers_exec(struct task *leader)
 	for (int i = 0; i < MAX_TIMERS; i++)
 		if (timers[i].owner == leader && timers[i].tgid == leader->tgid && timers[i].id >= 0)
 			timers[i].owner = NULL;
+}
+
+/* de_thread: t takes the old leader's place. The process's pending signals,
+ * stop, CPU-time itimers and timers (ITIMER_REAL survives the exec) go with
+ * it; the old leader's own pending signals go with the old leader. */
+void signal_take_leader(struct task *t, struct task *old)
+{
+	t->shared_pending = old->shared_pending;
+	memcpy(t->shared_siginfo, old->shared_siginfo, sizeof t->shared_siginfo);
+	t->shared_sigq = old->shared_sigq;
+	old->shared_sigq = NULL;
+	t->stopped = old->stopped;
+	t->stop_report = old->stop_report;
+	t->it_virt = old->it_virt, t->it_virt_int = old->it_virt_int;
+	t->it_prof = old->it_prof, t->it_prof_int = old->it_prof_int;
+	for (int i = 0; i < MAX_TIMERS; i++)
+		if (timers[i].owner == old)
+			timers[i].owner = t;
+	recalc_sigpending(t);
 }
 
 static struct ktimer *timer_find(int id, bool create)

@@ -141,6 +141,39 @@ Test(differential, vfork_magic)
 				"addr=(0|0x[0-9a-f]+)$");
 }
 
+/* ---- execve in a multithreaded process (guest-user/exec-threads.c) ----
+ * Linux's de_thread: every other thread is killed and gone before the new
+ * image runs, and a thread other than the leader takes over the pid. Before
+ * forklab did so, old threads ran on beside the new image (extra lines, or
+ * a child that never ended: "still running after 10 s"), and a non-leader's
+ * image ran with tid != pid. */
+Test(differential, exec_threads_leader) { differential(60, "exec-threads", "leader", "leader", false); }
+Test(differential, exec_threads_nonleader)
+{
+	differential(60, "exec-threads", "nonleader", "nonleader", false);
+}
+/* Two threads exec at once: one image runs, the other thread dies. */
+Test(differential, exec_threads_both) { differential(60, "exec-threads", "both", "both", false); }
+/* Old threads asleep in futex, pipe read and vfork waits; the vfork child
+ * lives on as the new image's child. */
+Test(differential, exec_threads_blocked)
+{
+	differential(60, "exec-threads", "blocked", "blocked", false);
+}
+/* A thread's exit_group after the exec began: the thread is gone first. */
+Test(differential, exec_threads_exit_group)
+{
+	differential(60, "exec-threads", "exit-group", "exit-group", false);
+}
+/* The leader exited first (pthread_exit): its child stays the process's,
+ * whose exit waits for a wait4, and the new image reaps it. */
+Test(differential, exec_threads_leader_gone)
+{
+	differential(60, "exec-threads", "leader-gone", "leader-gone", false);
+}
+/* Eight threads exec at once, and so do the new image's, three images in a row. */
+Test(differential, exec_threads_storm) { differential(60, "exec-threads", "storm", "storm", false); }
+
 /* ---- the file system (guest-kernel/fs/) ---- */
 
 /* build/guest/NAME natively in a scratch directory (NATIVE_UID may write
