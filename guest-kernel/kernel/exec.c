@@ -226,8 +226,7 @@ int kernel_execve(struct task *t, const char *path, const char *const *argv,
 		t->comm[n] = 0;
 		/* The group's other threads go now, past the last failure that
 		 * leaves them running (exit.c); one test when we are alone. It may
-		 * sleep, and another exec reuse the static buffers: none is read
-		 * after it. */
+		 * sleep; exec_lock keeps the static buffers meanwhile. */
 		if (unlikely(t->live_threads != 1))
 			r = de_thread(t);
 	}
