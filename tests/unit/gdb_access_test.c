@@ -269,8 +269,10 @@ Test(gdb_access, undecodable)
 	static const uint8_t prefixes[15] = { 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
 					      0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66 };
 	TEST_ASSERT_EQ(accesses_at(CODE + 0x40, prefixes, sizeof prefixes), -1, "15 prefixes, no opcode");
+	cs_insn *insn = cs_malloc(h);
 	regs.rip = 0x8000000000000000ULL;
-	TEST_ASSERT_EQ(gdb_accesses_at(&s, h, cs_malloc(h), &regs, &sregs, acc), -1, "a non-canonical RIP");
+	TEST_ASSERT_EQ(gdb_accesses_at(&s, h, insn, &regs, &sregs, acc), -1, "a non-canonical RIP");
+	cs_free(insn, 1);
 	sregs.cr3 = 0xfffff000; /* page tables outside RAM */
 	TEST_ASSERT_EQ(accesses_at(CODE + 0x10, (const uint8_t[]){ 0x01, 0x07 }, 2), -1, "cr3 outside RAM");
 	free(s.vm.mem);
