@@ -102,6 +102,7 @@ static void differential(unsigned secs, const char *name, const char *native_arg
 }
 
 Test(differential, hello) { differential(60, "hello", NULL, NULL, false); }
+Test(differential, watch_var) { differential(60, "watch-var", NULL, NULL, false); }
 Test(differential, clone_stack) { differential(60, "clone-stack", NULL, NULL, false); }
 Test(differential, pthreads) { differential(60, "pthreads", NULL, NULL, false); }
 Test(differential, cow) { differential(60, "cow", NULL, NULL, false); }

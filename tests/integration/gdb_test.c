@@ -335,9 +335,11 @@ Test(gdb, write_user_rax_of_child_not_running)
 
 /* Hardware breakpoints and watchpoints: in the debug registers on hardware
  * KVM; where breakpoints single-step (PVM, the nested bed) a write
- * watchpoint compares the watched bytes at each step, and an execute one
- * checks RIP, while a read watchpoint is refused. The watchpoint sees the
- * kernel count the fork, the breakpoint the child's first run. */
+ * watchpoint compares the watched bytes at each step, an execute one
+ * checks RIP, and a read one decodes the instruction about to run. The
+ * write watchpoint sees the kernel count the fork, the breakpoint the
+ * child's first run, the read watchpoint the child's first page allocation
+ * or free (the count's increment or decrement reads it). */
 static const char hw_session[] =
 	GDB_SETUP
 	"target remote %s\n"
@@ -349,19 +351,13 @@ static const char hw_session[] =
 	"continue\n"
 	"printf \"hbreak stop: pid=%%d\\n\", current->pid\n"
 	"delete\n"
-	"python\n"
-	"try:\n"
-	"    gdb.execute('rwatch fl_kstate.switches')\n"
-	"    gdb.execute('continue')\n"
-	"    print('rwatch: stopped')\n"
-	"except gdb.error as e:\n"
-	"    print('rwatch: refused: %%s' %% e)\n"
-	"end\n"
+	"rwatch fl_kstate.free_pages\n"
+	"continue\n"
+	"printf \"rwatch stop: pid=%%d\\n\", current->pid\n"
 	"kill\n";
 
-/* The session's stops, by either method; a read watchpoint only where
- * breakpoints single-step, where it must be refused. */
-static void check_hw_session(const struct gdb_run *r, bool stepped)
+/* The session's stops, by either method. */
+static void check_hw_session(const struct gdb_run *r)
 {
 	const char *out = r->gdb.out;
 	int pid = 0;
@@ -380,11 +376,12 @@ static void check_hw_session(const struct gdb_run *r, bool stepped)
 	l = line_with(out, "hbreak stop: ");
 	TEST_ASSERT(l && sscanf(l, "hbreak stop: pid=%d", &pid) == 1, "the task at ret_from_fork:\n%s", out);
 	TEST_ASSERT_EQ(pid, 2, "the child's first run");
-	if (stepped)
-		TEST_ASSERT(line_with(out, "rwatch: refused") &&
-			    strstr(r->gdb.err, "Could not insert hardware watchpoint 3.\n"),
-			    "a read watchpoint is refused where breakpoints single-step:\n%s%s", out,
-			    r->gdb.err);
+	TEST_ASSERT(strstr(out, "Hardware read watchpoint 3: fl_kstate.free_pages\n\nValue = "),
+		    "the read watchpoint saw the free-page count read:\n%s%s", out, r->gdb.err);
+	TEST_ASSERT(strstr(out, " in page_alloc") || strstr(out, " in page_free"), "in the page allocator:\n%s", out);
+	l = line_with(out, "rwatch stop: ");
+	TEST_ASSERT(l && sscanf(l, "rwatch stop: pid=%d", &pid) == 1, "the task at the read:\n%s", out);
+	TEST_ASSERT_EQ(pid, 2, "the child's page");
 	TEST_ASSERT_EQ(r->forklab_status, 128 + SIGKILL, "forklab's status:\n%s", r->forklab_out);
 }
 
@@ -392,7 +389,7 @@ static void check_hw_session(const struct gdb_run *r, bool stepped)
 Test(gdb, hardware_breakpoint_and_watchpoint)
 {
 	struct gdb_run r = run_session(hw_session, (const char *const[]){ "fork-demo", NULL });
-	check_hw_session(&r, false);
+	check_hw_session(&r);
 }
 
 /* With PVM's, single-stepping, whatever this /dev/kvm is. */
@@ -400,7 +397,82 @@ Test(gdb, hardware_breakpoint_and_watchpoint_stepped)
 {
 	TEST_ASSERT_EQ(setenv("FORKLAB_GDB_BREAKPOINTS", "step", 1), 0);
 	struct gdb_run r = run_session(hw_session, (const char *const[]){ "fork-demo", NULL });
-	check_hw_session(&r, true);
+	check_hw_session(&r);
+}
+
+/* Read and access watchpoints on a user variable (guest-user/watch-var.c):
+ * in the debug registers on hardware KVM; where breakpoints single-step,
+ * by decoding each instruction before its step (vmm/gdb/access.c). The
+ * read watchpoint stops after peek's read, the access one after poke's
+ * write and after the second peek's read; then the program runs to its
+ * end. */
+static const char rwatch_session[] =
+	GDB_SETUP
+	"add-symbol-file build/guest/watch-var\n"
+	"target remote %s\n"
+	"printf \"functions: peek=%%#lx poke=%%#lx\\n\", &peek, &poke\n"
+	"hbreak main\n"
+	"continue\n"
+	"delete\n"
+	"rwatch watched\n"
+	"continue\n"
+	"printf \"rwatch stop: pid=%%d rip=%%#lx\\n\", current->pid, $rip\n"
+	"delete\n"
+	"awatch watched\n"
+	"continue\n"
+	"printf \"awatch stop 1: rip=%%#lx\\n\", $rip\n"
+	"continue\n"
+	"printf \"awatch stop 2: rip=%%#lx\\n\", $rip\n"
+	"delete\n"
+	"continue\n";
+
+static void check_rwatch_session(const struct gdb_run *r)
+{
+	const char *out = r->gdb.out, *l;
+	unsigned long rip = 0;
+	int pid = 0;
+	unsigned long peek = 0, poke = 0;
+	cr_log_info("gdb's output:\n%s\ngdb's stderr:\n%s\nforklab's:\n%s", out, r->gdb.err, r->forklab_out);
+	TEST_ASSERT(!r->gdb.deadline_hit, "gdb ran past %.0f s", GDB_GUARD_S);
+	l = line_with(out, "functions: ");
+	TEST_ASSERT(l && sscanf(l, "functions: peek=%lx poke=%lx", &peek, &poke) == 2,
+		    "gdb read watch-var's symbols:\n%s%s", out, r->gdb.err);
+	TEST_ASSERT(strstr(out, "Hardware read watchpoint 2: watched\n\nValue = 41\n"),
+		    "the read watchpoint saw peek read 41:\n%s%s", out, r->gdb.err);
+	l = line_with(out, "rwatch stop: ");
+	TEST_ASSERT(l && sscanf(l, "rwatch stop: pid=%d rip=%lx", &pid, &rip) == 2, "the read's stop:\n%s", out);
+	TEST_ASSERT_EQ(pid, 1);
+	TEST_ASSERT(rip > peek && rip < peek + 16, "stopped in peek (%#lx), after its read: %#lx", peek, rip);
+	TEST_ASSERT(strstr(out, "in peek () at guest-user/watch-var.c:"), "gdb's stop location:\n%s", out);
+	TEST_ASSERT(strstr(out, "Hardware access (read/write) watchpoint 3: watched\n\nOld value = 41\nNew value = 42\n"),
+		    "the access watchpoint saw poke write 42:\n%s%s", out, r->gdb.err);
+	l = line_with(out, "awatch stop 1: ");
+	TEST_ASSERT(l && sscanf(l, "awatch stop 1: rip=%lx", &rip) == 1, "the write's stop:\n%s", out);
+	TEST_ASSERT(rip > poke && rip < poke + 16, "stopped in poke (%#lx), after its write: %#lx", poke, rip);
+	TEST_ASSERT(strstr(out, "in poke (v=v@entry=42) at guest-user/watch-var.c:"), "gdb's stop location:\n%s", out);
+	TEST_ASSERT(strstr(out, "Hardware access (read/write) watchpoint 3: watched\n\nValue = 42\n"),
+		    "the access watchpoint saw peek read 42:\n%s%s", out, r->gdb.err);
+	l = line_with(out, "awatch stop 2: ");
+	TEST_ASSERT(l && sscanf(l, "awatch stop 2: rip=%lx", &rip) == 1, "the second read's stop:\n%s", out);
+	TEST_ASSERT(rip > peek && rip < peek + 16, "stopped in peek (%#lx) again: %#lx", peek, rip);
+	TEST_ASSERT(strstr(out, "[Inferior 1 (Remote target) exited normally]"), "the program ran to its end:\n%s", out);
+	TEST_ASSERT(strstr(r->forklab_out, "watched: 41, then 42\n"), "the program's output:\n%s", r->forklab_out);
+	TEST_ASSERT_EQ(r->forklab_status, 0, "forklab's status:\n%s", r->forklab_out);
+}
+
+/* With the method the probe chose for this /dev/kvm. */
+Test(gdb, read_and_access_watchpoints)
+{
+	struct gdb_run r = run_session(rwatch_session, (const char *const[]){ "watch-var", NULL });
+	check_rwatch_session(&r);
+}
+
+/* With PVM's, single-stepping, whatever this /dev/kvm is. */
+Test(gdb, read_and_access_watchpoints_stepped)
+{
+	TEST_ASSERT_EQ(setenv("FORKLAB_GDB_BREAKPOINTS", "step", 1), 0);
+	struct gdb_run r = run_session(rwatch_session, (const char *const[]){ "watch-var", NULL });
+	check_rwatch_session(&r);
 }
 
 /* The guest's end reaches gdb: W with the exit code, X with the signal. */

@@ -5,6 +5,7 @@
 #include "gdb/stub.h"
 #include "gdb/transport.h"
 #include "error.h"
+#include "observe/disasm.h"
 #include "observe/inspect.h"
 #include "run/verdict.h"
 
@@ -210,9 +211,10 @@ int gdb_bp_insert(struct fl_gdb *g, int type, uint64_t addr, uint64_t kind)
 		return -1;
 	/* Where breakpoints single-step there are no debug registers that
 	 * work (PVM has none, shared/docs/platform.md; the nested bed's never
-	 * fire): each step checks an execute breakpoint's address, and a write
-	 * watchpoint's bytes for a change. No step shows a read (Z3, Z4). */
-	if ((g->bp_method == GDB_BP_STEP && type > 2) || (slot = hw_free_slot(g)) < 0)
+	 * fire): each step checks an execute breakpoint's address, a write
+	 * watchpoint's bytes for a change, and for a read or access watchpoint
+	 * the memory the instruction about to run touches (watch_before_step). */
+	if ((g->bp_method == GDB_BP_STEP && type > 2 && !g->insn) || (slot = hw_free_slot(g)) < 0)
 		return -1;
 	struct gdb_hw_bp b = { .addr = addr, .type = type, .len = (int)len, .used = true };
 	if (g->bp_method == GDB_BP_STEP && type == 2) {
@@ -235,12 +237,70 @@ static bool hw_stepped(const struct fl_gdb *g)
 	return false;
 }
 
-/* After one step: a stepped watchpoint whose bytes changed (the instruction
- * just run wrote them; its new value becomes the one to compare with), or,
- * unless gdb itself is stepping, a stepped breakpoint at pc. Fills why
- * with the stop reply's reason; false if there is none. */
+/* Whether an access would fault (not mapped; a user access to a
+ * supervisor page; a write to a read-only one, which the kernel's CR0.WP
+ * makes fault too): the instruction does not complete, and runs again
+ * after the handler, when it is seen. */
+static bool access_faults(struct fl_gdb *g, const struct kvm_sregs *sr, const struct gdb_access *a)
+{
+	bool user = (sr->cs.selector & 3) == 3;
+	uint64_t ends[2] = { a->addr, a->addr + a->len - 1 }, gpa, rights;
+	for (int i = 0; i < 2; i++)
+		if (fl_gva_to_gpa(&g->s->vm, sr->cr3, ends[i], &gpa, &rights, NULL) < 0 ||
+		    (user && !(rights & FL_PTE_U)) ||
+		    (a->write && !(rights & FL_PTE_W) && (user || (sr->cr0 & (1ULL << 16)))))
+			return true;
+	return false;
+}
+
+/* Before a step, with a Z3 or Z4 where breakpoints single-step: the
+ * memory the instruction at RIP reads and writes, decoded. The first
+ * watched range that one of its reads overlaps (a Z3), or a read or
+ * write (a Z4), is the stop reply's reason after the step, unless the
+ * instruction faults. Hardware watchpoints match linear addresses, in
+ * any address space: so do these. What cannot be decoded (an unmapped
+ * RIP, bad bytes) touches nothing; the guest faults on it itself. */
+static void watch_before_step(struct fl_gdb *g)
+{
+	struct gdb_access a[GDB_MAX_ACCESSES];
+	struct kvm_regs r;
+	struct kvm_sregs sr;
+	int n;
+	if (g->bp_method != GDB_BP_STEP || !g->insn)
+		return;
+	bool any = false;
+	for (int i = 0; i < 4; i++)
+		any |= g->hw[i].used && g->hw[i].type >= 3;
+	if (!any || fl_vcpu_regs(g->s, &r, &sr) < 0 ||
+	    (n = gdb_accesses_at(g->s, g->cs, g->insn, &r, &sr, a)) <= 0)
+		return;
+	for (int i = 0; i < 4; i++) {
+		const struct gdb_hw_bp *b = &g->hw[i];
+		for (int k = 0; b->used && b->type >= 3 && k < n; k++) {
+			if (!(a[k].read || b->type == 4) || !gdb_ranges_overlap(a[k].addr, a[k].len, b->addr, b->len))
+				continue;
+			for (int f = 0; f < n; f++)
+				if (access_faults(g, &sr, &a[f]))
+					return;
+			snprintf(g->watch_hit, sizeof g->watch_hit, "%s:%llx;", b->type == 3 ? "rwatch" : "awatch",
+				 (unsigned long long)b->addr);
+			return;
+		}
+	}
+}
+
+/* After one step: a read or access watchpoint that the instruction just
+ * run touched (watch_before_step), a stepped watchpoint whose bytes
+ * changed (the instruction wrote them; its new value becomes the one to
+ * compare with), or, unless gdb itself is stepping, a stepped breakpoint
+ * at pc. Fills why with the stop reply's reason; false if there is none. */
 static bool stepped_stop(struct fl_gdb *g, uint64_t pc, char *why, size_t n)
 {
+	if (g->watch_hit[0]) {
+		snprintf(why, n, "%s", g->watch_hit);
+		g->watch_hit[0] = 0;
+		return true;
+	}
 	for (int i = 0; i < 4 && g->bp_method == GDB_BP_STEP; i++) {
 		struct gdb_hw_bp *b = &g->hw[i];
 		uint64_t now = 0;
@@ -302,8 +362,11 @@ static void set_guest_debug(struct fl_gdb *g)
 {
 	struct kvm_guest_debug d = { 0 };
 	d.arch.debugreg[7] = g->bp_method == GDB_BP_STEP ? 0 : dr7(g, &d);
-	if (g->stepping || sw_any(g, GDB_BP_STEP) || hw_stepped(g))
+	g->watch_hit[0] = 0;
+	if (g->stepping || sw_any(g, GDB_BP_STEP) || hw_stepped(g)) {
 		d.control |= fl_step_control(&g->step, g->s);
+		watch_before_step(g);
+	}
 	if (sw_any(g, GDB_BP_INT3))
 		d.control |= KVM_GUESTDBG_USE_SW_BP;
 	if (d.arch.debugreg[7])
@@ -433,6 +496,15 @@ static void stop(struct fl_gdb *g, int sig, const char *why, bool announce)
 	g->s->vm.run->immediate_exit = g->s->timed_out; /* a --timeout while stopped still ends it */
 }
 
+static void free_stub(struct fl_gdb *g)
+{
+	if (g->insn) {
+		cs_free(g->insn, 1);
+		cs_close(&g->cs);
+	}
+	free(g);
+}
+
 struct fl_gdb *fl_gdb_open(struct fl_session *s, char *err, size_t n)
 {
 	struct fl_gdb *g = calloc(1, sizeof *g);
@@ -447,9 +519,11 @@ struct fl_gdb *fl_gdb_open(struct fl_session *s, char *err, size_t n)
 	g->bp_method = gdb_bp_method_for(&s->vm);
 	fl_step_init(&g->step, s);
 	gdb_decoder_init(&g->dec);
+	if (fl_disasm_open(&g->cs) == 0 && !(g->insn = cs_malloc(g->cs)))
+		cs_close(&g->cs);
 	if (gdb_ktypes_load(s->kernel, &g->kt, why, sizeof why) < 0) {
 		fl_fail(err, n, "--gdb: kernel %s: %s", s->cfg->kernel, why);
-		free(g);
+		free_stub(g);
 		return NULL;
 	}
 	struct sigaction sa = { .sa_handler = on_sigio, .sa_flags = SA_RESTART };
@@ -457,7 +531,7 @@ struct fl_gdb *fl_gdb_open(struct fl_session *s, char *err, size_t n)
 	sigio_stub = g;
 	if (sigaction(SIGIO, &sa, NULL) < 0 || (g->listen_fd = gdb_listen(g->addr, err, n)) < 0) {
 		sigio_stub = NULL;
-		free(g);
+		free_stub(g);
 		return NULL;
 	}
 	return g;
@@ -577,5 +651,5 @@ void fl_gdb_close(struct fl_gdb *g)
 	gdb_unlink(g->addr);
 	sigio_stub = NULL;
 	signal(SIGIO, SIG_IGN);
-	free(g);
+	free_stub(g);
 }

@@ -6,6 +6,7 @@
 #ifndef FL_GDB_STUB_H
 #define FL_GDB_STUB_H
 
+#include "gdb/access.h"
 #include "gdb/packet.h"
 #include "gdb/regs.h"
 #include "gdb/threads.h"
@@ -64,10 +65,16 @@ struct fl_gdb {
 		bool inserted;
 	} sw[GDB_MAX_SW_BP];
 	int nsw;
-	/* Z1-Z4 in the debug registers; where breakpoints single-step, Z1 and
-	 * Z2 checked at each step: a Z2's bytes as read through cr3 (the
-	 * page tables of the thread gdb had selected) were old. */
+	/* Z1-Z4 in the debug registers; where breakpoints single-step, checked
+	 * at each step: a Z1's address against RIP, a Z2's bytes as read
+	 * through cr3 (the page tables of the thread gdb had selected) against
+	 * old, a Z3's and a Z4's range against what the instruction about to
+	 * run touches (access.h), decoded with cs into insn; a match is
+	 * watch_hit, the stop reply's reason once the step is done. */
 	struct gdb_hw_bp { uint64_t addr, cr3, old; int type, len; bool used, z0; } hw[4];
+	csh cs;
+	cs_insn *insn;              /* NULL: no capstone, Z3 and Z4 refused */
+	char watch_hit[48];
 	bool stepping;
 	struct fl_step step;
 	bool killed;
