@@ -8,6 +8,7 @@
  * round trip instead (guest rdtsc; under -icount, instructions). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -567,6 +568,8 @@ static void test_stop(void)
 }
 
 /* ---- 7. process groups and sessions ---- */
+static const char *self; /* argv[0]: this program, exec'd again by some tests */
+
 static void group_child(void)
 {
 	setpgid(0, 0);
@@ -612,6 +615,23 @@ static void test_groups(void)
 	check("kill(0) signals our own group", kill(0, SIGUSR2) == 0 && hits[SIGUSR2] == 1);
 	dfl(SIGUSR2, SIG_DFL);
 	printf("setsid in a child: status %d\n", child_status(session_child));
+	/* A child's group may be set until it execs (Linux's PF_FORKNOEXEC):
+	 * then EACCES. The exec closes the pipe: it is done. */
+	int done[2];
+	char c;
+	pipe2(done, O_CLOEXEC);
+	pid_t e = fork();
+	if (e == 0) {
+		execl(self, self, "pause", (char *)NULL);
+		_exit(127);
+	}
+	check("setpgid of a child before its exec", setpgid(e, e) == 0 && setpgid(e, getpgrp()) == 0);
+	close(done[1]);
+	read(done[0], &c, 1);
+	close(done[0]);
+	check("setpgid of a child after its exec: EACCES", setpgid(e, e) < 0 && errno == EACCES);
+	kill(e, SIGKILL);
+	waitpid(e, &st, 0);
 }
 
 /* ---- 8. timers ---- */
@@ -717,7 +737,6 @@ static void test_fork_dispositions(void)
 	dfl(SIGUSR2, SIG_DFL);
 }
 
-static const char *self;
 
 static void exec_child(void)
 {
@@ -935,6 +954,8 @@ int main(int argc, char **argv)
 		return kill_all();
 	if (argc > 1 && !strcmp(argv[1], "exec-check"))
 		return exec_check();
+	if (argc > 1 && !strcmp(argv[1], "pause"))
+		pause_forever();
 	if (argc > 1 && !strcmp(argv[1], "bench")) {
 		bench(argc > 2 ? atoi(argv[2]) : 200);
 		return 0;

@@ -113,6 +113,8 @@ struct task {
 	struct rlimits *rlimits;       /* leader: setrlimit's, shared with fork's children; NULL: defaults */
 	u32 sas_ss_flags;
 	int pgid, sid;                 /* leader: process group and session */
+	bool did_exec;                 /* leader: exec'd since fork (Linux: no PF_FORKNOEXEC): its
+	                                  parent's setpgid on it is EACCES */
 	int stopped;                   /* leader: the signal that stopped the group, or 0 */
 	int stop_report;               /* leader: a stop (signal) or continue (SIGCONT) for wait */
 	struct sigqueue *sigq, *shared_sigq; /* RT signals' further instances (signal.c) */

@@ -964,7 +964,13 @@ long sys_setpgid(u64 upid, u64 upgid)
 		return -ESRCH;
 	if (!thread_group_leader(p))
 		return -EINVAL;
-	if (p->sid != me->sid || p->sid == p->pid)
+	/* Linux's order: another session, then a child that has exec'd, then a
+	 * session leader. */
+	if (p->sid != me->sid)
+		return -EPERM;
+	if (p != me && p->did_exec)
+		return -EACCES;
+	if (p->sid == p->pid)
 		return -EPERM;
 	if (pgid != p->pid) {
 		bool ok = false;
