@@ -25,6 +25,8 @@
  *   bad-exit-signal     children made by clone with exit signals 65-255 (no signals)
  *                       exit; their parent is not signalled, and reaps them
  *   exec=PATH           execve PATH, and say why it failed
+ *   argc-zero           a child execs this program with an empty argv: Linux (since
+ *                       5.18) gives the new image argc 1 and argv[0] ""
  */
 #include <errno.h>
 #include <pthread.h>
@@ -489,6 +491,20 @@ static int exec(const char *path)
 	return 0;
 }
 
+static int argc_zero(void)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		char *argv[] = { NULL }, *envp[] = { "ROBUST_SHOW_ARGS=1", NULL };
+		execve("/proc/self/exe", argv, envp);
+		_exit(127);
+	}
+	int st = 0;
+	waitpid(pid, &st, 0);
+	printf("argc-zero: the child exited %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	return 0;
+}
+
 /* One command; arg is the number after it, or NULL. 0, 1 on a failure of
  * the program itself, -1 for an unknown command. */
 static int run(const char *cmd, const char *arg)
@@ -532,6 +548,8 @@ static int run(const char *cmd, const char *arg)
 		return orphan_signal();
 	if (!strcmp(cmd, "bad-exit-signal"))
 		return bad_exit_signal();
+	if (!strcmp(cmd, "argc-zero"))
+		return argc_zero();
 	return -1;
 }
 
@@ -539,6 +557,10 @@ static int run(const char *cmd, const char *arg)
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (getenv("ROBUST_SHOW_ARGS")) { /* argc-zero's new image */
+		printf("argc=%d argv[0]=\"%s\"\n", argc, argc ? argv[0] : "(none)");
+		return 0;
+	}
 	int status = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *arg = i + 1 < argc && argv[i + 1][0] >= '0' && argv[i + 1][0] <= '9' ?
@@ -548,7 +570,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "usage: robust COMMAND [NR]...: compat-syscall, compat-int80, "
 				"compat-sysenter, compat-none [NR], int80 [NR], cpu-vendor, nx-exec, "
 				"exec-data, prot-none, int-n, clone-nc-stack, spin-nc-rsp, push-nc-rsp, "
-				"syscall-nc-rsp, stack-top, futex-cow, orphan-signal, bad-exit-signal, exec=PATH\n");
+				"syscall-nc-rsp, stack-top, futex-cow, orphan-signal, bad-exit-signal, exec=PATH, "
+				"argc-zero\n");
 			return 2;
 		}
 		status |= r;

@@ -56,6 +56,10 @@ static long execve_locked(u64 upath, u64 uargv, u64 uenvp)
 	if ((r = copy_strings(uargv, exec_argv, &pos, end)) < 0 ||
 	    (r = copy_strings(uenvp, exec_envp, &pos, end)) < 0)
 		return r;
+	if (!exec_argv[0]) { /* an empty argv: one empty string, as Linux since 5.18 */
+		exec_argv[0] = "";
+		exec_argv[1] = NULL;
+	}
 	return kernel_execve(current, path, exec_argv, exec_envp);
 }
 

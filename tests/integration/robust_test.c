@@ -163,6 +163,10 @@ Test(robust, futex_after_cow) { DIFFERENTIAL(20, "futex-cow"); }
  * watchdog), and one with SIGSTOP stopped it. */
 Test(robust, orphan_exit_signal) { DIFFERENTIAL(20, "orphan-signal"); }
 
+/* execve with an empty argv: argc 1 and an empty argv[0], as Linux has
+ * given since 5.18 (the LTP's execve06). */
+Test(robust, exec_with_empty_argv) { DIFFERENTIAL(20, "argc-zero"); }
+
 /* Exit signals 65-255 (clone's CSIGNAL takes them) are not sent: sent, one
  * overran the parent's siginfo slots into the next task (sysfuzz's panics
  * at a group_leader of 0xb, a SIGCHLD's status). */
