@@ -73,6 +73,7 @@ static void on_debug(struct fl_session *s, void *arg)
 	struct fl_retwatch *w = arg;
 	struct kvm_regs r;
 	struct kvm_sregs sr;
+	uint64_t word;
 	fl_step_done(&w->step, s);
 	if (!w->active || !w->running) { /* none of ours: nothing should trap */
 		set_debug(s, 0);
@@ -84,25 +85,35 @@ static void on_debug(struct fl_session *s, void *arg)
 		w->seen.target = r.rip;
 		return end(s, w, FL_RET_TAKEN);
 	}
+	/* In user mode CR3 is the task's, and RSP its user stack pointer. */
+	bool user = regs && (sr.cs.selector & 3) == 3;
+	if (user && fl_read_gva(&s->vm, sr.cr3, w->slot, &word, 8) == 0 && word != w->word)
+		w->word = word, w->seen.writer = w->user_rip;
+	if (user && r.rsp > w->slot) {
+		w->seen.left_rip = w->user_rip, w->seen.left_sp = r.rsp;
+		return end(s, w, FL_RET_LEFT);
+	}
 	if (w->seen.steps >= FL_RET_STEPS)
 		return end(s, w, FL_RET_BUDGET);
 	/* Returns of the functions it calls pop below the slot: no decoding. */
-	if (regs && (sr.cs.selector & 3) == 3 && r.rsp >= w->slot && is_ret(s, sr.cr3, r.rip)) {
+	if (user && r.rsp == w->slot && is_ret(s, sr.cr3, r.rip)) {
 		w->ret_next = true;
 		w->seen.rip = r.rip, w->seen.sp = r.rsp;
 	}
+	if (user)
+		w->user_rip = r.rip;
 	arm(s, w);
 }
 
 int fl_retwatch_start(struct fl_session *s, struct fl_retwatch *w, uint64_t task, uint64_t slot,
-		      fl_ret_done_fn done, void *arg)
+		      uint64_t word, fl_ret_done_fn done, void *arg)
 {
 	if (w->active)
 		return -1;
 	memset(w, 0, sizeof *w);
 	fl_step_init(&w->step, s);
 	w->active = true;
-	w->task = task, w->slot = slot;
+	w->task = task, w->slot = slot, w->word = word;
 	w->done = done, w->arg = arg;
 	s->debug_exit = on_debug, s->debug_arg = w;
 	arm(s, w);
@@ -115,8 +126,10 @@ void fl_retwatch_event(struct fl_session *s, struct fl_retwatch *w, const struct
 		return;
 	if (ev->kind == FL_EV_SCHED_IN && ev->task == w->task && !w->running)
 		arm(s, w);
-	else if (ev->kind == FL_EV_SCHED_IN && ev->task != w->task && w->running)
+	else if (ev->kind == FL_EV_SCHED_IN && ev->task != w->task && w->running) {
 		disarm(s, w);
+		w->user_rip = 0; /* a change seen at its next user step may be another task's */
+	}
 	else if (ev->kind == FL_EV_EXIT && ev->task == w->task)
 		end(s, w, FL_RET_EXITED);
 }
