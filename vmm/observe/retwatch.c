@@ -129,7 +129,6 @@ void fl_retwatch_event(struct fl_session *s, struct fl_retwatch *w, const struct
 	else if (ev->kind == FL_EV_SCHED_IN && ev->task != w->task && w->running) {
 		disarm(s, w);
 		w->user_rip = 0; /* a change seen at its next user step may be another task's */
-	}
-	else if (ev->kind == FL_EV_EXIT && ev->task == w->task)
+	} else if (ev->kind == FL_EV_EXIT && ev->task == w->task)
 		end(s, w, FL_RET_EXITED);
 }

@@ -4,9 +4,10 @@
  * of the frame that called vfork, or its RSP rises above that slot without
  * one (longjmp, a stack switch: the frame is gone, and a later ret from the
  * slot would be another frame's, a call made from the caller reusing it),
- * or it exits, or FL_RET_STEPS steps are spent. So a ret that pops another
- * slot than the frame's is never its ret. Steps pause while another task
- * runs. Each user step reads the slot, to tell which instruction last
+ * or it exits, or FL_RET_STEPS steps are spent. So the ret reported pops
+ * the slot itself: a ret above it would need RSP above it first, which a
+ * step sees at the instruction that moved it. Steps pause while another
+ * task runs. Each user step reads the slot, to tell which instruction last
  * changed it. */
 #ifndef FL_RETWATCH_H
 #define FL_RETWATCH_H
