@@ -391,34 +391,74 @@ static json_object *observed(const struct report *rep, const char *fn, const cha
 	return seen;
 }
 
-/* The parent writes its own return slot after the release: its ret goes
- * where it wrote, and the report names the write. */
-Test(explain, vfork_ret_slot_changed_after_release)
+/* vfork-ret HOW, whose parent's slot is written after the release (by
+ * spawn_HOW itself, its system call, or its thread): the observed ret, from
+ * the slot, went to detour, not to main as computed; the stderr line up to
+ * its writer is returned in re. */
+static json_object *detoured(const char *how, struct fr_result *r, char *re, size_t n)
 {
-	struct report rep;
-	struct fr_result r = vfork_ret("detour", "detour: the parent's ret went to detour\n", 3, &rep);
-	json_object *seen = observed(&rep, "spawn_detour", "ret");
-	struct sym spawn = elf_sym("vfork-ret", "spawn_detour"), detour = elf_sym("vfork-ret", "detour");
-	TEST_ASSERT(in_sym(hex(seen, "ret_rip"), spawn), "the ret at %#lx is not spawn_detour's",
-		    hex(seen, "ret_rip"));
+	static struct report rep;
+	char out[96], fn[32];
+	snprintf(out, sizeof out, "%s: the parent's ret went to detour\n", how);
+	snprintf(fn, sizeof fn, "spawn_%s", how);
+	*r = vfork_ret(how, out, 3, &rep);
+	json_object *seen = observed(&rep, fn, "ret");
+	struct sym spawn = elf_sym("vfork-ret", fn), detour = elf_sym("vfork-ret", "detour");
+	TEST_ASSERT(in_sym(hex(seen, "ret_rip"), spawn), "the ret at %#lx is not %s's", hex(seen, "ret_rip"),
+		    fn);
 	EQ("observed.popped_from", hex(seen, "slot"), hex(seen, "popped_from"));
 	EQ("observed.target", detour.addr, hex(seen, "target"));
 	TEST_ASSERT(!json_object_get_boolean(json_object_object_get(seen, "same")), "\"same\" is true");
-	TEST_ASSERT(in_sym(hex(seen, "writer_rip"), spawn) && hex(seen, "writer_rip") < hex(seen, "ret_rip"),
+	int64_t steps = num(seen, "steps");
+	TEST_ASSERT(steps > 0 && steps < FL_RET_STEPS, "%ld steps", steps);
+	snprintf(re, n, "^explain: #1 observed: pid 1 resumed at 0x[0-9a-f]+ <vfork\\+0x[0-9a-f]+>; %ld single "
+		 "steps later its ret at %s <%s\\+0x[0-9a-f]+ \\(guest-user/vfork-ret\\.c:[0-9]+\\)> popped %s "
+		 "and went to 0x[0-9a-f]+ <detour\\+0>, not to %s <main\\+0x[0-9a-f]+ "
+		 "\\(guest-user/vfork-ret\\.c:[0-9]+\\)> as computed: the slot changed after the child "
+		 "released it", steps, str(seen, "ret_rip"), fn, str(seen, "slot"), str(seen, "computed"));
+	return seen;
+}
+
+/* The parent writes its own return slot after the release: its ret goes
+ * where it wrote, and the report names the write. */
+Test(explain, vfork_ret_slot_written_by_the_parent)
+{
+	struct fr_result r;
+	char re[1024];
+	json_object *seen = detoured("detour", &r, re, sizeof re);
+	TEST_ASSERT(in_sym(hex(seen, "writer_rip"), elf_sym("vfork-ret", "spawn_detour")) &&
+		    hex(seen, "writer_rip") < hex(seen, "ret_rip"),
 		    "the slot's writer %#lx is not in spawn_detour before its ret", hex(seen, "writer_rip"));
 	TEST_ASSERT(!strncmp(str(seen, "writer_insn"), "mov", 3) && strstr(str(seen, "writer_insn"), "(%rbp)"),
 		    "writer_insn %s", str(seen, "writer_insn"));
-	int64_t steps = num(seen, "steps");
-	TEST_ASSERT(steps > 0 && steps < FL_RET_STEPS, "%ld steps", steps);
+	snprintf(re + strlen(re), sizeof re - strlen(re), "; pid 1's mov[a-z]* %%[a-z0-9]+, 8\\(%%rbp\\) at %s "
+		 "<spawn_detour\\+0x[0-9a-f]+ \\(guest-user/vfork-ret\\.c:%d\\)> wrote it$",
+		 str(seen, "writer_rip"), source_line("guest-user/vfork-ret.c", "*slot = (void *)detour;"));
+	TEST_ASSERT_RUN_MATCHES(r, err, re);
+}
+
+/* The same by read(2): the kernel's copy for the parent's system call
+ * wrote it, and is named. */
+Test(explain, vfork_ret_slot_written_by_a_system_call)
+{
+	struct fr_result r;
 	char re[1024];
-	snprintf(re, sizeof re, "^explain: #1 observed: pid 1 resumed at 0x[0-9a-f]+ <vfork\\+0x[0-9a-f]+>; "
-		 "%ld single steps later its ret at %s <spawn_detour\\+0x[0-9a-f]+ \\(guest-user/vfork-ret\\.c:"
-		 "[0-9]+\\)> popped %s and went to 0x[0-9a-f]+ <detour\\+0>, not to "
-		 "0x[0-9a-f]+ <main\\+0x[0-9a-f]+ \\(guest-user/vfork-ret\\.c:[0-9]+\\)> as computed: the slot "
-		 "changed after the child released it; pid 1's mov[a-z]* %%[a-z0-9]+, 8\\(%%rbp\\) at "
-		 "0x[0-9a-f]+ <spawn_detour\\+0x[0-9a-f]+ \\(guest-user/vfork-ret\\.c:%d\\)> wrote it$",
-		 steps, str(seen, "ret_rip"), str(seen, "slot"),
-		 source_line("guest-user/vfork-ret.c", "*slot = (void *)detour;"));
+	json_object *seen = detoured("read", &r, re, sizeof re);
+	TEST_ASSERT(hex(seen, "writer_rip") >> 63, "the slot's writer %#lx is not in the kernel",
+		    hex(seen, "writer_rip"));
+	snprintf(re + strlen(re), sizeof re - strlen(re), "; the kernel's .+ at %s <[a-z_]+\\+0x[0-9a-f]+ "
+		 "\\(guest-kernel/[^)]+\\)>, for pid 1, wrote it$", str(seen, "writer_rip"));
+	TEST_ASSERT_RUN_MATCHES(r, err, re);
+}
+
+/* The same by the parent's thread, while the parent waits to join it. */
+Test(explain, vfork_ret_slot_written_by_another_task)
+{
+	struct fr_result r;
+	char re[1024];
+	json_object *seen = detoured("thread", &r, re, sizeof re);
+	TEST_ASSERT(!has(seen, "writer_rip"), "a writer named: %s", str(seen, "writer_where"));
+	strcat(re, ", while pid 1 was off the vCPU: another task sharing its memory wrote it$");
 	TEST_ASSERT_RUN_MATCHES(r, err, re);
 }
 
@@ -488,6 +528,8 @@ Test(explain, vfork_ret_computed_without_user_steps)
 {
 	static const struct { const char *how, *out, *fn; int status; } runs[] = {
 		{ "detour", "detour: the parent's ret went to detour\n", "spawn_detour", 3 },
+		{ "read", "read: the parent's ret went to detour\n", "spawn_read", 3 },
+		{ "thread", "thread: the parent's ret went to detour\n", "spawn_thread", 3 },
 		{ "longjmp", "longjmp: back in main, 5\n", "spawn_longjmp", 5 },
 		{ "spin", "spin: 0\n", "spawn_spin", 0 },
 		{ "exit", "exit: the parent exits before its ret\n", "spawn_exit", 4 },

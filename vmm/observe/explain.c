@@ -688,7 +688,8 @@ static json_object *jret(const struct vfork *v, const char *how, const char *out
 	return o;
 }
 
-/* "pid P's INSN at ADDR", the parent's user instruction at rip, into out;
+/* "pid P's INSN at ADDR", the parent's instruction at rip, into out ("the
+ * kernel's INSN at ADDR, for pid P" in the kernel half: its system call);
  * into o as KEY_rip, KEY_where and KEY_insn. */
 static const char *parent_insn(struct fl_session *s, const struct vfork *v, uint64_t rip,
 			       json_object *o, const char *key, char *out, size_t n)
@@ -696,7 +697,11 @@ static const char *parent_insn(struct fl_session *s, const struct vfork *v, uint
 	char insn[96] = "", a[ADDR_TEXT], k[32];
 	fl_insn_text(s, v->cr3, rip, insn, sizeof insn);
 	explain_addr(s, v->cr3, rip, a, sizeof a);
-	snprintf(out, n, "pid %d's %s at %s", v->ppid, *insn ? insn : "instruction", a);
+	if (rip >> 63)
+		snprintf(out, n, "the kernel's %s at %s, for pid %d,", *insn ? insn : "instruction", a,
+			 v->ppid);
+	else
+		snprintf(out, n, "pid %d's %s at %s", v->ppid, *insn ? insn : "instruction", a);
 	snprintf(k, sizeof k, "%s_rip", key);
 	jhex(o, k, rip);
 	snprintf(k, sizeof k, "%s_where", key);
@@ -752,7 +757,8 @@ static void on_ret_seen(struct fl_session *s, const struct fl_ret_seen *seen, vo
 			 "released it; %s wrote it", b, parent_insn(s, v, seen->writer, o, "writer", by, sizeof by));
 	else if (!same)
 		snprintf(differ, sizeof differ, ", not to %s as computed: the slot changed after the child "
-			 "released it, written while pid %d was not in user mode", b, v->ppid);
+			 "released it, while pid %d was off the vCPU: another task sharing its memory "
+			 "wrote it", b, v->ppid);
 	fprintf(stderr, "explain: #%d observed: pid %d resumed at %s; %u single steps later its ret at %s "
 		"popped %#" PRIx64 " and went to %s%s\n", v->seq, v->ppid, a, seen->steps,
 		explain_addr(s, v->cr3, seen->rip, c, sizeof c), seen->sp,
@@ -780,7 +786,7 @@ static void on_return(struct fl_explain *x, struct fl_session *s, const struct f
 	struct fl_user_frame uf;
 	v->resumed = fl_user_frame(s, ev, &uf) == 0 ? uf.iret.ip : 0;
 	const char *why = fl_retwatch_unavailable(s);
-	if (!why && fl_retwatch_start(s, &x->ret, v->parent, v->ra_slot, v->ra_now, on_ret_seen, x) == 0) {
+	if (!why && fl_retwatch_start(s, &x->ret, v->parent, v->cr3, v->ra_slot, v->ra_now, on_ret_seen, x) == 0) {
 		x->stepped = v->seq - 1;
 		return;
 	}

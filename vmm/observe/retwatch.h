@@ -7,7 +7,7 @@
  * or it exits, or FL_RET_STEPS steps are spent. So the ret reported pops
  * the slot itself: a ret above it would need RSP above it first, which a
  * step sees at the instruction that moved it. Steps pause while another
- * task runs. Each user step reads the slot, to tell which instruction last
+ * task runs. Each step reads the slot, to tell which instruction last
  * changed it. */
 #ifndef FL_RETWATCH_H
 #define FL_RETWATCH_H
@@ -37,9 +37,9 @@ struct fl_ret_seen {
 	uint64_t target;    /* RIP after it: where it went */
 	/* The user instruction that moved RSP above the slot, and RSP after it. */
 	uint64_t left_rip, left_sp;
-	/* The user instruction after which the slot last held a new word (a
-	 * syscall: the kernel wrote it); 0: none did, or unseen, while the task
-	 * was off the vCPU. */
+	/* The instruction, user or kernel (a system call's copy), after which
+	 * the slot last held a new word; 0: it changed while the task was off
+	 * the vCPU, or never did. */
 	uint64_t writer;
 	unsigned steps;     /* single steps taken, kernel ones included */
 };
@@ -49,9 +49,10 @@ typedef void (*fl_ret_done_fn)(struct fl_session *s, const struct fl_ret_seen *s
 struct fl_retwatch {
 	bool active;        /* a watch is under way */
 	bool running;       /* its task is on the vCPU: steps are armed */
-	uint64_t task, slot;
+	uint64_t task, cr3, slot;
 	uint64_t word;      /* the slot's word last read */
-	uint64_t user_rip;  /* RIP at the last step in user mode; 0 after a pause */
+	uint64_t step_rip;  /* RIP at the last step: the instruction the next one runs */
+	uint64_t user_rip;  /* RIP at the last step in user mode */
 	struct fl_step step;
 	bool ret_next;      /* the instruction about to run is that ret */
 	struct fl_ret_seen seen;
@@ -63,10 +64,11 @@ struct fl_retwatch {
 const char *fl_retwatch_unavailable(const struct fl_session *s);
 
 /* At a FL_EV_RETURN of task (the vCPU about to enter its user code): watch
- * it for a ret from slot, which holds word; done gets the outcome once. -1,
- * and nothing started, while another watch is under way. */
-int fl_retwatch_start(struct fl_session *s, struct fl_retwatch *w, uint64_t task, uint64_t slot,
-		      uint64_t word, fl_ret_done_fn done, void *arg);
+ * it for a ret from slot, which holds word in the address space at cr3;
+ * done gets the outcome once. -1, and nothing started, while another watch
+ * is under way. */
+int fl_retwatch_start(struct fl_session *s, struct fl_retwatch *w, uint64_t task, uint64_t cr3,
+		      uint64_t slot, uint64_t word, fl_ret_done_fn done, void *arg);
 
 /* Every event while a watch may be under way: SCHED_IN pauses or resumes
  * the steps, the task's EXIT ends the watch. */
