@@ -5,6 +5,8 @@
  * writes to it); the run's stdout, status and fault reports are those of a
  * run without the sanitizer. */
 #include "common/forklab_run.h"
+#include "common/native.h"
+#include "common/source.h"
 #include "observe/retwatch.h"
 
 #include <fcntl.h>
@@ -121,14 +123,14 @@ static bool has(json_object *o, const char *key)
 	return json_object_object_get_ex(o, key, NULL);
 }
 
-/* --explain=FILE PROGRAM, its report read into rep. */
-static struct fr_result explain_run(const char *prog, struct report *rep)
+/* --explain=FILE PROGRAM [ARG], its report read into rep. */
+static struct fr_result explain_run(const char *prog, const char *arg, struct report *rep)
 {
 	char dir[] = "/tmp/fl-explain-XXXXXX", json[64], opt[96];
 	TEST_ASSERT(mkdtemp(dir), "mkdtemp");
 	snprintf(json, sizeof json, "%s/report.jsonl", dir);
 	snprintf(opt, sizeof opt, "--explain=%s", json);
-	struct fr_result r = FORKLAB("run", opt, prog);
+	struct fr_result r = FORKLAB("run", opt, prog, arg);
 	read_jsonl(json, rep);
 	unlink(json);
 	rmdir(dir);
@@ -143,7 +145,7 @@ Test(explain, vfork_magic)
 {
 	struct report rep;
 	struct fr_result plain = FORKLAB("run", "vfork-magic");
-	struct fr_result r = explain_run("vfork-magic", &rep);
+	struct fr_result r = explain_run("vfork-magic", NULL, &rep);
 
 	/* The program behaves as without the sanitizer. */
 	TEST_ASSERT_RUN_STATUS(r, 128 + 11);
@@ -303,7 +305,7 @@ Test(explain, vfork_demo_parent_ret)
 {
 	struct report rep;
 	struct fr_result plain = FORKLAB("run", "vfork-demo");
-	struct fr_result r = explain_run("vfork-demo", &rep);
+	struct fr_result r = explain_run("vfork-demo", NULL, &rep);
 	TEST_ASSERT_RUN_STATUS(r, 0);
 	TEST_ASSERT_RUN_EQ_BYTES(r, out, plain.out, plain.out_len);
 	struct sym main_ = elf_sym("vfork-demo", "main");
@@ -327,7 +329,7 @@ Test(explain, vfork_magic_ret_computed_without_user_steps)
 {
 	struct report rep;
 	setenv("FORKLAB_STEP_USER", "no", 1);
-	struct fr_result r = explain_run("vfork-magic", &rep);
+	struct fr_result r = explain_run("vfork-magic", NULL, &rep);
 	TEST_ASSERT_RUN_STATUS(r, 128 + 11);
 	TEST_ASSERT_RUN_EQ(r, out, "child proc:0\n0\n");
 	json_object *seen = find(&rep, "parent_ret_observed", 1, NULL, NULL);
@@ -339,6 +341,219 @@ Test(explain, vfork_magic_ret_computed_without_user_steps)
 				"only in the kernel\\): pid 1 resumed at 0x[0-9a-f]+ <vfork\\+0x[0-9a-f]+>; its ret "
 				"out of createproc's frame pops 0x[0-9a-f]+ and goes to 0x[0-9a-f]+ <createproc\\+0 ");
 	TEST_ASSERT_RUN_LACKS(r, err, "single steps later");
+}
+
+/* ---- guest-user/vfork-ret: each outcome of the observed ret ---- */
+
+/* vfork-ret HOW natively, in the guest, and in the guest with --explain=FILE
+ * (its report into rep): all three print out and end with status. The
+ * explain run is returned. */
+static struct fr_result vfork_ret(const char *how, const char *out, int status, struct report *rep)
+{
+	struct native n = native_run_argv((char *const[]){ "build/guest/vfork-ret", (char *)how, NULL },
+					  NULL);
+	TEST_ASSERT_RUN(fr_check_eq(&n.r, "native stdout", n.r.out, n.r.out_len, out, strlen(out)));
+	TEST_ASSERT_RUN(n.r.status == status ? NULL :
+			fr_explain(&n.r, "native exit status %d, expected %d", n.r.status, status));
+	struct fr_result plain = FORKLAB("run", "vfork-ret", how);
+	TEST_ASSERT_RUN_STATUS(plain, status);
+	TEST_ASSERT_RUN_EQ(plain, out, out);
+	struct fr_result r = explain_run("vfork-ret", how, rep);
+	TEST_ASSERT_RUN_STATUS(r, status);
+	TEST_ASSERT_RUN_EQ(r, out, out);
+	return r;
+}
+
+static bool in_sym(uint64_t addr, struct sym f)
+{
+	return addr >= f.addr && addr < f.addr + f.size;
+}
+
+/* The observed ret of vfork #1 made by fn, with outcome; the computed one
+ * (parent_ret) unchanged at the release, to main, from frame 0's slot. */
+static json_object *observed(const struct report *rep, const char *fn, const char *outcome)
+{
+	json_object *f0 = find(rep, "frame", 1, "function", fn);
+	EQ("frame 0", 0, num(f0, "index"));
+	json_object *pr = find(rep, "parent_ret", 1, NULL, NULL);
+	EQ("parent_ret.slot", hex(f0, "return_slot"), hex(pr, "slot"));
+	EQ("parent_ret.now: unchanged", hex(f0, "return_address"), hex(pr, "now"));
+	TEST_ASSERT(in_sym(hex(pr, "now"), elf_sym("vfork-ret", "main")), "the computed ret goes to %#lx, "
+		    "not into main", hex(pr, "now"));
+	json_object *seen = find(rep, "parent_ret_observed", 1, NULL, NULL);
+	TEST_ASSERT(!strcmp(str(seen, "how"), "stepped") && !strcmp(str(seen, "outcome"), outcome),
+		    "the ret: %s, %s; expected stepped, %s", str(seen, "how"), str(seen, "outcome"), outcome);
+	EQ("observed.pid", 1, num(seen, "pid"));
+	EQ("observed.resumed_at: after the wrapper's syscall", hex(find(rep, "vfork", 1, NULL, NULL), "rip"),
+	   hex(seen, "resumed_at"));
+	EQ("observed.slot", hex(f0, "return_slot"), hex(seen, "slot"));
+	EQ("observed.computed", hex(pr, "now"), hex(seen, "computed"));
+	return seen;
+}
+
+/* vfork-ret HOW, whose parent's slot is written after the release (by
+ * spawn_HOW itself, its system call, or its thread): the observed ret, from
+ * the slot, went to detour, not to main as computed; the stderr line up to
+ * its writer is returned in re. */
+static json_object *detoured(const char *how, struct fr_result *r, char *re, size_t n)
+{
+	static struct report rep;
+	char out[96], fn[32];
+	snprintf(out, sizeof out, "%s: the parent's ret went to detour\n", how);
+	snprintf(fn, sizeof fn, "spawn_%s", how);
+	*r = vfork_ret(how, out, 3, &rep);
+	json_object *seen = observed(&rep, fn, "ret");
+	struct sym spawn = elf_sym("vfork-ret", fn), detour = elf_sym("vfork-ret", "detour");
+	TEST_ASSERT(in_sym(hex(seen, "ret_rip"), spawn), "the ret at %#lx is not %s's", hex(seen, "ret_rip"),
+		    fn);
+	EQ("observed.popped_from", hex(seen, "slot"), hex(seen, "popped_from"));
+	EQ("observed.target", detour.addr, hex(seen, "target"));
+	TEST_ASSERT(!json_object_get_boolean(json_object_object_get(seen, "same")), "\"same\" is true");
+	int64_t steps = num(seen, "steps");
+	TEST_ASSERT(steps > 0 && steps < FL_RET_STEPS, "%ld steps", steps);
+	snprintf(re, n, "^explain: #1 observed: pid 1 resumed at 0x[0-9a-f]+ <vfork\\+0x[0-9a-f]+>; %ld single "
+		 "steps later its ret at %s <%s\\+0x[0-9a-f]+ \\(guest-user/vfork-ret\\.c:[0-9]+\\)> popped %s "
+		 "and went to 0x[0-9a-f]+ <detour\\+0>, not to %s <main\\+0x[0-9a-f]+ "
+		 "\\(guest-user/vfork-ret\\.c:[0-9]+\\)> as computed: the slot changed after the child "
+		 "released it", steps, str(seen, "ret_rip"), fn, str(seen, "slot"), str(seen, "computed"));
+	return seen;
+}
+
+/* The parent writes its own return slot after the release: its ret goes
+ * where it wrote, and the report names the write. */
+Test(explain, vfork_ret_slot_written_by_the_parent)
+{
+	struct fr_result r;
+	char re[1024];
+	json_object *seen = detoured("detour", &r, re, sizeof re);
+	TEST_ASSERT(in_sym(hex(seen, "writer_rip"), elf_sym("vfork-ret", "spawn_detour")) &&
+		    hex(seen, "writer_rip") < hex(seen, "ret_rip"),
+		    "the slot's writer %#lx is not in spawn_detour before its ret", hex(seen, "writer_rip"));
+	TEST_ASSERT(!strncmp(str(seen, "writer_insn"), "mov", 3) && strstr(str(seen, "writer_insn"), "(%rbp)"),
+		    "writer_insn %s", str(seen, "writer_insn"));
+	snprintf(re + strlen(re), sizeof re - strlen(re), "; pid 1's mov[a-z]* %%[a-z0-9]+, 8\\(%%rbp\\) at %s "
+		 "<spawn_detour\\+0x[0-9a-f]+ \\(guest-user/vfork-ret\\.c:%d\\)> wrote it$",
+		 str(seen, "writer_rip"), source_line("guest-user/vfork-ret.c", "*slot = (void *)detour;"));
+	TEST_ASSERT_RUN_MATCHES(r, err, re);
+}
+
+/* The same by read(2): the kernel's copy for the parent's system call
+ * wrote it, and is named. */
+Test(explain, vfork_ret_slot_written_by_a_system_call)
+{
+	struct fr_result r;
+	char re[1024];
+	json_object *seen = detoured("read", &r, re, sizeof re);
+	TEST_ASSERT(hex(seen, "writer_rip") >> 63, "the slot's writer %#lx is not in the kernel",
+		    hex(seen, "writer_rip"));
+	snprintf(re + strlen(re), sizeof re - strlen(re), "; the kernel's .+ at %s <[a-z_]+\\+0x[0-9a-f]+ "
+		 "\\(guest-kernel/[^)]+\\)>, for pid 1, wrote it$", str(seen, "writer_rip"));
+	TEST_ASSERT_RUN_MATCHES(r, err, re);
+}
+
+/* The same by the parent's thread, while the parent waits to join it. */
+Test(explain, vfork_ret_slot_written_by_another_task)
+{
+	struct fr_result r;
+	char re[1024];
+	json_object *seen = detoured("thread", &r, re, sizeof re);
+	TEST_ASSERT(!has(seen, "writer_rip"), "a writer named: %s", str(seen, "writer_where"));
+	strcat(re, ", while pid 1 was off the vCPU: another task sharing its memory wrote it$");
+	TEST_ASSERT_RUN_MATCHES(r, err, re);
+}
+
+/* The parent leaves the frame by longjmp: no ret of that frame runs, and
+ * printf's, from the slot main's call reused, is not taken for it. */
+Test(explain, vfork_ret_frame_left_without_ret)
+{
+	struct report rep;
+	struct fr_result r = vfork_ret("longjmp", "longjmp: back in main, 5\n", 5, &rep);
+	json_object *seen = observed(&rep, "spawn_longjmp", "left");
+	/* musl's longjmp (assembly) has no size in the symbol table. */
+	TEST_ASSERT(hex(seen, "left_rip") > elf_sym("vfork-ret", "longjmp").addr &&
+		    strstr(str(seen, "left_where"), "longjmp+0x"), "RSP moved at %s, not in longjmp",
+		    str(seen, "left_where"));
+	TEST_ASSERT(strstr(str(seen, "left_insn"), ", %rsp"), "left_insn %s", str(seen, "left_insn"));
+	/* main called setjmp and spawn_longjmp at one RSP: the frame's end. */
+	EQ("observed.left_sp", hex(find(&rep, "frame", 1, "function", "spawn_longjmp"), "cfa"),
+	   hex(seen, "left_sp"));
+	TEST_ASSERT(!has(seen, "ret_rip") && !has(seen, "target") && !has(seen, "same"),
+		    "a ret reported: %s", json_object_to_json_string(seen));
+	char re[1024];
+	snprintf(re, sizeof re, "^explain: #1 observed: pid 1, resumed at 0x[0-9a-f]+ <vfork\\+0x[0-9a-f]+>, "
+		 "left spawn_longjmp's frame without a ret: %ld single steps later pid 1's %s at %s moved "
+		 "its sp to %s, above the frame's return slot %s; computed, that ret would have gone to "
+		 "0x[0-9a-f]+ <main\\+0x[0-9a-f]+ \\(guest-user/vfork-ret\\.c:[0-9]+\\)>$",
+		 num(seen, "steps"), "movq 0x30\\(%rdi\\), %rsp", "0x[0-9a-f]+ <_?longjmp\\+0x[0-9a-f]+>",
+		 str(seen, "left_sp"), str(seen, "slot"));
+	TEST_ASSERT_RUN_MATCHES(r, err, re);
+	TEST_ASSERT_RUN_LACKS(r, err, "single steps later its ret");
+}
+
+/* The parent runs on past the steps' budget before its ret. */
+Test(explain, vfork_ret_budget_spent)
+{
+	struct report rep;
+	struct fr_result r = vfork_ret("spin", "spin: 0\n", 0, &rep);
+	json_object *seen = observed(&rep, "spawn_spin", "budget");
+	EQ("observed.steps", FL_RET_STEPS, num(seen, "steps"));
+	TEST_ASSERT(!has(seen, "ret_rip") && !has(seen, "target"), "a ret reported: %s",
+		    json_object_to_json_string(seen));
+	char re[512];
+	snprintf(re, sizeof re, "^explain: #1 observed: pid 1, resumed at 0x[0-9a-f]+ <vfork\\+0x[0-9a-f]+>, "
+		 "made no ret out of spawn_spin's frame in %d single steps; computed, it goes to %s <main\\+",
+		 FL_RET_STEPS, str(seen, "computed"));
+	TEST_ASSERT_RUN_MATCHES(r, err, re);
+}
+
+/* The parent exits before its ret. */
+Test(explain, vfork_ret_parent_exits_first)
+{
+	struct report rep;
+	struct fr_result r = vfork_ret("exit", "exit: the parent exits before its ret\n", 4, &rep);
+	json_object *seen = observed(&rep, "spawn_exit", "exited");
+	int64_t steps = num(seen, "steps");
+	TEST_ASSERT(steps > 0 && steps < FL_RET_STEPS, "%ld steps", steps);
+	TEST_ASSERT(!has(seen, "ret_rip") && !has(seen, "target"), "a ret reported: %s",
+		    json_object_to_json_string(seen));
+	EQ("the parent's exit", 4, num(find(&rep, "exit", 1, "role", "the parent"), "status"));
+	char re[512];
+	snprintf(re, sizeof re, "^explain: #1 observed: pid 1, resumed at 0x[0-9a-f]+ <vfork\\+0x[0-9a-f]+>, "
+		 "exited after %ld single steps, before any ret out of spawn_exit's frame$", steps);
+	TEST_ASSERT_RUN_MATCHES(r, err, re);
+}
+
+/* Without user steps each of them is computed, and said to be. */
+Test(explain, vfork_ret_computed_without_user_steps)
+{
+	static const struct { const char *how, *out, *fn; int status; } runs[] = {
+		{ "detour", "detour: the parent's ret went to detour\n", "spawn_detour", 3 },
+		{ "read", "read: the parent's ret went to detour\n", "spawn_read", 3 },
+		{ "thread", "thread: the parent's ret went to detour\n", "spawn_thread", 3 },
+		{ "longjmp", "longjmp: back in main, 5\n", "spawn_longjmp", 5 },
+		{ "spin", "spin: 0\n", "spawn_spin", 0 },
+		{ "exit", "exit: the parent exits before its ret\n", "spawn_exit", 4 },
+	};
+	setenv("FORKLAB_STEP_USER", "no", 1);
+	for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+		struct report rep;
+		struct fr_result r = explain_run("vfork-ret", runs[i].how, &rep);
+		TEST_ASSERT_RUN_STATUS(r, runs[i].status);
+		TEST_ASSERT_RUN_EQ(r, out, runs[i].out);
+		json_object *f0 = find(&rep, "frame", 1, "function", runs[i].fn);
+		json_object *seen = find(&rep, "parent_ret_observed", 1, NULL, NULL);
+		TEST_ASSERT(!strcmp(str(seen, "how"), "computed") && !strcmp(str(seen, "outcome"), "not_stepped"),
+			    "%s: %s, %s", runs[i].how, str(seen, "how"), str(seen, "outcome"));
+		TEST_ASSERT(!has(seen, "steps"), "%s: steps counted where none were taken", runs[i].how);
+		EQ("computed target", hex(f0, "return_address"), hex(seen, "target"));
+		char re[512];
+		snprintf(re, sizeof re, "^explain: #1 computed, not observed \\(this host's single steps stop "
+			 "only in the kernel\\): pid 1 resumed at 0x[0-9a-f]+ <vfork\\+0x[0-9a-f]+>; its ret out "
+			 "of %s's frame pops %s and goes to %s <main\\+", runs[i].fn, str(f0, "return_slot"),
+			 str(f0, "return_address"));
+		TEST_ASSERT_RUN_MATCHES(r, err, re);
+		TEST_ASSERT_RUN_LACKS(r, err, "explain: #1 observed");
+	}
 }
 
 /* --vfork-check on a correct program: no finding, and the run as without it. */

@@ -688,37 +688,77 @@ static json_object *jret(const struct vfork *v, const char *how, const char *out
 	return o;
 }
 
+/* "pid P's INSN at ADDR", the parent's instruction at rip, into out ("the
+ * kernel's INSN at ADDR, for pid P" in the kernel half: its system call);
+ * into o as KEY_rip, KEY_where and KEY_insn. */
+static const char *parent_insn(struct fl_session *s, const struct vfork *v, uint64_t rip,
+			       json_object *o, const char *key, char *out, size_t n)
+{
+	char insn[96] = "", a[ADDR_TEXT], k[32];
+	fl_insn_text(s, v->cr3, rip, insn, sizeof insn);
+	explain_addr(s, v->cr3, rip, a, sizeof a);
+	if (rip >> 63)
+		snprintf(out, n, "the kernel's %s at %s, for pid %d,", *insn ? insn : "instruction", a,
+			 v->ppid);
+	else
+		snprintf(out, n, "pid %d's %s at %s", v->ppid, *insn ? insn : "instruction", a);
+	snprintf(k, sizeof k, "%s_rip", key);
+	jhex(o, k, rip);
+	snprintf(k, sizeof k, "%s_where", key);
+	jstr(o, k, a);
+	snprintf(k, sizeof k, "%s_insn", key);
+	jstr(o, k, insn);
+	return out;
+}
+
 /* The watch's outcome: the ret the single steps saw, beside the computed one. */
 static void on_ret_seen(struct fl_session *s, const struct fl_ret_seen *seen, void *arg)
 {
 	struct fl_explain *x = arg;
 	const struct vfork *v = &x->v[x->stepped];
-	char fn[128], a[ADDR_TEXT], b[ADDR_TEXT], c[ADDR_TEXT], d[ADDR_TEXT], differ[2 * ADDR_TEXT] = "";
+	char fn[128], a[ADDR_TEXT], b[ADDR_TEXT], c[ADDR_TEXT], d[ADDR_TEXT], by[ADDR_TEXT + 128];
+	char differ[3 * ADDR_TEXT + 256] = "";
 	static const char *const outcome[] = {
-		[FL_RET_TAKEN] = "ret", [FL_RET_BUDGET] = "budget", [FL_RET_EXITED] = "exited",
+		[FL_RET_TAKEN] = "ret", [FL_RET_LEFT] = "left", [FL_RET_BUDGET] = "budget",
+		[FL_RET_EXITED] = "exited",
 	};
 	json_object *o = jret(v, "stepped", outcome[seen->end]);
 	jint(o, "steps", seen->steps);
 	frame_func(s, v, 0, fn, sizeof fn);
 	explain_addr(s, v->cr3, v->resumed, a, sizeof a);
 	explain_addr(s, v->cr3, v->ra_now, b, sizeof b);
-	if (seen->end == FL_RET_BUDGET)
+	if (seen->end == FL_RET_LEFT) {
+		if (seen->left_rip)
+			snprintf(differ, sizeof differ, "%s moved its sp to",
+				 parent_insn(s, v, seen->left_rip, o, "left", by, sizeof by));
+		else
+			snprintf(differ, sizeof differ, "its sp was");
+		jhex(o, "left_sp", seen->left_sp);
+		fprintf(stderr, "explain: #%d observed: pid %d, resumed at %s, left %s's frame without a "
+			"ret: %u single steps later %s %#" PRIx64 ", above the frame's return slot %#" PRIx64
+			"; computed, that ret would have gone to %s\n", v->seq, v->ppid, a, fn, seen->steps,
+			differ, seen->left_sp, v->ra_slot, b);
+	} else if (seen->end == FL_RET_BUDGET) {
 		fprintf(stderr, "explain: #%d observed: pid %d, resumed at %s, made no ret out of %s's frame "
 			"in %u single steps; computed, it goes to %s\n", v->seq, v->ppid, a, fn, seen->steps, b);
-	else if (seen->end == FL_RET_EXITED)
+	} else if (seen->end == FL_RET_EXITED) {
 		fprintf(stderr, "explain: #%d observed: pid %d, resumed at %s, exited after %u single steps, "
 			"before any ret out of %s's frame\n", v->seq, v->ppid, a, seen->steps, fn);
+	}
 	if (seen->end != FL_RET_TAKEN) {
 		jemit(x, o);
 		return;
 	}
-	bool same = seen->target == v->ra_now && seen->sp == v->ra_slot;
-	if (seen->sp != v->ra_slot)
-		snprintf(differ, sizeof differ, ", not to %s as computed: it popped %#" PRIx64 ", not %s's "
-			 "return slot %#" PRIx64, b, seen->sp, fn, v->ra_slot);
+	/* The ret popped the slot (retwatch.h): it went elsewhere only if the
+	 * slot's word changed after the release. */
+	bool same = seen->target == v->ra_now;
+	if (!same && seen->writer)
+		snprintf(differ, sizeof differ, ", not to %s as computed: the slot changed after the child "
+			 "released it; %s wrote it", b, parent_insn(s, v, seen->writer, o, "writer", by, sizeof by));
 	else if (!same)
 		snprintf(differ, sizeof differ, ", not to %s as computed: the slot changed after the child "
-			 "released it", b);
+			 "released it, while pid %d was off the vCPU: another task sharing its memory "
+			 "wrote it", b, v->ppid);
 	fprintf(stderr, "explain: #%d observed: pid %d resumed at %s; %u single steps later its ret at %s "
 		"popped %#" PRIx64 " and went to %s%s\n", v->seq, v->ppid, a, seen->steps,
 		explain_addr(s, v->cr3, seen->rip, c, sizeof c), seen->sp,
@@ -746,7 +786,7 @@ static void on_return(struct fl_explain *x, struct fl_session *s, const struct f
 	struct fl_user_frame uf;
 	v->resumed = fl_user_frame(s, ev, &uf) == 0 ? uf.iret.ip : 0;
 	const char *why = fl_retwatch_unavailable(s);
-	if (!why && fl_retwatch_start(s, &x->ret, v->parent, v->ra_slot, on_ret_seen, x) == 0) {
+	if (!why && fl_retwatch_start(s, &x->ret, v->parent, v->cr3, v->ra_slot, v->ra_now, on_ret_seen, x) == 0) {
 		x->stepped = v->seq - 1;
 		return;
 	}

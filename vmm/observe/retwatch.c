@@ -66,6 +66,23 @@ static bool is_ret(struct fl_session *s, uint64_t cr3, uint64_t rip)
 	return ret;
 }
 
+/* Reads the slot through the task's page tables (at any CPL, even while
+ * another task's are loaded); a new word there was written by the
+ * instruction at by (0: by another task). */
+static void note_word(struct fl_session *s, struct fl_retwatch *w, uint64_t by)
+{
+	uint64_t word;
+	if (fl_read_gva(&s->vm, w->cr3, w->slot, &word, 8) == 0 && word != w->word)
+		w->word = word, w->seen.writer = by;
+}
+
+/* RIP now: the instruction the next step runs. */
+static uint64_t rip_now(struct fl_session *s)
+{
+	struct kvm_regs r;
+	return fl_vcpu_regs(s, &r, NULL) == 0 ? r.rip : 0;
+}
+
 /* A step is done. The exit after the ret itself has RIP at its target; any
  * other may be the last before it. */
 static void on_debug(struct fl_session *s, void *arg)
@@ -84,25 +101,36 @@ static void on_debug(struct fl_session *s, void *arg)
 		w->seen.target = r.rip;
 		return end(s, w, FL_RET_TAKEN);
 	}
+	/* Kernel steps too: a system call's copy is seen at its instruction. */
+	note_word(s, w, w->step_rip);
+	bool user = regs && (sr.cs.selector & 3) == 3;
+	if (user && r.rsp > w->slot) {
+		w->seen.left_rip = w->user_rip, w->seen.left_sp = r.rsp;
+		return end(s, w, FL_RET_LEFT);
+	}
 	if (w->seen.steps >= FL_RET_STEPS)
 		return end(s, w, FL_RET_BUDGET);
 	/* Returns of the functions it calls pop below the slot: no decoding. */
-	if (regs && (sr.cs.selector & 3) == 3 && r.rsp >= w->slot && is_ret(s, sr.cr3, r.rip)) {
+	if (user && r.rsp == w->slot && is_ret(s, sr.cr3, r.rip)) {
 		w->ret_next = true;
 		w->seen.rip = r.rip, w->seen.sp = r.rsp;
 	}
+	if (user)
+		w->user_rip = r.rip;
+	w->step_rip = regs ? r.rip : 0;
 	arm(s, w);
 }
 
-int fl_retwatch_start(struct fl_session *s, struct fl_retwatch *w, uint64_t task, uint64_t slot,
-		      fl_ret_done_fn done, void *arg)
+int fl_retwatch_start(struct fl_session *s, struct fl_retwatch *w, uint64_t task, uint64_t cr3,
+		      uint64_t slot, uint64_t word, fl_ret_done_fn done, void *arg)
 {
 	if (w->active)
 		return -1;
 	memset(w, 0, sizeof *w);
 	fl_step_init(&w->step, s);
 	w->active = true;
-	w->task = task, w->slot = slot;
+	w->task = task, w->cr3 = cr3, w->slot = slot, w->word = word;
+	w->step_rip = rip_now(s);
 	w->done = done, w->arg = arg;
 	s->debug_exit = on_debug, s->debug_arg = w;
 	arm(s, w);
@@ -113,10 +141,12 @@ void fl_retwatch_event(struct fl_session *s, struct fl_retwatch *w, const struct
 {
 	if (!w->active)
 		return;
-	if (ev->kind == FL_EV_SCHED_IN && ev->task == w->task && !w->running)
+	if (ev->kind == FL_EV_SCHED_IN && ev->task == w->task && !w->running) {
+		note_word(s, w, 0); /* while it was off the vCPU */
+		w->step_rip = rip_now(s);
 		arm(s, w);
-	else if (ev->kind == FL_EV_SCHED_IN && ev->task != w->task && w->running)
+	} else if (ev->kind == FL_EV_SCHED_IN && ev->task != w->task && w->running) {
 		disarm(s, w);
-	else if (ev->kind == FL_EV_EXIT && ev->task == w->task)
+	} else if (ev->kind == FL_EV_EXIT && ev->task == w->task)
 		end(s, w, FL_RET_EXITED);
 }
