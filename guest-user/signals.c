@@ -616,16 +616,22 @@ static void test_groups(void)
 	dfl(SIGUSR2, SIG_DFL);
 	printf("setsid in a child: status %d\n", child_status(session_child));
 	/* A child's group may be set until it execs (Linux's PF_FORKNOEXEC):
-	 * then EACCES. The exec closes the pipe: it is done. */
-	int done[2];
+	 * then EACCES. The child execs once told to; the exec closes the
+	 * done pipe: it is over. */
+	int go[2], done[2];
 	char c;
+	pipe2(go, O_CLOEXEC);
 	pipe2(done, O_CLOEXEC);
 	pid_t e = fork();
 	if (e == 0) {
+		read(go[0], &c, 1);
 		execl(self, self, "pause", (char *)NULL);
 		_exit(127);
 	}
 	check("setpgid of a child before its exec", setpgid(e, e) == 0 && setpgid(e, getpgrp()) == 0);
+	write(go[1], "x", 1);
+	close(go[0]);
+	close(go[1]);
 	close(done[1]);
 	read(done[0], &c, 1);
 	close(done[0]);

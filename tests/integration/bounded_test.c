@@ -76,11 +76,7 @@ Test(bounded, preempt_exec)
  * image got the second's argv. */
 Test(bounded, preempt_exec_pair_keeps_each_argv)
 {
-	struct fr_opts o = { .guard_s = 240 };
-	struct fr_result r = FORKLAB_WITH(o, "run", "--mem", "1G", "--timeout", "200", "preempt",
-					 "exec-pair", "32");
-	TEST_ASSERT_RUN_STATUS(r, 0);
-	TEST_ASSERT_RUN_EQ(r, out, "exec-pair: 20 rounds, each image with its own arguments\n");
+	preempt_run("exec-pair", "32", "exec-pair: 20 rounds, each image with its own arguments\n");
 }
 
 /* A read of a tmpfs file yields after each page: here into fresh memory,
@@ -95,11 +91,7 @@ Test(bounded, preempt_read)
  * whole, by one of the two. */
 Test(bounded, preempt_read_shared_offset)
 {
-	struct fr_opts o = { .guard_s = 240 };
-	struct fr_result r = FORKLAB_WITH(o, "run", "--mem", "1G", "--timeout", "200", "preempt",
-					 "read-shared", "16");
-	TEST_ASSERT_RUN_STATUS(r, 0);
-	TEST_ASSERT_RUN_EQ(r, out, "read-shared: 20 rounds, each block read whole and once\n");
+	preempt_run("read-shared", "16", "read-shared: 20 rounds, each block read whole and once\n");
 }
 
 /* A fork cut up by yields is still one instant's copy for a sibling thread
