@@ -240,6 +240,8 @@ int kernel_execve(struct task *t, const char *path, const char *const *argv,
 	mm->exe_file = iget(nd.inode);
 	nd_put(&nd);
 	t->clear_child_tid = 0; /* a word of the old mm (Linux's exec_mm_release) */
+	t->group_leader->did_exec = true; /* before close-on-exec, as Linux: a parent that
+					     saw the close sees this too */
 	t->thread.fsbase = 0;
 	wrmsr(MSR_FS_BASE, 0);
 	fpu_exec();

@@ -69,8 +69,6 @@ long sys_execve(u64 upath, u64 uargv, u64 uenvp)
 		return -EINTR; /* being killed: no one sees it */
 	long r = execve_locked(upath, uargv, uenvp);
 	exec_unlock();
-	if (r == 0)
-		current->group_leader->did_exec = true; /* the leader now, after de_thread */
 	return r;
 }
 
