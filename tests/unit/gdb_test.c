@@ -4,6 +4,7 @@
  * replies, never a crash or an overrun (run under ASan by make fuzz's
  * target for the same code, tests/fuzz/gdb_packet.c). */
 #include "common/fl_assert.h"
+#include "common/ram_session.h"
 #include "gdb/stub.h"
 #include "observe/inspect.h"
 
@@ -27,11 +28,7 @@ static uint64_t *at(uint64_t pa)
 /* CR3 0x1000, then one table a level at 0x2000, 0x3000, 0x4000. */
 static void setup(void)
 {
-	s = (struct fl_session){ 0 };
-	s.vm.mem = calloc(1, MEM_SIZE);
-	s.vm.mem_size = MEM_SIZE;
-	s.vm.vcpu_fd = -1;
-	TEST_ASSERT_NE(s.vm.mem, NULL);
+	fl_ram_session(&s, MEM_SIZE);
 	*at(0x1000 + ((DATA_VA >> 39) & 511) * 8) = 0x2000 | 7;
 	*at(0x2000 + ((DATA_VA >> 30) & 511) * 8) = 0x3000 | 7;
 	*at(0x3000 + ((DATA_VA >> 21) & 511) * 8) = 0x4000 | 7;

@@ -6,6 +6,7 @@
  * copy_thread made and that never ran, pid 3 asleep where switch_to left
  * it (with a hostile command name), and pid 4 a kernel thread. */
 #include "common/fl_assert.h"
+#include "common/ram_session.h"
 #include "gdb/stub.h"
 #include "observe/inspect.h"
 
@@ -64,11 +65,7 @@ static void add_task(int i, int pid, int state, const char *comm, int parent_slo
 
 static void setup(void)
 {
-	s = (struct fl_session){ 0 };
-	s.vm.mem = calloc(1, MEM_SIZE);
-	s.vm.mem_size = MEM_SIZE;
-	s.vm.vcpu_fd = -1;
-	TEST_ASSERT_NE(s.vm.mem, NULL);
+	fl_ram_session(&s, MEM_SIZE);
 	/* The kernel's image mapping: PML4[511] -> PDPT[510], a 1 GiB page at 0. */
 	*(uint64_t *)at(PML4_PA + 511 * 8) = 0x2000 | 3;
 	*(uint64_t *)at(0x2000 + 510 * 8) = 0x0 | 0x80 | 3;

@@ -2,6 +2,7 @@
  * guest's messages (bad addresses, lengths, kinds, unterminated text) ending
  * in a verdict or an error code, never a host fault. */
 #include "common/fl_assert.h"
+#include "common/ram_session.h"
 #include "devices/lab.h"
 #include "run/config.h"
 #include "run/session.h"
@@ -21,12 +22,8 @@ static struct fl_session s;
 static struct fl_lab_msg *setup(uint32_t op)
 {
 	memset(&cfg, 0, sizeof cfg);
-	memset(&s, 0, sizeof s);
+	fl_ram_session(&s, MEM);
 	s.cfg = &cfg;
-	s.vm.vcpu_fd = -1; /* no vCPU: a verdict prints zeroed registers */
-	s.vm.mem_size = MEM;
-	s.vm.mem = calloc(1, MEM);
-	TEST_ASSERT(s.vm.mem);
 	struct fl_lab_msg *m = (struct fl_lab_msg *)(s.vm.mem + MSG);
 	m->op = op;
 	return m;
