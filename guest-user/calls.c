@@ -4,7 +4,9 @@
  * O_NONBLOCK, O_CLOEXEC and O_DIRECT; mknod and mkfifo with FIFO open
  * semantics; ITIMER_VIRTUAL and ITIMER_PROF; the CPU-time clocks, times and
  * getrusage; poll; prctl's name; rt_sigqueueinfo queueing RT signals with
- * their si_value. Run from a writable directory. */
+ * their si_value; FUTEX_(CMP_)REQUEUE's checks of its counts; ETXTBSY
+ * between a program's writers and the processes running it. Run from a
+ * writable directory. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -353,8 +355,88 @@ static void names(void)
 	check("/proc/cpuinfo: processor 0 and its flags", proc && flags);
 }
 
-int main(void)
+/* FUTEX_REQUEUE and FUTEX_CMP_REQUEUE refuse a negative count to wake or to
+ * move (EINVAL, before the value is compared: LTP's futex_cmp_requeue02, the
+ * CVE-2018-6927 fix); the count to move travels in the timeout argument. */
+#define FUTEX_REQUEUE 3 /* musl has no <linux/futex.h> */
+#define FUTEX_CMP_REQUEUE 4
+#define FUTEX_PRIVATE_FLAG 128
+
+static long requeue(int op, unsigned *f, int wake, long move, unsigned val3)
 {
+	return syscall(SYS_futex, &f[0], op | FUTEX_PRIVATE_FLAG, wake, (void *)move, &f[1], val3);
+}
+
+static void futex_requeue(void)
+{
+	static unsigned f[2] = { 7, 8 };
+	check("CMP_REQUEUE with nr_requeue -1 is EINVAL",
+	      requeue(FUTEX_CMP_REQUEUE, f, 1, -1, 7) == -1 && errno == EINVAL);
+	check("CMP_REQUEUE with nr_wake -1 is EINVAL",
+	      requeue(FUTEX_CMP_REQUEUE, f, -1, 1, 7) == -1 && errno == EINVAL);
+	check("CMP_REQUEUE with nr_wake -1 and a wrong value is EINVAL",
+	      requeue(FUTEX_CMP_REQUEUE, f, -1, 1, 9) == -1 && errno == EINVAL);
+	check("CMP_REQUEUE with a wrong value is EAGAIN",
+	      requeue(FUTEX_CMP_REQUEUE, f, 1, 1, 9) == -1 && errno == EAGAIN);
+	check("CMP_REQUEUE with nobody waiting is 0", requeue(FUTEX_CMP_REQUEUE, f, 1, 1, 7) == 0);
+	check("REQUEUE with nr_requeue -1 is EINVAL",
+	      requeue(FUTEX_REQUEUE, f, 1, -1, 0) == -1 && errno == EINVAL);
+	check("REQUEUE with nobody waiting is 0", requeue(FUTEX_REQUEUE, f, 1, 1, 0) == 0);
+}
+
+/* A copy of this program, ./calls-copy, may not be exec'd while a file
+ * open for writing holds it, nor opened for writing (or truncated) while a
+ * process runs it; the copy says it runs by a byte on fd 3 (argv: "ran"). */
+static void text_busy(void)
+{
+	char buf[4096];
+	int in = open("/proc/self/exe", O_RDONLY), out = open("calls-copy", O_WRONLY | O_CREAT | O_TRUNC, 0755);
+	ssize_t n;
+	while (in >= 0 && out >= 0 && (n = read(in, buf, sizeof buf)) > 0)
+		if (write(out, buf, n) != n)
+			break;
+	close(in);
+	struct stat st;
+	check("copied this program", out >= 0 && fstat(out, &st) == 0 && st.st_size > 0);
+	char *argv[] = { "calls-copy", "ran", NULL };
+	check("exec of a file open for writing is ETXTBSY",
+	      execv("calls-copy", argv) == -1 && errno == ETXTBSY);
+	close(out);
+
+	int ran[2];
+	if (pipe(ran) < 0)
+		return;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(ran[1], 3);
+		execv("calls-copy", argv);
+		_exit(127);
+	}
+	close(ran[1]);
+	char c = 0;
+	check("the copy runs", read(ran[0], &c, 1) == 1 && c == 'r');
+	close(ran[0]);
+	check("opening a running program for writing is ETXTBSY",
+	      open("calls-copy", O_WRONLY) == -1 && errno == ETXTBSY);
+	check("O_RDWR|O_TRUNC too, and the file keeps its size",
+	      open("calls-copy", O_RDWR | O_TRUNC) == -1 && errno == ETXTBSY &&
+	      stat("calls-copy", &st) == 0 && st.st_size > 0);
+	check("truncate of a running program is ETXTBSY", truncate("calls-copy", 0) == -1 && errno == ETXTBSY);
+	int rd = open("calls-copy", O_RDONLY);
+	check("reading it is allowed", rd >= 0);
+	close(rd);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	int fd = open("calls-copy", O_WRONLY | O_TRUNC);
+	check("once it has exited, it opens for writing", fd >= 0);
+	close(fd);
+	unlink("calls-copy");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "ran")) /* text_busy's copy */
+		return write(3, "r", 1) == 1 ? pause() : 1;
 	setvbuf(stdout, NULL, _IONBF, 0);
 	clocks();
 	cpu_itimers();
@@ -364,6 +446,8 @@ int main(void)
 	rt_queue();
 	nocldwait();
 	names();
+	futex_requeue();
+	text_busy();
 	printf("%s\n", failed ? "some failed" : "all passed");
 	return failed;
 }

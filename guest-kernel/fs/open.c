@@ -79,26 +79,41 @@ static long dir_read(struct file *f, u64 ubuf, u64 n)
 	return -EISDIR;
 }
 
+static bool may_write(int flags)
+{
+	return (flags & O_ACCMODE) != O_RDONLY && !(flags & O_PATH);
+}
+
+static void tmpfs_release(struct file *f)
+{
+	if (may_write(f->flags))
+		put_write_access(f->inode);
+}
+
 const struct file_ops tmpfs_file_ops = { .read = tmpfs_read, .write = tmpfs_write,
-					 .ioctl = tmpfs_ioctl };
+					 .ioctl = tmpfs_ioctl, .release = tmpfs_release };
 const struct file_ops tmpfs_dir_ops = { .read = dir_read, .ioctl = tmpfs_ioctl };
 static const struct file_ops path_ops = { .ioctl = tmpfs_ioctl };
 
 struct file *file_open_inode(struct inode *i, int flags, int *err)
 {
-	const struct file_ops *ops = S_ISDIR(i->mode) ? &tmpfs_dir_ops :
+	const struct file_ops *ops = flags & O_PATH ? &path_ops : S_ISDIR(i->mode) ? &tmpfs_dir_ops :
 				     S_ISREG(i->mode) && !i->proc ? &tmpfs_file_ops : &path_ops;
+	if (ops == &tmpfs_file_ops && may_write(flags) && (*err = get_write_access(i)) < 0)
+		return NULL; /* a program some process runs */
 	struct file *f = file_alloc(ops, NULL, flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY |
 							  O_CLOEXEC | O_NOFOLLOW));
 	if (!f) {
+		if (ops == &tmpfs_file_ops && may_write(flags))
+			put_write_access(i);
 		*err = -ENFILE;
 		return NULL;
 	}
 	f->inode = iget(i);
 	*err = 0;
-	if (flags & O_PATH)
-		f->ops = &path_ops;
-	else if (S_ISCHR(i->mode))
+	if (flags & O_PATH) /* a handle only: no device, FIFO or /proc open */
+		return f;
+	if (S_ISCHR(i->mode))
 		*err = dev_open(i, f);
 	else if (S_ISFIFO(i->mode))
 		*err = fifo_open(i, f);
@@ -116,7 +131,7 @@ struct file *file_open_inode(struct inode *i, int flags, int *err)
 static long do_open(int dirfd, u64 upath, int flags, u32 mode)
 {
 	struct nameidata nd;
-	bool excl = (flags & O_CREAT) && (flags & O_EXCL);
+	bool excl = (flags & O_CREAT) && (flags & O_EXCL), trunc = false;
 	int r = user_walk(dirfd, upath, excl || (flags & O_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, &nd);
 	if (r < 0)
 		return r;
@@ -163,12 +178,15 @@ static long do_open(int dirfd, u64 upath, int flags, u32 mode)
 		r = -EACCES;
 		if (i->proc && (flags & O_ACCMODE) != O_RDONLY)
 			goto out;
-		if ((flags & O_TRUNC) && S_ISREG(i->mode) && (flags & O_ACCMODE) != O_RDONLY &&
-		    (r = truncate_locked(i, 0)) < 0)
-			goto out;
+		trunc = (flags & O_TRUNC) && S_ISREG(i->mode) && may_write(flags);
 	}
 	if (!(f = file_open_inode(i, flags, &r)))
 		goto out;
+	/* Once open (not a running program's, then), as Linux's do_truncate. */
+	if (trunc && (r = truncate_locked(i, 0)) < 0) {
+		file_put(f);
+		goto out;
+	}
 install:
 	r = fd_install(f, 0, flags & O_CLOEXEC);
 	if (r < 0)
@@ -274,8 +292,10 @@ long sys_truncate(u64 path, u64 len)
 		r = -EINVAL;
 	else if (nd.inode->proc)
 		r = -EACCES;
-	else
+	else if ((r = get_write_access(nd.inode)) == 0) { /* not a running program */
 		r = truncate_locked(nd.inode, len);
+		put_write_access(nd.inode);
+	}
 	nd_put(&nd);
 	return r;
 }

@@ -4,6 +4,7 @@
 #ifndef K_FS_H
 #define K_FS_H
 
+#include "errno.h"
 #include "kernel.h"
 #include "sched.h"
 
@@ -96,6 +97,10 @@ struct inode {
 	 * (fs/open.c), since reads and writes yield between pages. */
 	struct task *locker;
 	struct wait_queue lock_wait;
+	/* Regular files, as Linux's i_writecount: open files that may write
+	 * (> 0), or address spaces running it as their program (< 0). Each
+	 * shuts out the other with ETXTBSY. */
+	int writecount;
 };
 
 /* Per task (shared by CLONE_FS): the working directory and the umask. */
@@ -115,6 +120,16 @@ static inline struct inode *iget(struct inode *i)
 	return i;
 }
 void iput(struct inode *i);
+static inline int get_write_access(struct inode *i)
+{
+	return i->writecount < 0 ? -ETXTBSY : (i->writecount++, 0);
+}
+static inline void put_write_access(struct inode *i) { i->writecount--; }
+static inline int deny_write_access(struct inode *i)
+{
+	return i->writecount > 0 ? -ETXTBSY : (i->writecount--, 0);
+}
+static inline void allow_write_access(struct inode *i) { i->writecount++; }
 u64 inode_ino(const struct inode *i);
 u64 tmpfs_pages_used(void);
 u32 tmpfs_inodes_max(void);

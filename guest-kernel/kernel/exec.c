@@ -200,6 +200,14 @@ int kernel_execve(struct task *t, const char *path, const char *const *argv,
 		nd_put(&nd);
 		return r < 0 ? r : -ENOMEM;
 	}
+	/* The new mm runs the file: no writer may have it open, and none may
+	 * open it while an mm runs it (Linux's deny_write_access). */
+	if ((r = deny_write_access(nd.inode)) < 0) {
+		mm_put(mm);
+		nd_put(&nd);
+		return r;
+	}
+	mm->exe_file = iget(nd.inode);
 	const struct fl_elf64_phdr *ph = (const void *)(f->data + eh->phoff);
 	u64 bias = fl_elf_bias(eh), phdr = 0, brk = 0;
 	for (int i = 0; i < eh->phnum && r == 0; i++) {
@@ -237,7 +245,6 @@ int kernel_execve(struct task *t, const char *path, const char *const *argv,
 		nd_put(&nd);
 		return r;
 	}
-	mm->exe_file = iget(nd.inode);
 	nd_put(&nd);
 	t->clear_child_tid = 0; /* a word of the old mm (Linux's exec_mm_release) */
 	t->group_leader->did_exec = true; /* before close-on-exec, as Linux: a parent that

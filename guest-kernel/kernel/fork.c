@@ -108,8 +108,10 @@ void mm_put(struct mm *mm)
 	mm_releases++;
 	mm_lock(mm);
 	free_pgtables(mm);
-	if (mm->exe_file)
+	if (mm->exe_file) {
+		allow_write_access(mm->exe_file);
 		iput(mm->exe_file);
+	}
 	mm_unlock(mm);
 	mm_releases--;
 	mm->users = 0;
@@ -130,7 +132,10 @@ static struct mm *dup_mm(struct mm *old)
 	mm->brk_start = old->brk_start;
 	mm->brk = old->brk;
 	mm->mmap_top = old->mmap_top;
-	mm->exe_file = old->exe_file ? iget(old->exe_file) : NULL;
+	if ((mm->exe_file = old->exe_file)) { /* denied to writers already: this cannot fail */
+		iget(mm->exe_file);
+		deny_write_access(mm->exe_file);
+	}
 	mm->arg_start = old->arg_start;
 	mm->arg_end = old->arg_end;
 	long n = 0;

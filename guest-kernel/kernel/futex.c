@@ -120,18 +120,23 @@ long sys_futex(u64 uaddr, u64 op, u64 val, u64 utimeout, u64 uaddr2, u64 val3)
 	case FUTEX_WAKE:
 	case FUTEX_WAKE_BITSET:
 		return wake_key(&key, (int)val, NULL, 0);
-	case FUTEX_CMP_REQUEUE: {
+	case FUTEX_CMP_REQUEUE:
+	case FUTEX_REQUEUE: {
+		/* The count to move comes in the timeout's place. Negative counts
+		 * are refused before anything else, as Linux's futex_requeue. */
 		u32 cur;
-		if (copy_from_user(&cur, uaddr, sizeof cur) < 0)
-			return -EFAULT;
-		if (cur != (u32)val3)
-			return -EAGAIN;
-	}
-		/* fall through */
-	case FUTEX_REQUEUE:
+		if ((int)val < 0 || (int)utimeout < 0)
+			return -EINVAL;
+		if (cmd == FUTEX_CMP_REQUEUE) {
+			if (copy_from_user(&cur, uaddr, sizeof cur) < 0)
+				return -EFAULT;
+			if (cur != (u32)val3)
+				return -EAGAIN;
+		}
 		if ((r = key_of(uaddr2, private, &key2)) < 0)
 			return r;
 		return wake_key(&key, (int)val, &key2, (int)utimeout);
+	}
 	}
 	return -ENOSYS;
 }
