@@ -14,6 +14,9 @@
  *                        its own (/proc/PID/cmdline), though both execs yield
  *   preempt read MIB     read of a MIB MiB tmpfs file into fresh memory (its
  *                        pages are made as the copy reaches them)
+ *   preempt truncate MIB ftruncate to 0 of a MIB MiB tmpfs file (written
+ *                        before each round): the file's pages are freed (unlink
+ *                        of the last name frees them the same way)
  *   preempt read-shared MIB  a parent and a child read a file of MIB 1 MiB
  *                        blocks through one shared offset, 1 MiB a call, 20
  *                        times: every block read whole, and once
@@ -307,9 +310,9 @@ int main(int argc, char **argv)
 	unsigned long mib = argc > 2 ? strtoul(argv[2], NULL, 0) : 0, len = mib << 20;
 	if (!mib || (strcmp(op, "munmap") && strcmp(op, "exit") && strcmp(op, "fork") &&
 		     strcmp(op, "snapshot") && strcmp(op, "exec") && strcmp(op, "exec-pair") &&
-		     strcmp(op, "read") && strcmp(op, "read-shared"))) {
+		     strcmp(op, "read") && strcmp(op, "read-shared") && strcmp(op, "truncate"))) {
 		fprintf(stderr, "usage: preempt munmap|exit|fork|snapshot|exec|exec-pair|read|"
-			"read-shared MIB\n");
+			"read-shared|truncate MIB\n");
 		return 2;
 	}
 	if (!strcmp(op, "read-shared"))
@@ -354,6 +357,8 @@ int main(int argc, char **argv)
 		if (!strcmp(op, "read") && (region = mmap(NULL, len, PROT_READ | PROT_WRITE,
 							  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED)
 			return perror("mmap"), 1;
+		if (!strcmp(op, "truncate") && (data = write_blocks("/tmp/preempt-blocks", len)) < 0)
+			return perror("writing the file"), 1;
 		if (!strcmp(op, "exit")) {
 			if ((child = child_waiting(go, len)) < 0)
 				return perror("fork"), 1;
@@ -377,6 +382,10 @@ int main(int argc, char **argv)
 		} else if (!strcmp(op, "read")) {
 			if (pread(data, region, len, 0) != (ssize_t)len)
 				return perror("read"), 1;
+		} else if (!strcmp(op, "truncate")) {
+			if (ftruncate(data, 0) < 0)
+				return perror("ftruncate"), 1;
+			close(data);
 		} else if (!strcmp(op, "exec")) {
 			if ((child = vfork()) == 0) {
 				execl(big, big, (char *)NULL);
@@ -399,7 +408,8 @@ int main(int argc, char **argv)
 		seen = sh->moved_epoch == round && moved > lo + MARGIN && moved < hi - MARGIN;
 		if (!strcmp(op, "read"))
 			munmap(region, len);
-		if (strcmp(op, "munmap") && strcmp(op, "exit") && strcmp(op, "exec") && strcmp(op, "read")) {
+		if (strcmp(op, "munmap") && strcmp(op, "exit") && strcmp(op, "exec") && strcmp(op, "read") &&
+		    strcmp(op, "truncate")) {
 			close(go[1]);
 			if (waitpid(child, &st, 0) != child || st != 0)
 				return fprintf(stderr, "%s: the child failed (status %#x)\n", op, st), 1;

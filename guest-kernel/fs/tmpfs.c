@@ -229,6 +229,7 @@ static void free_data(struct inode *i, u64 from)
 			tmpfs_pages--;
 			i->pages--;
 		}
+		cond_resched(); /* a leaf's 512 pages at a time: the index is whole */
 	}
 	if (!from) {
 		page_put(i->index);
@@ -364,9 +365,12 @@ int inode_truncate(struct inode *i, u64 size)
 {
 	if (size > MAX_FILE_SIZE)
 		return -EFBIG;
+	u64 old = i->size;
+	if (size < old)
+		i->size = size; /* first, as Linux: free_data may yield */
 	if (size == 0) {
 		free_data(i, 0);
-	} else if (size < i->size) {
+	} else if (size < old) {
 		if (!i->ro) {
 			free_data(i, PAGE_UP(size) / PAGE_SIZE);
 			int err;
@@ -374,7 +378,7 @@ int inode_truncate(struct inode *i, u64 size)
 			if (pa && size % PAGE_SIZE)
 				host_zero(pa + size % PAGE_SIZE, PAGE_SIZE - size % PAGE_SIZE);
 		}
-	} else if (size > i->size) {
+	} else if (size > old) {
 		int r = inode_materialize(i);
 		if (r < 0)
 			return r;

@@ -127,9 +127,12 @@ void file_put(struct file *f)
 		return;
 	if (f->ops->release)
 		f->ops->release(f);
-	if (f->inode)
-		iput(f->inode);
+	/* Off the slot before iput, which may yield (a big file's pages go a
+	 * leaf at a time): file_alloc may hand the slot out meanwhile. */
+	struct inode *i = f->inode;
 	f->inode = NULL;
+	if (i)
+		iput(i);
 }
 
 void files_put(struct files_struct *f)

@@ -86,6 +86,13 @@ Test(bounded, preempt_read)
 	preempt_run("read", "64", "read 64 MiB: the spinner ran during the call\n");
 }
 
+/* Freeing a file's pages (truncate, and unlink of its last name) yields
+ * after each index leaf, 512 pages. */
+Test(bounded, preempt_truncate)
+{
+	preempt_run("truncate", "64", "truncate 64 MiB: the spinner ran during the call\n");
+}
+
 /* Reads through one shared file offset, each of them yielding: the inode's
  * lock makes each call's offset its own, so every 1 MiB block is read
  * whole, by one of the two. */
