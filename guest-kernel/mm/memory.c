@@ -171,13 +171,20 @@ static int pt_unshare(struct mm *mm, u64 *pmd, u64 va)
 {
 	u64 old = *pmd & PTE_ADDR, pa = old, base = va & ~(PMD_SIZE - 1), top = base + PMD_SIZE;
 	if (page_refcount(old) > 1) {
-		if (!(pa = page_alloc(true)))
+		/* Every entry is written once: the VMAs' ranges copied, the gaps
+		 * between them cleared. A full table pays no clearing first. */
+		if (!(pa = page_alloc(false)))
 			return -ENOMEM;
+		u64 *pt = __va(pa), done = base;
 		for (const struct vma *v = mm->vma; v < mm->vma + mm->nvma && v->start < top; v++) {
-			u64 lo = MAX(MAX(v->start, v->lo), base), hi = MIN(MIN(v->end, v->hi), top);
-			if (lo < hi)
-				copy_pte_range(__va(pa), __va(old), lo, hi, cow_keep(v));
+			u64 lo = MAX(MAX(v->start, v->lo), done), hi = MIN(MIN(v->end, v->hi), top);
+			if (lo >= hi)
+				continue;
+			memset(&pt[(done >> 12) & 511], 0, (lo - done) >> 12 << 3);
+			copy_pte_range(pt, __va(old), lo, hi, cow_keep(v));
+			done = hi;
 		}
+		memset(&pt[(done >> 12) & 511], 0, (top - done) >> 12 << 3);
 		fl_kstate.pt_copies++;
 		page_put(old);
 	}
