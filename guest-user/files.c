@@ -43,6 +43,7 @@ static const char *ename(int e)
 	case ENAMETOOLONG: return "ENAMETOOLONG";
 	case ESPIPE: return "ESPIPE";
 	case EBUSY: return "EBUSY";
+	case ENXIO: return "ENXIO";
 	case ERANGE: return "ERANGE";
 	}
 	static char buf[32];
@@ -185,6 +186,33 @@ static void files_and_offsets(void)
 	check("fstat pipe is a FIFO", fstat(p[0], &st) == 0 && S_ISFIFO(st.st_mode));
 	close(p[0]);
 	close(p[1]);
+}
+
+/* SEEK_DATA and SEEK_HOLE, page by page (tmpfs's and ext4's 4 KiB): data
+ * in pages 0 and 3 of a six-page file, holes in 1-2 and 4-5. */
+static void holes(void)
+{
+	enum { P = 4096 };
+	int fd = open("sparse", O_RDWR | O_CREAT | O_TRUNC, 0644);
+	check("sparse: data at pages 0 and 3, six pages",
+	      pwrite(fd, "x", 1, 0) == 1 && pwrite(fd, "y", 1, 3 * P + 10) == 1 && ftruncate(fd, 6 * P) == 0);
+	check("SEEK_DATA 0 = 0", lseek(fd, 0, SEEK_DATA) == 0);
+	check("SEEK_DATA 100 = 100", lseek(fd, 100, SEEK_DATA) == 100);
+	check("SEEK_DATA from the first hole = page 3", lseek(fd, P + 5, SEEK_DATA) == 3 * P);
+	check("and the offset is set there", lseek(fd, 0, SEEK_CUR) == 3 * P);
+	check("SEEK_HOLE 0 = page 1", lseek(fd, 0, SEEK_HOLE) == P);
+	check("SEEK_HOLE inside a hole = itself", lseek(fd, 2 * P + 7, SEEK_HOLE) == 2 * P + 7);
+	check("SEEK_HOLE from page 3 = page 4", lseek(fd, 3 * P + 1, SEEK_HOLE) == 4 * P);
+	call("SEEK_DATA in the last hole", lseek(fd, 4 * P, SEEK_DATA), ENXIO);
+	call("SEEK_DATA at the end", lseek(fd, 6 * P, SEEK_DATA), ENXIO);
+	call("SEEK_HOLE past the end", lseek(fd, 6 * P + 1, SEEK_HOLE), ENXIO);
+	call("SEEK_DATA at -1", lseek(fd, -1, SEEK_DATA), ENXIO);
+	check("filled: SEEK_HOLE is the end", pwrite(fd, "z", 1, 5 * P) == 1 && pwrite(fd, "z", 1, 4 * P) == 1 &&
+	      pwrite(fd, "z", 1, P) == 1 && pwrite(fd, "z", 1, 2 * P) == 1 && lseek(fd, 0, SEEK_HOLE) == 6 * P);
+	check("a file cut inside a page: SEEK_HOLE = its size",
+	      ftruncate(fd, 5 * P + 3) == 0 && lseek(fd, 5 * P, SEEK_HOLE) == 5 * P + 3);
+	close(fd);
+	unlink("sparse");
 }
 
 static void names(void)
@@ -480,6 +508,7 @@ int main(int argc, char **argv)
 	call("mkdir " SCRATCH, mkdir(SCRATCH, 0755), 0);
 	call("chdir " SCRATCH, chdir(SCRATCH), 0);
 	files_and_offsets();
+	holes();
 	names();
 	attributes();
 	cwd();

@@ -10,6 +10,8 @@
 #define SEEK_SET 0
 #define SEEK_CUR 1
 #define SEEK_END 2
+#define SEEK_DATA 3
+#define SEEK_HOLE 4
 
 /* A regular file's reads and writes yield between pages (inode_xfer,
  * fs/tmpfs.c), so each holds the inode's lock, as Linux's writers hold
@@ -220,6 +222,19 @@ long sys_lseek(u64 fd, u64 off, u64 whence)
 		return -ESPIPE;
 	if (S_ISCHR(f->inode->mode))
 		return 0;
+	if (whence == SEEK_DATA || whence == SEEK_HOLE) {
+		if (f->ops != &tmpfs_file_ops)
+			return -EINVAL;
+		if ((s64)off < 0)
+			return -ENXIO;
+		if (!inode_lock(f->inode))
+			return -EINTR;
+		s64 pos = inode_seek_data(f->inode, off, whence == SEEK_HOLE);
+		if (pos >= 0)
+			f->pos = pos;
+		inode_unlock(f->inode);
+		return pos;
+	}
 	s64 base;
 	switch (whence) {
 	case SEEK_SET: base = 0; break;

@@ -361,6 +361,34 @@ void inode_copy_phys(struct inode *i, u64 pos, u64 dst, u64 n)
 	}
 }
 
+/* lseek's SEEK_DATA and SEEK_HOLE, as Linux's tmpfs: the first offset at
+ * or after off in a page that holds data (one written, or a file still in
+ * the initrd throughout), or in a hole (the end of the file counts as one),
+ * or -ENXIO. The caller holds the inode's lock: the scan yields after each
+ * leaf's 512 pages. */
+s64 inode_seek_data(struct inode *i, u64 off, bool hole)
+{
+	if (off >= i->size)
+		return -ENXIO;
+	if (i->ro)
+		return hole ? (s64)i->size : (s64)off;
+	u64 pg = off / PAGE_SIZE, end = PAGE_UP(i->size) / PAGE_SIZE;
+	const u64 *top = i->index ? __va(i->index) : NULL;
+	for (; pg < end; pg++) {
+		u64 leaf = top ? top[pg / IDX_ENTRIES] : 0;
+		bool data = leaf && ((const u64 *)__va(leaf))[pg % IDX_ENTRIES];
+		if (data != hole)
+			break;
+		if (!leaf) /* a whole leaf of hole: on to the next */
+			pg |= IDX_ENTRIES - 1;
+		if ((pg + 1) % IDX_ENTRIES == 0)
+			cond_resched();
+	}
+	if (pg >= end)
+		return hole ? (s64)i->size : -ENXIO;
+	return MAX(off, pg * PAGE_SIZE);
+}
+
 int inode_truncate(struct inode *i, u64 size)
 {
 	if (size > MAX_FILE_SIZE)

@@ -146,6 +146,7 @@ long inode_write(struct inode *i, u64 pos, u64 ubuf, u64 n);         /* from use
 long inode_read_kernel(struct inode *i, u64 pos, void *buf, u64 n);
 long inode_write_kernel(struct inode *i, u64 pos, const void *buf, u64 n);
 int inode_truncate(struct inode *i, u64 size);
+s64 inode_seek_data(struct inode *i, u64 off, bool hole); /* SEEK_DATA, SEEK_HOLE */
 /* Copies file bytes [pos, pos+n) to guest-physical dst (holes read as zero). */
 void inode_copy_phys(struct inode *i, u64 pos, u64 dst_pa, u64 n);
 /* The page holding file offset pos (materialising initrd data and, with
