@@ -1,6 +1,7 @@
-/* execve for static ELF executables: validate (the file is untrusted), build
- * a new mm with the PT_LOAD segments copied in, lay out argv, envp and auxv
- * on the stack as Linux does, and point pt_regs at the entry. */
+/* execve for static ELF executables, and "#!" scripts whose interpreter is
+ * one: validate (the file is untrusted), build a new mm with the PT_LOAD
+ * segments copied in, lay out argv, envp and auxv on the stack as Linux
+ * does, and point pt_regs at the entry. */
 #include <forklab/elf_rules.h>
 
 #include "arch.h"
@@ -169,31 +170,119 @@ static int setup_stack(struct mm *mm, struct pt_regs *regs, const char *path,
 	return 0;
 }
 
+/* Looks name up and reads its first bytes into f: a regular file with an
+ * execute bit, open for writing by no one. 0, or -errno with nd put. */
+static int exec_open(const char *name, struct nameidata *nd, struct exec_file *f)
+{
+	int r = path_walk(AT_FDCWD, name, LOOKUP_FOLLOW, nd);
+	if (r < 0)
+		return r;
+	struct inode *i = nd->inode;
+	if (!i)
+		r = nd->file ? -EACCES : -ENOENT;
+	else if (!S_ISREG(i->mode) || i->proc || !(i->mode & 0111))
+		r = -EACCES;
+	else if (i->writecount > 0)
+		r = -ETXTBSY;
+	if (r < 0) {
+		nd_put(nd);
+		return r;
+	}
+	*f = (struct exec_file){ .ino = i, .size = i->size };
+	if (i->ro) {
+		f->data = i->ro;
+		f->hdrlen = f->size;
+	} else {
+		f->hdrlen = MIN(f->size, sizeof exec_hdr);
+		f->data = exec_hdr;
+		inode_read_kernel(i, 0, exec_hdr, f->hdrlen);
+	}
+	return 0;
+}
+
+/* "#!" scripts, as Linux's binfmt_script: the first line, within the first
+ * BINPRM_BUF bytes, names the interpreter and at most one argument (the
+ * rest of the line, spaces inside kept). The new argv is the interpreter,
+ * the argument, the file (the path exec looked up), then argv[1] on; the
+ * interpreter is exec'd in its turn, a script again at most MAX_SCRIPTS
+ * deep (then ELOOP, as Linux's exec_binprm). Each depth keeps its line:
+ * the strings of every depth stay in the argv. */
+#define BINPRM_BUF 256
+#define MAX_SCRIPTS 5
+static char script_line[MAX_SCRIPTS][BINPRM_BUF];
+static const char *script_argv[MAX_ARG_STRINGS + 1];
+
+static bool spacetab(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static bool is_script(const struct exec_file *f)
+{
+	return f->hdrlen >= 2 && f->data[0] == '#' && f->data[1] == '!';
+}
+
+static int script_args(const struct exec_file *f, int depth, const char **file,
+		       const char *const **argv)
+{
+	if (depth == MAX_SCRIPTS)
+		return -ELOOP;
+	char *b = script_line[depth], *last = b + BINPRM_BUF - 1, *e, *p;
+	memset(b, 0, BINPRM_BUF);
+	memcpy(b, f->data, MIN(f->hdrlen, BINPRM_BUF));
+	if (!(e = memchr(b, '\n', BINPRM_BUF))) { /* the interpreter must end within it */
+		for (p = b + 2; p <= last && spacetab(*p); p++)
+			;
+		while (p <= last && *p && !spacetab(*p))
+			p++;
+		if (p > last)
+			return -ENOEXEC;
+		e = last;
+	}
+	while (spacetab(e[-1]))
+		e--;
+	char *name = b + 2, *sep, *arg = NULL;
+	while (name < e && spacetab(*name))
+		name++;
+	if (name == e)
+		return -ENOEXEC;
+	for (sep = name; sep < e && *sep && !spacetab(*sep); sep++)
+		;
+	if (sep < e && *sep)
+		for (arg = sep; arg < e && spacetab(*arg); arg++)
+			;
+	if (arg == e)
+		arg = NULL;
+	*e = *sep = 0;
+	int argc = 0, k = arg ? 3 : 2; /* argc >= 1: an empty argv came as { "" } */
+	while ((*argv)[argc])
+		argc++;
+	if (argc - 1 + k > MAX_ARG_STRINGS)
+		return -E2BIG;
+	memmove(&script_argv[k], *argv + 1, argc * sizeof *script_argv); /* argv[1..], NULL */
+	script_argv[0] = name;
+	script_argv[1] = arg;
+	script_argv[k - 1] = *file;
+	*file = name;
+	*argv = script_argv;
+	return 0;
+}
+
 int kernel_execve(struct task *t, const char *path, const char *const *argv,
 		  const char *const *envp)
 {
 	struct nameidata nd;
-	int r = path_walk(AT_FDCWD, path, LOOKUP_FOLLOW, &nd);
+	struct exec_file file, *f = &file;
+	const char *name = path; /* what is opened: a script's interpreter, in the end */
+	int r;
+	for (int depth = 0; (r = exec_open(name, &nd, f)) == 0 && is_script(f); depth++) {
+		r = script_args(f, depth, &name, &argv);
+		nd_put(&nd);
+		if (r < 0)
+			return r;
+	}
 	if (r < 0)
 		return r;
-	struct exec_file file = { .ino = nd.inode }, *f = &file;
-	if (!nd.inode)
-		r = nd.file ? -EACCES : -ENOENT;
-	else if (!S_ISREG(nd.inode->mode) || nd.inode->proc || !(nd.inode->mode & 0111))
-		r = -EACCES;
-	if (r < 0) {
-		nd_put(&nd);
-		return r;
-	}
-	file.size = nd.inode->size;
-	if (nd.inode->ro) {
-		file.data = nd.inode->ro;
-		file.hdrlen = file.size;
-	} else {
-		file.hdrlen = MIN(file.size, sizeof exec_hdr);
-		file.data = exec_hdr;
-		inode_read_kernel(nd.inode, 0, exec_hdr, file.hdrlen);
-	}
 	const struct fl_elf64_ehdr *eh = (const void *)f->data;
 	struct mm *mm = NULL, *old = t->mm;
 	if ((r = check_elf(f)) < 0 || !(mm = mm_alloc())) {

@@ -201,3 +201,7 @@ Test(differential, files) { scratch_differential("files"); }
  * FIFOs, CPU-time clocks and itimers, rusage, poll, prctl names,
  * /proc/cpuinfo and queued RT signals. */
 Test(differential, calls) { scratch_differential("calls"); }
+
+/* guest-user/scripts.c: "#!" scripts (binfmt_script): the interpreter's
+ * argv, AT_EXECFN and comm, a chain five deep and ELOOP at six, the errors. */
+Test(differential, scripts) { scratch_differential("scripts"); }
