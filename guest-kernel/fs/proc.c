@@ -1,6 +1,6 @@
 /* /proc, generated: directories and links are made at lookup (inodes that
  * go away with their last reference), file text at open, into one page.
- * /proc/self, /proc/PID/{exe,cwd,fd/N,stat,status,cmdline,maps,comm},
+ * /proc/self, /proc/PID/{exe,cwd,fd/N,stat,status,cmdline,maps,comm,pagemap},
  * /proc/{meminfo,stat,vmstat,uptime,loadavg,mounts,cpuinfo}, /proc/sys/kernel/pid_max. */
 #include "arch.h"
 #include "errno.h"
@@ -26,7 +26,7 @@ static const struct proc_entry pid_entries[] = {
 	{ "fd", PROC_FDDIR, S_IFDIR | 0500 }, { "stat", PROC_PID_STAT, S_IFREG | 0444 },
 	{ "status", PROC_PID_STATUS, S_IFREG | 0444 }, { "cmdline", PROC_PID_CMDLINE, S_IFREG | 0444 },
 	{ "maps", PROC_PID_MAPS, S_IFREG | 0444 }, { "comm", PROC_PID_COMM, S_IFREG | 0644 },
-	{ NULL },
+	{ "pagemap", PROC_PID_PAGEMAP, S_IFREG | 0400 }, { NULL },
 };
 static const struct proc_entry sys_entries[] = { { "kernel", PROC_SYS_KERNEL, S_IFDIR | 0555 }, { NULL } };
 static const struct proc_entry kernel_entries[] = {
@@ -404,8 +404,51 @@ static long proc_ioctl(struct file *f, u64 cmd, u64 arg)
 static const struct file_ops proc_file_ops = { .read = proc_read, .release = proc_release,
 					       .ioctl = proc_ioctl };
 
+/* /proc/PID/pagemap, as Linux's: an 8-byte entry per virtual page, at
+ * offset (address / 4096) * 8: bit 63 present, bits 0-54 the frame number
+ * (everyone is root, so it is always shown), bit 56 the page mapped by this
+ * address space alone (after a fork, until a write copies it or the other
+ * side lets it go; not while fork=shared shares its table), bit 61 a page of
+ * a shared mapping. Reads are whole entries at entry offsets (else EINVAL,
+ * as Linux), at most PAGEMAP_READ of them a call: a read never yields (the
+ * other mm is read unlocked) and stays bounded, so a longer one is short. */
+#define PM_PRESENT (1UL << 63)
+#define PM_SHARED (1UL << 61)
+#define PM_EXCLUSIVE (1UL << 56)
+#define PAGEMAP_READ 8192
+
+static long pagemap_read(struct file *f, u64 ubuf, u64 n)
+{
+	if (f->pos % 8 || n % 8)
+		return -EINVAL;
+	struct task *t = find_pid(f->inode->pid);
+	struct mm *mm = t ? t->mm : NULL;
+	u64 done = 0, va = f->pos / 8 * PAGE_SIZE;
+	for (n = MIN(n, 8 * PAGEMAP_READ); mm && done < n && va < FL_USER_TOP; done += 8, va += PAGE_SIZE) {
+		u64 *pte = pte_walk(mm, va, false), e = 0;
+		if (pte && (*pte & PTE_P)) {
+			u64 pa = *pte & PTE_ADDR;
+			const struct vma *v = vma_find(mm, va);
+			e = PM_PRESENT | pa / PAGE_SIZE |
+			    (page_refcount(pa) == 1 && page_refcount(__pa(pte) & PAGE_MASK) == 1 ?
+				     PM_EXCLUSIVE : 0) |
+			    (v && (v->flags & VM_SHARED) ? PM_SHARED : 0);
+		}
+		if (copy_to_user(ubuf + done, &e, 8) < 0)
+			return done ? (long)done : -EFAULT;
+	}
+	f->pos += done;
+	return done;
+}
+
+static const struct file_ops pagemap_ops = { .read = pagemap_read, .ioctl = proc_ioctl };
+
 int proc_open(struct inode *i, struct file *f)
 {
+	if (i->proc == PROC_PID_PAGEMAP) {
+		f->ops = &pagemap_ops;
+		return 0;
+	}
 	u64 pa = page_alloc(false);
 	if (!pa)
 		return -ENOMEM;

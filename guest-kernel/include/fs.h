@@ -69,6 +69,7 @@ enum proc_kind {
 	PROC_VMSTAT, PROC_CPUINFO,
 	PROC_MOUNTS, PROC_PID_STAT, PROC_PID_STATUS, PROC_PID_CMDLINE, PROC_PID_MAPS,
 	PROC_PID_COMM,
+	PROC_PID_PAGEMAP, /* read entry by entry, not generated */
 };
 
 struct inode {

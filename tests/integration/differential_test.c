@@ -106,6 +106,8 @@ Test(differential, watch_var) { differential(60, "watch-var", NULL, NULL, false)
 Test(differential, clone_stack) { differential(60, "clone-stack", NULL, NULL, false); }
 Test(differential, pthreads) { differential(60, "pthreads", NULL, NULL, false); }
 Test(differential, cow) { differential(60, "cow", NULL, NULL, false); }
+/* The same copy-on-write through /proc/self/pagemap's bits. */
+Test(differential, pagemap) { differential(60, "pagemap", NULL, NULL, false); }
 Test(differential, wait_status) { differential(60, "wait-status", NULL, NULL, false); }
 Test(differential, fork_storm) { differential(120, "fork-storm", NULL, NULL, false); }
 /* Handlers, masks, restarts, stops, groups, timers, faults (guest-user/signals.c). */

@@ -97,6 +97,22 @@ static void like_linux_shared(const char *name)
 }
 
 Test(memory, cow_shared_mode) { like_linux_shared("cow"); }
+Test(memory, pagemap_shared_mode) { like_linux_shared("pagemap"); }
+
+/* pagemap's frame numbers (Linux shows them to CAP_SYS_ADMIN only; the
+ * guest's processes are all root): fork leaves the child on the parent's
+ * frame, and the parent's write moves the parent alone, in both modes. */
+static void pagemap_frames(const char *mode)
+{
+	struct fr_result r = FORKLAB("run", "--append", mode, "pagemap", "frames");
+	TEST_ASSERT_RUN_STATUS(r, 0);
+	TEST_ASSERT_RUN_CONTAINS(r, out, "the child's frame is the parent's: yes\n");
+	TEST_ASSERT_RUN_CONTAINS(r, out, "the parent's frame moved: yes\n");
+	TEST_ASSERT_RUN_CONTAINS(r, out, "the child's frame is still the one from before: yes\n");
+}
+
+Test(memory, pagemap_frames_copy_mode) { pagemap_frames("fork=copy"); }
+Test(memory, pagemap_frames_shared_mode) { pagemap_frames("fork=shared"); }
 Test(memory, fork_storm_shared_mode) { like_linux_shared("fork-storm"); }
 Test(memory, pthreads_shared_mode) { like_linux_shared("pthreads"); }
 
