@@ -201,3 +201,9 @@ Test(differential, files) { scratch_differential("files"); }
  * FIFOs, CPU-time clocks and itimers, rusage, poll, prctl names,
  * /proc/cpuinfo and queued RT signals. */
 Test(differential, calls) { scratch_differential("calls"); }
+
+/* guest-user/mapcompat.c: mmap's and mprotect's corner cases from the LTP
+ * (PROT_NONE file pages, a bad fd, SIGBUS past the end of a file,
+ * MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_SHARED_VALIDATE, mprotect's
+ * EACCES, merged reservations). */
+Test(differential, mapcompat) { scratch_differential("mapcompat"); }
