@@ -305,6 +305,7 @@ static void many_reservations(void)
 
 int main(void)
 {
+	setvbuf(stdout, NULL, _IOLBF, 0); /* a kernel that hangs a check shows the ones before */
 	struct sigaction sa = { .sa_handler = on_fault };
 	sigaction(SIGSEGV, &sa, NULL);
 	sigaction(SIGBUS, &sa, NULL);
