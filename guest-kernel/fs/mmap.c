@@ -2,8 +2,11 @@
  * nothing to do); MAP_PRIVATE maps them read-only and shared, and the first
  * write copies (do_wp_page, mm/memory.c). A file still in the initrd is
  * copied page by page for a private mapping (its bytes are not
- * page-aligned in the archive), and moved into pages for a shared one. Pages
- * past the end of the file are demand-zero. */
+ * page-aligned in the archive), and moved into pages for a shared one. The
+ * pages wholly past the end of the file are a VMA of their own,
+ * VM_PAST_EOF, where a fault raises SIGBUS, as on Linux. What the mapping
+ * sees is the file as it was at mmap: a later truncate or extension does
+ * not reach the mapping's page list (no reverse map), unlike Linux. */
 #include "arch.h"
 #include "errno.h"
 #include "file.h"
@@ -14,33 +17,33 @@
 #define PROT_WRITE 2
 #define MAP_SHARED 0x01
 #define MAP_PRIVATE 0x02
-#define MAP_FIXED 0x10
-#define MAP_ANONYMOUS 0x20
 
-long file_mmap(u64 addr, u64 len, u64 prot, u64 flags, u64 fd, u64 off)
+long file_mmap(struct file *f, u64 addr, u64 len, u64 prot, u64 flags, u64 off)
 {
-	struct file *f = fd_file(fd);
-	if (!f)
-		return -EBADF;
 	struct inode *i = f->inode;
-	if (i && S_ISCHR(i->mode) && i->rdev == (1 << 8 | 5)) /* /dev/zero */
-		return sys_mmap(addr, len, prot, flags | MAP_ANONYMOUS, -1, 0);
-	if (!i || !S_ISREG(i->mode) || i->proc)
+	bool shared = flags & MAP_SHARED, dev_zero = i && S_ISCHR(i->mode) && i->rdev == (1 << 8 | 5);
+	if (!dev_zero && (!i || !S_ISREG(i->mode) || i->proc))
 		return -ENODEV;
-	if (off & ~PAGE_MASK)
-		return -EINVAL;
-	bool shared = flags & MAP_SHARED;
 	if ((f->flags & O_ACCMODE) == O_WRONLY ||
 	    (shared && (prot & PROT_WRITE) && (f->flags & O_ACCMODE) == O_RDONLY))
 		return -EACCES;
-	long r = sys_mmap(addr, len, prot, (flags & ~MAP_SHARED) | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (r < 0 || !len)
+	u32 nowrite = shared && (f->flags & O_ACCMODE) == O_RDONLY ? VM_NOMAYWRITE : 0;
+	if (dev_zero)
+		return mmap_region(addr, len, prot, flags, nowrite, false);
+	long r = mmap_region(addr, len, prot, (flags & ~MAP_SHARED) | MAP_PRIVATE, nowrite, true);
+	if (r < 0)
 		return r;
 	struct mm *mm = current->mm;
 	u64 start = r, end = start + PAGE_UP(len);
+	u64 eof = off < i->size ? start + PAGE_UP(i->size - off) : start;
+	if (eof < end && vma_mark(mm, eof, end, VM_PAST_EOF) < 0) {
+		vma_unmap(mm, start, end);
+		return -ENOMEM;
+	}
 	struct vma *v = vma_find(mm, start);
 	if (shared)
-		v->flags |= VM_SHARED;
+		for (struct vma *w = v; w < mm->vma + mm->nvma && w->start < end; w++)
+			w->flags |= VM_SHARED;
 	int err = 0;
 	for (u64 va = start; va < end && !err; va += PAGE_SIZE) {
 		u64 pos = off + (va - start), pa;

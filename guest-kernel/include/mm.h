@@ -150,6 +150,16 @@ struct vma *vma_find(struct mm *mm, u64 addr);
 /* Whether VMAs cover [start, end) without a hole (one pass, any length). */
 bool vma_covered(const struct mm *mm, u64 start, u64 end);
 int vma_add(struct mm *mm, u64 start, u64 end, u32 flags); /* -ENOMEM if full/overlap */
+/* vma_add, joined to a neighbour with the same flags that it touches (an
+ * anonymous private mapping: Linux's vma_merge). */
+int vma_add_merged(struct mm *mm, u64 start, u64 end, u32 flags);
+bool vma_intersects(const struct mm *mm, u64 start, u64 end);
+/* Splits VMAs at start and end and sets flags in those between: for a new
+ * mapping's part, which has no pages yet. */
+int vma_mark(struct mm *mm, u64 start, u64 end, u32 flags);
+/* A fault at addr below a VM_GROWSDOWN VMA: the VMA grown down to it, or
+ * NULL if it may not grow so far (Linux's expand_stack). */
+struct vma *vma_expand_down(struct mm *mm, u64 addr);
 int vma_unmap(struct mm *mm, u64 start, u64 end);           /* unmaps pages too */
 int vma_protect(struct mm *mm, u64 start, u64 end, u32 flags);
 u64 vma_free_area(struct mm *mm, u64 len);  /* top-down search; 0 if none */
@@ -159,7 +169,9 @@ u64 vma_free_area(struct mm *mm, u64 len);  /* top-down search; 0 if none */
 #define FAULT_WRITE   0x2  /* a write (else a read or an instruction fetch) */
 #define FAULT_INSTR   0x10 /* an instruction fetch */
 /* Resolves a user fault at addr (demand-zero, copy-on-write). 0, or -EFAULT
- * if the VMA's rights forbid the access (Linux's access_error), -ENOMEM. */
+ * if the VMA's rights forbid the access (Linux's access_error), -ENOMEM,
+ * or FAULT_SIGBUS past the end of a mapped file. */
+#define FAULT_SIGBUS (-EIO)
 int handle_mm_fault(struct mm *mm, u64 addr, unsigned flags);
 /* Maps one page (takes the caller's reference) at va in v, with v's rights. */
 int map_user_page(struct mm *mm, struct vma *v, u64 va, u64 pa);

@@ -77,6 +77,10 @@ long sys_sched_yield(void);
 /* kernel/sys_mm.c */
 long sys_brk(u64 addr);
 long sys_mmap(u64 addr, u64 len, u64 prot, u64 flags, u64 fd, u64 off);
+/* A new mapping's VMA under the mm lock, with vmflags added to prot's: an
+ * anonymous one (its pages made now if MAP_SHARED), or a file's, which
+ * joins no neighbour and whose pages the caller maps. */
+long mmap_region(u64 addr, u64 len, u64 prot, u64 flags, u32 vmflags, bool file);
 long sys_munmap(u64 addr, u64 len);
 long sys_mprotect(u64 addr, u64 len, u64 prot);
 /* kernel/sys_process.c: identity (everyone is root) */
@@ -147,7 +151,10 @@ long sys_getrandom(u64 buf, u64 n, u64 flags);
 /* fs/proc.c */
 long sys_sysinfo(u64 info);
 /* fs/mmap.c */
-long file_mmap(u64 addr, u64 len, u64 prot, u64 flags, u64 fd, u64 off);
+/* A file's mapping; sys_mmap has checked the flags (MAP_SHARED or
+ * MAP_PRIVATE, MAP_FIXED's address), the offset's alignment and the fd. */
+struct file;
+long file_mmap(struct file *f, u64 addr, u64 len, u64 prot, u64 flags, u64 off);
 long sys_msync(u64 addr, u64 len, u64 flags);
 /* kernel/sys_misc.c */
 long sys_uname(u64 buf);

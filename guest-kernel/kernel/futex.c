@@ -37,12 +37,16 @@ static int key_of(u64 uaddr, bool private, struct futex_key *key)
 		return -EINVAL;
 	struct mm *mm = current->mm;
 	if (!private) {
-		const struct vma *v = vma_find(mm, uaddr);
-		if (!v)
+		/* As Linux's get_futex_key: the word is looked up as a read would
+		 * (unmapped, PROT_NONE or past a file's end: EFAULT) whatever the
+		 * mapping. */
+		u64 pa;
+		if (user_pa(mm, uaddr, false, &pa) < 0)
 			return -EFAULT;
-		if (v->flags & VM_SHARED) {
+		if (vma_find(mm, uaddr)->flags & VM_SHARED) {
 			key->mm = NULL;
-			return user_pa(mm, uaddr, false, &key->addr) < 0 ? -EFAULT : 0;
+			key->addr = pa;
+			return 0;
 		}
 	}
 	key->mm = mm;

@@ -340,7 +340,9 @@ int handle_mm_fault(struct mm *mm, u64 addr, unsigned flags)
 	if (unlikely(mm->locker))
 		mm_lock_wait(mm); /* a sibling is changing the mm: after it, all of it */
 	struct vma *v = vma_find(mm, addr);
-	if (!v || access_error(flags, v))
+	if (unlikely(!v) && !(v = vma_expand_down(mm, addr)))
+		return -EFAULT;
+	if (access_error(flags, v))
 		return -EFAULT;
 	u64 *pmd = pmd_lookup(mm, addr, false, NULL);
 	if (pmd_shared(pmd) && pt_unshare(mm, pmd, addr) < 0)
@@ -348,6 +350,8 @@ int handle_mm_fault(struct mm *mm, u64 addr, unsigned flags)
 	u64 *pte = pte_under(pmd, addr);
 	if (pte && (*pte & PTE_P))
 		return write && !(*pte & PTE_W) ? do_wp_page(mm, v, addr & PAGE_MASK, pte) : 0;
+	if (unlikely(v->flags & VM_PAST_EOF)) /* never has a page: only here */
+		return FAULT_SIGBUS;
 	u64 pa = page_alloc(true);
 	if (!pa)
 		return -ENOMEM;
@@ -367,7 +371,7 @@ int user_pa(struct mm *mm, u64 va, bool write, u64 *pa)
 		       !current->fatal_sig)
 			;
 		if (r < 0)
-			return r;
+			return r == FAULT_SIGBUS ? -EFAULT : r;
 		pte = pte_walk(mm, va, false);
 	}
 	*pa = (*pte & PTE_ADDR) | (va & ~PAGE_MASK);

@@ -43,6 +43,55 @@ int vma_add(struct mm *mm, u64 start, u64 end, u32 flags)
 	return 0;
 }
 
+bool vma_intersects(const struct mm *mm, u64 start, u64 end)
+{
+	for (int i = 0; i < mm->nvma; i++)
+		if (mm->vma[i].end > start)
+			return mm->vma[i].start < end;
+	return false;
+}
+
+/* [lo, hi) of both: where either has ever had pages. */
+static void vma_join_pages(struct vma *into, const struct vma *other)
+{
+	if (other->lo == other->hi)
+		return;
+	if (into->lo == into->hi) {
+		into->lo = other->lo;
+		into->hi = other->hi;
+		return;
+	}
+	into->lo = MIN(into->lo, other->lo);
+	into->hi = MAX(into->hi, other->hi);
+}
+
+/* Many adjacent reservations (the LTP's fork14 makes 16,394 of 1 GiB) take
+ * one VMA, as on Linux, not one each of the MAX_VMAS. */
+int vma_add_merged(struct mm *mm, u64 start, u64 end, u32 flags)
+{
+	int i = 0;
+	while (i < mm->nvma && mm->vma[i].end <= start)
+		i++;
+	struct vma *prev = i ? &mm->vma[i - 1] : NULL, *next = i < mm->nvma ? &mm->vma[i] : NULL;
+	if (next && next->start < end)
+		return -ENOMEM; /* overlap */
+	bool down = prev && prev->end == start && prev->flags == flags;
+	bool up = next && next->start == end && next->flags == flags;
+	if (!down && !up)
+		return vma_add(mm, start, end, flags);
+	if (down && up) { /* the hole between them filled: one VMA */
+		prev->end = next->end;
+		vma_join_pages(prev, next);
+		memmove(next, next + 1, (mm->nvma - i - 1) * sizeof *next);
+		mm->nvma--;
+	} else if (down) {
+		prev->end = end;
+	} else {
+		next->start = start;
+	}
+	return 0;
+}
+
 /* Splits VMAs so that start and end fall on VMA boundaries. */
 static int vma_split(struct mm *mm, u64 addr)
 {
@@ -83,6 +132,41 @@ int vma_unmap(struct mm *mm, u64 start, u64 end)
 	return 0;
 }
 
+int vma_mark(struct mm *mm, u64 start, u64 end, u32 flags)
+{
+	if (vma_split(mm, start) < 0 || vma_split(mm, end) < 0)
+		return -ENOMEM;
+	for (int i = 0; i < mm->nvma; i++)
+		if (mm->vma[i].start >= start && mm->vma[i].end <= end)
+			mm->vma[i].flags |= flags;
+	return 0;
+}
+
+/* Linux's stack_guard_gap (256 pages) and default RLIMIT_STACK (the
+ * guest's fixed one, sys_process.c): how close a growing stack may come to
+ * an accessible mapping below it, and how large it may grow. */
+#define STACK_GUARD_GAP (256 * PAGE_SIZE)
+#define STACK_LIMIT (8UL << 20)
+
+/* Only a fault comes here, with the mm lock free, and does not yield: the
+ * VMA array changes as a whole step (mm.h). */
+struct vma *vma_expand_down(struct mm *mm, u64 addr)
+{
+	struct vma *v = mm->vma, *last = v + mm->nvma;
+	while (v < last && v->end <= addr)
+		v++;
+	u64 start = addr & PAGE_MASK;
+	if (v == last || !(v->flags & VM_GROWSDOWN) || v->end - start > STACK_LIMIT ||
+	    !user_range_ok(start, v->end - start))
+		return NULL;
+	const struct vma *prev = v > mm->vma ? v - 1 : NULL;
+	if (prev && !(prev->flags & VM_GROWSDOWN) && prev->flags & (VM_READ | VM_WRITE | VM_EXEC) &&
+	    start - prev->end < STACK_GUARD_GAP)
+		return NULL;
+	v->start = start;
+	return v;
+}
+
 /* A COW page (read-only, shared) stays read-only: the fault will copy it. */
 static void protect_pte(struct mm *mm, u64 va, u64 *pte, void *arg)
 {
@@ -113,13 +197,17 @@ int vma_protect(struct mm *mm, u64 start, u64 end, u32 flags)
 {
 	if (!vma_covered(mm, start, end))
 		return -ENOMEM;
+	for (int i = 0; (flags & VM_WRITE) && i < mm->nvma; i++)
+		if (mm->vma[i].end > start && mm->vma[i].start < end &&
+		    mm->vma[i].flags & VM_NOMAYWRITE)
+			return -EACCES;
 	if (unshare_tables(mm, start, end) < 0 || vma_split(mm, start) < 0 || vma_split(mm, end) < 0)
 		return -ENOMEM;
 	for (int i = 0; i < mm->nvma; i++) {
 		struct vma *v = &mm->vma[i];
 		if (v->start < start || v->end > end)
 			continue;
-		v->flags = (v->flags & (VM_GROWSDOWN | VM_SHARED)) | flags;
+		v->flags = (v->flags & ~(VM_READ | VM_WRITE | VM_EXEC)) | flags;
 		walk_vma(mm, v, protect_pte, v);
 	}
 	return 0;

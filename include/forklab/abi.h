@@ -245,6 +245,10 @@ struct fl_task_head {
 #define VM_EXEC      4
 #define VM_GROWSDOWN 8
 #define VM_SHARED    16 /* MAP_SHARED: pages stay shared and writable across fork */
+#define VM_NOMAYWRITE 32 /* MAP_SHARED of a file not open for writing: mprotect
+			  * may not add PROT_WRITE (Linux's VM_MAYWRITE clear) */
+#define VM_PAST_EOF  64 /* a file mapping's pages past the end of the file: a
+			  * fault raises SIGBUS */
 
 struct fl_vma {
 	uint64_t start, end;  /* [start, end), page aligned */

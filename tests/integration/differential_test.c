@@ -207,3 +207,9 @@ Test(differential, calls) { scratch_differential("calls"); }
 /* guest-user/scripts.c: "#!" scripts (binfmt_script): the interpreter's
  * argv, AT_EXECFN and comm, a chain five deep and ELOOP at six, the errors. */
 Test(differential, scripts) { scratch_differential("scripts"); }
+
+/* guest-user/mapcompat.c: mmap's and mprotect's corner cases from the LTP
+ * (PROT_NONE file pages, a bad fd, SIGBUS past the end of a file,
+ * MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_SHARED_VALIDATE, mprotect's
+ * EACCES, merged reservations). */
+Test(differential, mapcompat) { scratch_differential("mapcompat"); }

@@ -55,7 +55,8 @@ static void page_fault(struct pt_regs *regs, u64 error)
 	if (r == 0 || (r == -ENOMEM && out_of_memory() && (user || !current->fatal_sig)))
 		return;
 	if (user) {
-		force_sig_fault(SIGSEGV, addr, 14, error);
+		/* si_code: SEGV_ACCERR's value is BUS_ADRERR's, as Linux gives. */
+		force_sig_fault(r == FAULT_SIGBUS ? SIGBUS : SIGSEGV, addr, 14, error);
 		return;
 	}
 	if (in_copy_user) {
