@@ -3,7 +3,7 @@
  * fsync, fdatasync, syncfs, sync; F_GETPIPE_SZ/F_SETPIPE_SZ; pipe2's
  * O_NONBLOCK, O_CLOEXEC and O_DIRECT; mknod and mkfifo with FIFO open
  * semantics; ITIMER_VIRTUAL and ITIMER_PROF; the CPU-time clocks, times and
- * getrusage; poll; prctl's name; rt_sigqueueinfo queueing RT signals with
+ * getrusage; POSIX timers on the CPU-time clocks; poll; prctl's name; rt_sigqueueinfo queueing RT signals with
  * their si_value; FUTEX_(CMP_)REQUEUE's checks of its counts; ETXTBSY
  * between a program's writers and the processes running it. Run from a
  * writable directory. */
@@ -139,6 +139,48 @@ static void cpu_itimers(void)
 	check("disarmed", setitimer(ITIMER_VIRTUAL, &zero, &old) == 0 && setitimer(ITIMER_PROF, &zero, NULL) == 0 &&
 	      old.it_interval.tv_usec == 50000);
 	check("getitimer(3) is EINVAL", getitimer(3, &old) == -1 && errno == EINVAL);
+}
+
+/* POSIX timers on the CPU-time clocks: they run down only while the
+ * process (or the thread) runs, and fire once it has used their time. */
+static volatile sig_atomic_t cpu_fired;
+static void on_cpu_timer(int s) { cpu_fired++; }
+
+static void cpu_posix_timers(void)
+{
+	signal(SIGUSR2, on_cpu_timer);
+	struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGUSR2 };
+	struct itimerspec its = { .it_value = { 0, 50000000 } }, cur;
+	timer_t t;
+	check("timer_create(CLOCK_PROCESS_CPUTIME_ID)", timer_create(CLOCK_PROCESS_CPUTIME_ID, &ev, &t) == 0);
+	check("armed for 50 ms of CPU time", timer_settime(t, 0, &its, NULL) == 0);
+	usleep(200000);
+	check("asleep 200 ms: not fired, 40 to 50 ms left", !cpu_fired && timer_gettime(t, &cur) == 0 &&
+	      cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec > 40000000 && cur.it_value.tv_nsec <= 50000000);
+	spin_cpu(100);
+	check("after 100 ms of spinning: fired once, and disarmed", cpu_fired == 1 &&
+	      timer_gettime(t, &cur) == 0 && !cur.it_value.tv_sec && !cur.it_value.tv_nsec);
+	check("timer_delete", timer_delete(t) == 0);
+
+	cpu_fired = 0;
+	struct timespec now;
+	check("timer_create(CLOCK_THREAD_CPUTIME_ID)", timer_create(CLOCK_THREAD_CPUTIME_ID, &ev, &t) == 0);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+	its.it_value = now;
+	its.it_value.tv_nsec += 30000000;
+	if (its.it_value.tv_nsec >= 1000000000) {
+		its.it_value.tv_sec++;
+		its.it_value.tv_nsec -= 1000000000;
+	}
+	its.it_interval = (struct timespec){ 0, 20000000 };
+	check("armed at the thread's CPU time + 30 ms (TIMER_ABSTIME), then every 20 ms",
+	      timer_settime(t, TIMER_ABSTIME, &its, NULL) == 0);
+	usleep(100000);
+	check("asleep: not fired", !cpu_fired);
+	while (cpu_fired < 3)
+		; /* spinning: it fires again and again */
+	check("spinning: fired three times", cpu_fired >= 3);
+	check("timer_delete", timer_delete(t) == 0);
 }
 
 static void syncs(void)
@@ -440,6 +482,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IONBF, 0);
 	clocks();
 	cpu_itimers();
+	cpu_posix_timers();
 	syncs();
 	pipes();
 	fifos();

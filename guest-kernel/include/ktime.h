@@ -4,6 +4,14 @@
 
 #include "kernel.h"
 
+/* Linux's clock ids. */
+#define CLOCK_REALTIME 0
+#define CLOCK_PROCESS_CPUTIME_ID 2
+#define CLOCK_THREAD_CPUTIME_ID 3
+#define CLOCK_REALTIME_COARSE 5
+#define CLOCK_MONOTONIC_COARSE 6
+#define CLOCK_TAI 11
+
 struct timespec {
 	s64 sec, nsec;
 };

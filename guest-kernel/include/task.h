@@ -176,6 +176,8 @@ int de_thread(struct task *t);
 /* kernel/signal.c */
 void signal_exit(struct task *t);            /* at exit: queued RT signals dropped */
 void signal_cpu_tick(struct task *leader, bool user); /* ITIMER_VIRTUAL, ITIMER_PROF */
+extern int nr_cpu_timers;                    /* POSIX timers on CPU-time clocks: */
+void cpu_timers_tick(struct task *t);        /* the tick's check of t's process's */
 long set_user_sigmask(u64 umask, u64 size);  /* ppoll, pselect6 */
 void restore_user_sigmask(u64 umask, bool interrupted);
 /* A user fault: the signal, forced on the thread (unblocked, and back to

@@ -112,6 +112,8 @@ void sched_tick(bool from_user)
 		struct task *l = t->group_leader;
 		if (unlikely(l && (l->it_prof | l->it_virt)))
 			signal_cpu_tick(l, from_user);
+		if (unlikely(nr_cpu_timers))
+			cpu_timers_tick(t);
 	}
 	if (now >= next_deadline) {
 		next_deadline = signal_timers(now);

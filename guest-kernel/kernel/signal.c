@@ -1029,14 +1029,29 @@ long sys_setsid(void)
 #define SIGEV_NONE 1
 #define SIGEV_THREAD_ID 4
 
+/* A timer counts wall time, or the CPU time of the process or of one of
+ * its threads (timer_create on CLOCK_PROCESS_CPUTIME_ID or
+ * CLOCK_THREAD_CPUTIME_ID): its deadline is then a value of that clock,
+ * checked at each timer tick that charges the process, as Linux's
+ * run_posix_cpu_timers does. */
+enum { TIMER_WALL, TIMER_CPU_PROCESS, TIMER_CPU_THREAD };
 struct ktimer {
 	struct task *owner;   /* the process's leader; NULL: a free slot */
 	int tgid, id;         /* id -1: the process's ITIMER_REAL */
 	int signo, notify, tid, overrun;
+	u8 clock;             /* TIMER_*; the thread's pid in `thread` */
+	int thread;
 	u64 value;            /* sigev_value */
-	u64 deadline, interval; /* TSC; deadline 0: disarmed */
+	u64 deadline, interval; /* TSC (of the clock's time); deadline 0: disarmed */
 };
 static struct ktimer timers[MAX_TIMERS];
+int nr_cpu_timers; /* slots of CPU-time timers: the tick looks at them while any exist */
+
+static void timer_free(struct ktimer *k)
+{
+	nr_cpu_timers -= k->clock != TIMER_WALL;
+	k->owner = NULL;
+}
 
 struct timeval {
 	s64 sec, usec;
@@ -1084,10 +1099,10 @@ u64 signal_timers(u64 now)
 		if (!k->owner)
 			continue;
 		if (!timer_owner_alive(k)) {
-			k->owner = NULL;
+			timer_free(k);
 			continue;
 		}
-		if (!k->deadline)
+		if (!k->deadline || k->clock != TIMER_WALL)
 			continue;
 		if (k->deadline <= now) {
 			if (k->interval) {
@@ -1109,7 +1124,7 @@ static void timers_exec(struct task *leader)
 {
 	for (int i = 0; i < MAX_TIMERS; i++)
 		if (timers[i].owner == leader && timers[i].tgid == leader->tgid && timers[i].id >= 0)
-			timers[i].owner = NULL;
+			timer_free(&timers[i]);
 }
 
 /* de_thread: t takes the old leader's place. The process's pending signals,
@@ -1138,7 +1153,7 @@ static struct ktimer *timer_find(int id, bool create)
 	for (int i = 0; i < MAX_TIMERS; i++) {
 		struct ktimer *k = &timers[i];
 		if (k->owner && !timer_owner_alive(k))
-			k->owner = NULL;
+			timer_free(k);
 		if (k->owner == l && k->tgid == l->tgid && k->id == id)
 			return k;
 		if (!k->owner && !free)
@@ -1158,10 +1173,48 @@ static void timer_arm(struct ktimer *k, u64 deadline, u64 interval)
 		sched_deadline(deadline);
 }
 
+/* A CPU-time timer's clock, in TSC ticks of CPU time; 0 for a thread gone. */
+static u64 timer_clock(const struct ktimer *k)
+{
+	if (k->clock == TIMER_WALL)
+		return rdtsc();
+	if (k->clock == TIMER_CPU_THREAD) {
+		struct task *t = find_pid(k->thread);
+		return t ? task_exec_tsc(t) : 0;
+	}
+	struct cputime c;
+	group_cputime(k->owner, &c);
+	return c.exec;
+}
+
 static u64 remaining(const struct ktimer *k)
 {
-	u64 now = rdtsc();
-	return !k || !k->deadline ? 0 : k->deadline > now ? k->deadline - now : 1;
+	if (!k || !k->deadline)
+		return 0;
+	u64 now = timer_clock(k);
+	return k->deadline > now ? k->deadline - now : 1;
+}
+
+void cpu_timers_tick(struct task *t)
+{
+	for (struct ktimer *k = timers; k < timers + MAX_TIMERS; k++) {
+		if (k->owner && k->clock != TIMER_WALL && !timer_owner_alive(k))
+			timer_free(k); /* its process is gone: the ticks stop looking */
+		if (k->owner != t->group_leader || k->clock == TIMER_WALL || !k->deadline ||
+		    (k->clock == TIMER_CPU_THREAD && k->thread != t->pid))
+			continue;
+		u64 now = timer_clock(k);
+		if (now < k->deadline)
+			continue;
+		if (k->interval) {
+			k->overrun = 0;
+			for (k->deadline += k->interval; k->deadline <= now; k->deadline += k->interval)
+				k->overrun++;
+		} else {
+			k->deadline = 0;
+		}
+		timer_fire(k);
+	}
 }
 
 static u64 ns_to_tsc(s64 sec, s64 nsec)
@@ -1287,7 +1340,7 @@ long sys_alarm(u64 secs)
 long sys_timer_create(u64 clock, u64 usev, u64 uid)
 {
 	struct sigevent sev = { .signo = SIGALRM, .notify = SIGEV_SIGNAL };
-	if (clock != 0 && clock != 1)
+	if (clock > CLOCK_THREAD_CPUTIME_ID) /* another process's CPU clock included */
 		return -EINVAL;
 	if (usev && copy_from_user(&sev, usev, sizeof sev) < 0)
 		return -EFAULT;
@@ -1305,9 +1358,13 @@ long sys_timer_create(u64 clock, u64 usev, u64 uid)
 	k->notify = sev.notify;
 	k->tid = sev.tid;
 	k->value = usev ? sev.value : (u64)id;
+	k->clock = clock == CLOCK_PROCESS_CPUTIME_ID ? TIMER_CPU_PROCESS :
+		   clock == CLOCK_THREAD_CPUTIME_ID ? TIMER_CPU_THREAD : TIMER_WALL;
+	k->thread = current->pid;
+	nr_cpu_timers += k->clock != TIMER_WALL;
 	s32 kid = id;
 	if (copy_to_user(uid, &kid, sizeof kid) < 0) {
-		k->owner = NULL;
+		timer_free(k);
 		return -EFAULT;
 	}
 	return 0;
@@ -1332,10 +1389,16 @@ long sys_timer_settime(u64 id, u64 flags, u64 unew, u64 uold)
 		return -EINVAL;
 	if (timer_get(k, uold) < 0)
 		return -EFAULT;
-	u64 value = ns_to_tsc(v.value.sec, v.value.nsec), deadline = 0;
+	u64 value = ns_to_tsc(v.value.sec, v.value.nsec), deadline = 0, interval;
+	interval = ns_to_tsc(v.interval.sec, v.interval.nsec);
+	if (k->clock != TIMER_WALL) { /* a value of the CPU clock: the tick checks it */
+		k->deadline = !value ? 0 : flags & TIMER_ABSTIME ? MAX(value, 1) : timer_clock(k) + value;
+		k->interval = interval;
+		return 0;
+	}
 	if (value)
 		deadline = flags & TIMER_ABSTIME ? MAX(boot_tsc + value, 1) : rdtsc() + value;
-	timer_arm(k, deadline, ns_to_tsc(v.interval.sec, v.interval.nsec));
+	timer_arm(k, deadline, interval);
 	return 0;
 }
 
@@ -1356,6 +1419,6 @@ long sys_timer_delete(u64 id)
 	struct ktimer *k = (int)id < 0 ? NULL : timer_find((int)id, false);
 	if (!k)
 		return -EINVAL;
-	k->owner = NULL;
+	timer_free(k);
 	return 0;
 }

@@ -7,9 +7,6 @@
 
 #define ARCH_SET_FS 0x1002
 #define ARCH_GET_FS 0x1003
-#define CLOCK_REALTIME 0
-#define CLOCK_REALTIME_COARSE 5
-#define CLOCK_TAI 11
 #define TIMER_ABSTIME 1
 
 
@@ -37,9 +34,6 @@ static u64 clock_ns(u64 clk)
 	return ns;
 }
 
-#define CLOCK_PROCESS_CPUTIME_ID 2
-#define CLOCK_THREAD_CPUTIME_ID 3
-#define CLOCK_MONOTONIC_COARSE 6
 #define CPUCLOCK_PROF 0
 #define CPUCLOCK_VIRT 1
 #define CPUCLOCK_SCHED 2
