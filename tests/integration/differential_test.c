@@ -201,3 +201,8 @@ Test(differential, files) { scratch_differential("files"); }
  * FIFOs, CPU-time clocks and itimers, rusage, poll, prctl names,
  * /proc/cpuinfo and queued RT signals. */
 Test(differential, calls) { scratch_differential("calls"); }
+
+/* guest-user/locks.c: fcntl record locks (F_GETLK, F_SETLK, F_SETLKW and
+ * the OFD forms): ranges split and merged, waits, EINTR, EDEADLK, and what
+ * fork, close, exit, exec and threads do to a process's locks. */
+Test(differential, locks) { scratch_differential("locks"); }
