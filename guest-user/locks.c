@@ -579,10 +579,36 @@ static void ofd(int fd)
 	close(own);
 }
 
+/* `locks enolck`, for the guest only (Linux has no fixed pool of locks):
+ * a 10-byte lock, then one-byte locks apart from each other until F_SETLK
+ * fails; an unlock that would split a lock needs a lock too. */
+static int enolck(void)
+{
+	int fd = open(FILE_NAME, O_RDWR | O_CREAT | O_TRUNC, 0644), n = 1;
+	set(fd, F_WRLCK, 0, 10);
+	while (n < 100000 && set(fd, F_WRLCK, 10 + 2 * n, 1) == 0)
+		n++;
+	printf("locks taken: %d, then %s\n", n, strerror(errno));
+	check("an unlock that splits a lock is ENOLCK", fails(set(fd, F_UNLCK, 4, 2), ENOLCK));
+	check("an unlock of a whole lock works", set(fd, F_UNLCK, 0, 10) == 0);
+	check("then a new lock fits", set(fd, F_RDLCK, 0, 1) == 0);
+	close(fd);
+	fd = open(FILE_NAME, O_RDWR);
+	n = 0;
+	while (n < 100000 && set(fd, F_WRLCK, 2 * n, 1) == 0)
+		n++;
+	printf("after the close: %d locks\n", n);
+	close(fd);
+	unlink(FILE_NAME);
+	return failed;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "exec-holder"))
 		return exec_holder(argv);
+	if (argc == 2 && !strcmp(argv[1], "enolck"))
+		return enolck();
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	int fd = open(FILE_NAME, O_RDWR | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0 || write(fd, (char[100]){ 0 }, 100) != 100) {
