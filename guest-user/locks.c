@@ -7,7 +7,9 @@
  * of an exec drop a process's locks, exec keeps them; threads share them;
  * OFD locks belong to the open file description. Parent and children take
  * turns through pipes; a child that must be blocked in the kernel is
- * waited for through /proc/PID/stat. Run from a writable directory. */
+ * waited for through /proc/PID/stat. flock(2)'s locks belong to the
+ * open file description and never meet fcntl's. Run from a writable
+ * directory. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -579,6 +582,64 @@ static void ofd(int fd)
 	close(own);
 }
 
+/* ---- flock(2) ---- */
+
+static void flock_child(int fd, pid_t holder)
+{
+	int own = reopen(O_RDONLY);
+	check("fork's child shares the description's flock", flock(fd, LOCK_EX | LOCK_NB) == 0);
+	check("another description's LOCK_SH|LOCK_NB is EWOULDBLOCK",
+	      fails(flock(own, LOCK_SH | LOCK_NB), EWOULDBLOCK));
+	check("fcntl locks do not see flock's", !strcmp(getlk(own, F_GETLK, F_RDLCK, 0, 0, 0), "none") &&
+	      set(own, F_RDLCK, 0, 0) == 0);
+	close(own);
+}
+
+static void flock_shared(int fd, pid_t holder)
+{
+	int own = reopen(O_RDONLY);
+	check("LOCK_SH|LOCK_NB beside a shared lock works", flock(own, LOCK_SH | LOCK_NB) == 0);
+	check("converting it to LOCK_EX|LOCK_NB is EWOULDBLOCK", fails(flock(own, LOCK_EX | LOCK_NB),
+	      EWOULDBLOCK));
+	close(own);
+}
+
+static void flocks(int fd)
+{
+	check("flock of a bad fd is EBADF", fails(flock(99, LOCK_SH), EBADF));
+	check("flock operation 0 is EINVAL", fails(flock(fd, 0), EINVAL));
+	check("LOCK_EX works", flock(fd, LOCK_EX) == 0);
+	in_child(flock_child, fd);
+	check("LOCK_SH converts it", flock(fd, LOCK_SH) == 0);
+	in_child(flock_shared, fd);
+
+	int pfd[2], res;
+	pipe(pfd);
+	flock(fd, LOCK_EX);
+	pid_t p = xfork();
+	if (!p) {
+		close(fd); /* its copy would keep the description, and the lock */
+		int own = reopen(O_RDONLY);
+		res = flock(own, LOCK_EX) ? errno : 0;
+		write(pfd[1], &res, sizeof res);
+		child_done();
+	}
+	wait_sleeping(p);
+	int d = dup(fd);
+	close(d);
+	check("LOCK_EX waits for another description's lock, kept by the close of a dup",
+	      !readable(pfd[0], 100));
+	int extra = dup(fd);
+	close(fd);
+	check("... and it is there while a dup is open", !readable(pfd[0], 100));
+	close(extra);
+	check("... and gets it at the last close", read(pfd[0], &res, sizeof res) == sizeof res &&
+	      res == 0);
+	reap(p);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
 /* `locks enolck`, for the guest only (Linux has no fixed pool of locks):
  * a 10-byte lock, then one-byte locks apart from each other until F_SETLK
  * fails; an unlock that would split a lock needs a lock too. */
@@ -626,7 +687,7 @@ int main(int argc, char **argv)
 	execs(fd, 1);
 	threads(fd);
 	ofd(fd);
-	close(fd);
+	flocks(fd);
 	unlink(FILE_NAME);
 	printf(failed ? "some FAILED\n" : "all passed\n");
 	return failed;

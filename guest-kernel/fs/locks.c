@@ -1,9 +1,10 @@
 /* Record locks, as Linux's fcntl(2) keeps them: byte ranges of a file,
- * read (shared) or write (exclusive), in a list per inode. A POSIX lock's
+ * read (shared) or write (exclusive), in a list per inode; and flock(2)'s
+ * whole-file locks in the same list, which meet only each other. A POSIX lock's
  * owner is the files_struct that set it (so threads share it, fork's child
  * has none of its parent's, exec keeps them) and it goes when its owner
  * closes any fd of the file; an OFD lock's owner is its struct file and it
- * goes with the file's last reference. An owner never conflicts with
+ * goes with the file's last reference, as does a flock lock. An owner never conflicts with
  * itself: its own locks are replaced, split and merged. Each owner's locks
  * are kept together in the list, sorted by start and never overlapping,
  * owners in the order of their first lock, as Linux's list (F_GETLK
@@ -47,6 +48,7 @@ struct file_lock {
 	int pid;                  /* the tgid that set it; OFD locks report -1 */
 	u8 type;
 	bool ofd;
+	bool flock;               /* flock(2)'s: owned by the file, never meets fcntl's */
 };
 
 /* A task in F_SETLKW: its request (on its kernel stack), for the deadlock
@@ -82,9 +84,14 @@ static bool overlap(const struct file_lock *a, const struct file_lock *b)
 	return a->start <= b->end && b->start <= a->end;
 }
 
+static bool same_owner(const struct file_lock *a, const struct file_lock *b)
+{
+	return a->owner == b->owner && a->flock == b->flock;
+}
+
 static bool conflict(const struct file_lock *held, const struct file_lock *req)
 {
-	return held->owner != req->owner && overlap(held, req) &&
+	return !same_owner(held, req) && held->flock == req->flock && overlap(held, req) &&
 	       (held->type == F_WRLCK || req->type == F_WRLCK);
 }
 
@@ -100,12 +107,13 @@ static struct file_lock *first_conflict(struct inode *i, const struct file_lock 
  * for a lock whose holder waits for ... a lock of ours. */
 static bool deadlock(const struct file_lock *req, const struct file_lock *block)
 {
-	if (req->ofd)
+	if (req->ofd || req->flock)
 		return false;
 	for (int n = 0; n <= MAX_DEADLK_ITERATIONS; n++) {
 		const struct lock_waiter *w = NULL;
 		for (int k = 0; k < MAX_TASKS && !w; k++)
-			if (waiters[k].task && waiters[k].req->owner == block->owner)
+			if (waiters[k].task && waiters[k].req->owner == block->owner &&
+			    !waiters[k].req->ofd && !waiters[k].req->flock)
 				w = &waiters[k];
 		if (!w || !(block = first_conflict(w->inode, w->req)))
 			return false;
@@ -159,10 +167,10 @@ static long lock_range(struct file *f, const struct user_flock *u, struct file_l
 static void lock_apply(struct inode *i, const struct file_lock *req, struct file_lock *spare[2])
 {
 	struct file_lock **pp = &i->file_locks;
-	while (*pp && (*pp)->owner != req->owner)
+	while (*pp && !same_owner(*pp, req))
 		pp = &(*pp)->next;
 	s64 start = req->start, end = req->end;
-	while (*pp && (*pp)->owner == req->owner) {
+	while (*pp && same_owner(*pp, req)) {
 		struct file_lock *l = *pp;
 		if (l->type == req->type) {
 			if (l->end < start - 1) { /* before, not touching */
@@ -222,7 +230,7 @@ static long lock_set(struct inode *i, const struct file_lock *req)
 {
 	bool split = false;
 	for (struct file_lock *l = i->file_locks; l && !split; l = l->next)
-		split = l->owner == req->owner && l->type != req->type &&
+		split = same_owner(l, req) && l->type != req->type &&
 			l->start < req->start && l->end > req->end;
 	struct file_lock *spare[2] = {
 		split ? lock_alloc(req->owner) : NULL,
@@ -271,11 +279,11 @@ static long lock_to_user(u64 arg, struct user_flock *u, const struct file_lock *
 
 long fcntl_lock(struct file *f, u64 fd, u64 cmd, u64 arg)
 {
+	if (f->flags & O_PATH)
+		return -EBADF;
 	struct user_flock u;
 	if (copy_from_user(&u, arg, sizeof u) < 0)
 		return -EFAULT;
-	if (f->flags & O_PATH)
-		return -EBADF;
 	/* Pipes and the console have no inode here (Linux's have one). */
 	struct inode *i = f->inode;
 	if (!i)
@@ -318,6 +326,43 @@ long fcntl_lock(struct file *f, u64 fd, u64 cmd, u64 arg)
 		lock_set(i, &req);
 		r = -EBADF;
 	}
+	file_put(f);
+	return r;
+}
+
+#define LOCK_SH 1
+#define LOCK_EX 2
+#define LOCK_NB 4
+#define LOCK_UN 8
+
+/* flock(2): a whole-file lock of the open file description. As Linux, a
+ * conversion that must wait drops the old lock first, and nobody's
+ * waiting is checked for deadlock. */
+long sys_flock(u64 fd, u64 op)
+{
+	struct file *f = fd_file(fd);
+	if (!f || f->flags & O_PATH)
+		return -EBADF;
+	struct file_lock req = { .owner = f, .pid = current->tgid, .flock = true, .end = OFFSET_MAX };
+	switch (op & ~(u64)LOCK_NB) {
+	case LOCK_SH: req.type = F_RDLCK; break;
+	case LOCK_EX: req.type = F_WRLCK; break;
+	case LOCK_UN: req.type = F_UNLCK; break;
+	default: return -EINVAL;
+	}
+	struct inode *i = f->inode;
+	if (!i)
+		return -EINVAL;
+	if (req.type != F_UNLCK && first_conflict(i, &req)) {
+		struct file_lock un = req;
+		un.type = F_UNLCK;
+		lock_set(i, &un);
+	}
+	bool slept = false;
+	file_get(f);
+	long r = lock_wait(i, &req, !(op & LOCK_NB), &slept);
+	if (!r)
+		r = lock_set(i, &req);
 	file_put(f);
 	return r;
 }
