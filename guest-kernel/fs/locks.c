@@ -1,16 +1,17 @@
 /* Record locks, as Linux's fcntl(2) keeps them: byte ranges of a file,
  * read (shared) or write (exclusive), in a list per inode; and flock(2)'s
- * whole-file locks in the same list, which meet only each other. A POSIX lock's
- * owner is the files_struct that set it (so threads share it, fork's child
- * has none of its parent's, exec keeps them) and it goes when its owner
- * closes any fd of the file; an OFD lock's owner is its struct file and it
- * goes with the file's last reference, as does a flock lock. An owner never conflicts with
- * itself: its own locks are replaced, split and merged. Each owner's locks
- * are kept together in the list, sorted by start and never overlapping,
- * owners in the order of their first lock, as Linux's list (F_GETLK
- * reports the first conflict in that order). Locks come from a fixed pool:
- * ENOLCK when it is spent. Waiters (F_SETLKW) sleep on one queue and look
- * again at each change; Linux's deadlock test follows who waits for whom. */
+ * whole-file locks in the same list, which meet only each other. A POSIX
+ * lock's owner is the files_struct that set it (so threads share it, fork's
+ * child has none of its parent's, exec keeps them) and it goes when its
+ * owner closes any fd of the file; an OFD or flock lock's owner is its
+ * struct file and it goes with the file's last reference. An owner never
+ * conflicts with itself: its own locks are replaced, split and merged. Each
+ * owner's locks are kept together in the list, sorted by start and never
+ * overlapping, owners in the order of their first lock, as Linux's list
+ * (F_GETLK reports the first conflict in that order). Locks come from a
+ * fixed pool: ENOLCK when it is spent. Waiters (F_SETLKW, flock) sleep on
+ * one queue and look again at each change; Linux's deadlock test follows
+ * who waits for whom. */
 #include "errno.h"
 #include "file.h"
 #include "fs.h"
@@ -43,7 +44,7 @@ struct user_flock {
 
 struct file_lock {
 	struct file_lock *next;   /* the inode's list */
-	const void *owner;        /* POSIX: the files_struct; OFD: the struct file. NULL: free */
+	const void *owner;        /* POSIX: the files_struct; OFD, flock: the struct file. NULL: free */
 	s64 start, end;           /* bytes start..end, both included */
 	int pid;                  /* the tgid that set it; OFD locks report -1 */
 	u8 type;
@@ -59,6 +60,7 @@ struct lock_waiter {
 	const struct file_lock *req;
 };
 
+int nr_file_locks;
 static struct file_lock pool[MAX_LOCKS];
 static struct lock_waiter waiters[MAX_TASKS];
 static struct wait_queue lock_wq;
@@ -68,6 +70,7 @@ static struct file_lock *lock_alloc(const void *owner)
 	for (int k = 0; k < MAX_LOCKS; k++)
 		if (!pool[k].owner) {
 			pool[k].owner = owner;
+			nr_file_locks++;
 			return &pool[k];
 		}
 	return NULL;
@@ -75,8 +78,10 @@ static struct file_lock *lock_alloc(const void *owner)
 
 static void lock_free(struct file_lock *l)
 {
-	if (l)
+	if (l) {
 		l->owner = NULL;
+		nr_file_locks--;
+	}
 }
 
 static bool overlap(const struct file_lock *a, const struct file_lock *b)
@@ -381,12 +386,21 @@ static void locks_remove(struct inode *i, const void *owner)
 	wake_up(&lock_wq);
 }
 
-void locks_remove_posix(struct inode *i, const struct files_struct *owner)
+void locks_remove_posix(const struct files_struct *owner, struct file *f)
 {
-	locks_remove(i, owner);
+	if (f->inode && f->inode->file_locks)
+		locks_remove(f->inode, owner);
+}
+
+void locks_remove_posix_fds(const struct files_struct *fs, u32 fds)
+{
+	for (int k = 0; k < NR_OPEN; k++)
+		if (fds & (1U << k) && fs->fd[k])
+			locks_remove_posix(fs, fs->fd[k]);
 }
 
 void locks_remove_ofd(struct file *f)
 {
-	locks_remove(f->inode, f);
+	if (f->inode && f->inode->file_locks)
+		locks_remove(f->inode, f);
 }

@@ -102,8 +102,7 @@ struct inode {
 	 * (> 0), or address spaces running it as their program (< 0). Each
 	 * shuts out the other with ETXTBSY. */
 	int writecount;
-	/* Record locks (fs/locks.c): NULL when none, the only test that
-	 * closes and the last put of a file make. */
+	/* Record locks (fs/locks.c), NULL when none. */
 	struct file_lock *file_locks;
 };
 

@@ -136,9 +136,8 @@ void file_put(struct file *f)
 		f->ops->release(f);
 	/* Off the slot before iput, which may yield (a big file's pages go a
 	 * leaf at a time): file_alloc may hand the slot out meanwhile. */
+	locks_file_released(f);
 	struct inode *i = f->inode;
-	if (__builtin_expect(i && i->file_locks, 0))
-		locks_remove_ofd(f);
 	f->inode = NULL;
 	if (i)
 		iput(i);
@@ -148,18 +147,17 @@ void files_put(struct files_struct *f)
 {
 	if (--f->refs)
 		return;
+	locks_fds_closed(f, ~0U);
 	for (int i = 0; i < NR_OPEN; i++)
-		if (f->fd[i]) {
-			locks_fd_closed(f, f->fd[i]);
+		if (f->fd[i])
 			file_put(f->fd[i]);
-		}
 }
 
 void files_close_on_exec(struct files_struct *f)
 {
+	locks_fds_closed(f, f->cloexec);
 	for (int i = 0; i < NR_OPEN; i++)
 		if (f->cloexec & (1U << i) && f->fd[i]) {
-			locks_fd_closed(f, f->fd[i]);
 			file_put(f->fd[i]);
 			f->fd[i] = NULL;
 		}
