@@ -10,6 +10,7 @@
 
 struct task;
 struct file;
+struct file_lock;
 
 #define S_IFMT   0170000
 #define S_IFSOCK 0140000
@@ -102,6 +103,8 @@ struct inode {
 	 * (> 0), or address spaces running it as their program (< 0). Each
 	 * shuts out the other with ETXTBSY. */
 	int writecount;
+	/* Record locks (fs/locks.c), NULL when none. */
+	struct file_lock *file_locks;
 };
 
 /* Per task (shared by CLONE_FS): the working directory and the umask. */

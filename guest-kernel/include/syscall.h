@@ -18,6 +18,7 @@ long sys_dup(u64 fd);
 long sys_dup2(u64 oldfd, u64 newfd);
 long sys_dup3(u64 oldfd, u64 newfd, u64 flags);
 long sys_fcntl(u64 fd, u64 cmd, u64 arg);
+long sys_flock(u64 fd, u64 op); /* fs/locks.c */
 long sys_fsync(u64 fd);
 long sys_fdatasync(u64 fd);
 long sys_syncfs(u64 fd);

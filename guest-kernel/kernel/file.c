@@ -6,6 +6,7 @@
 #include "file.h"
 #include "fs.h"
 #include "lab.h"
+#include "locks.h"
 #include "syscall.h"
 #include "task.h"
 
@@ -14,6 +15,12 @@
 #define F_SETFD 2
 #define F_GETFL 3
 #define F_SETFL 4
+#define F_GETLK 5
+#define F_SETLK 6
+#define F_SETLKW 7
+#define F_OFD_GETLK 36
+#define F_OFD_SETLK 37
+#define F_OFD_SETLKW 38
 #define F_DUPFD_CLOEXEC 1030
 #define FD_CLOEXEC 1
 
@@ -129,6 +136,7 @@ void file_put(struct file *f)
 		f->ops->release(f);
 	/* Off the slot before iput, which may yield (a big file's pages go a
 	 * leaf at a time): file_alloc may hand the slot out meanwhile. */
+	locks_file_released(f);
 	struct inode *i = f->inode;
 	f->inode = NULL;
 	if (i)
@@ -139,6 +147,7 @@ void files_put(struct files_struct *f)
 {
 	if (--f->refs)
 		return;
+	locks_fds_closed(f, ~0U);
 	for (int i = 0; i < NR_OPEN; i++)
 		if (f->fd[i])
 			file_put(f->fd[i]);
@@ -146,6 +155,7 @@ void files_put(struct files_struct *f)
 
 void files_close_on_exec(struct files_struct *f)
 {
+	locks_fds_closed(f, f->cloexec);
 	for (int i = 0; i < NR_OPEN; i++)
 		if (f->cloexec & (1U << i) && f->fd[i]) {
 			file_put(f->fd[i]);
@@ -238,6 +248,7 @@ long sys_close(u64 fd)
 	if (!f)
 		return -EBADF;
 	current->files->fd[fd] = NULL;
+	locks_fd_closed(current->files, f);
 	file_put(f);
 	return 0;
 }
@@ -251,8 +262,10 @@ long sys_dup3(u64 oldfd, u64 newfd, u64 flags)
 	if (!f || newfd >= NR_OPEN)
 		return -EBADF;
 	struct files_struct *fs = current->files;
-	if (fs->fd[newfd])
+	if (fs->fd[newfd]) {
+		locks_fd_closed(fs, fs->fd[newfd]);
 		file_put(fs->fd[newfd]);
+	}
 	fs->fd[newfd] = file_get(f);
 	fs->cloexec = flags & O_CLOEXEC ? fs->cloexec | (1U << newfd) : fs->cloexec & ~(1U << newfd);
 	return newfd;
@@ -314,6 +327,13 @@ long sys_fcntl(u64 fd, u64 cmd, u64 arg)
 	case F_SETPIPE_SZ:
 	case F_GETPIPE_SZ:
 		return pipe_fcntl(f, cmd, arg);
+	case F_GETLK:
+	case F_SETLK:
+	case F_SETLKW:
+	case F_OFD_GETLK:
+	case F_OFD_SETLK:
+	case F_OFD_SETLKW:
+		return fcntl_lock(f, fd, cmd, arg);
 	}
 	return -EINVAL;
 }

@@ -54,6 +54,7 @@ static const syscall_fn table[] = {
 	SYS(62, sys_kill),
 	SYS(63, sys_uname),
 	SYS(72, sys_fcntl),
+	SYS(73, sys_flock),
 	SYS(74, sys_fsync),
 	SYS(75, sys_fdatasync),
 	SYS(76, sys_truncate),

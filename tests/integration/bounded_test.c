@@ -109,3 +109,18 @@ Test(bounded, preempt_fork_snapshot)
 {
 	preempt_run("snapshot", "256", "snapshot 256 MiB: the spinner ran during the call\n");
 }
+
+/* Record locks come from a fixed pool of 128 (guest-kernel/fs/locks.c):
+ * ENOLCK past it, as Linux's ENOLCK when it cannot allocate a lock; an
+ * unlock that splits a lock needs one too; a close gives them back. */
+Test(bounded, lock_pool_enolck)
+{
+	struct fr_result r = FORKLAB("run", "--timeout", "60", "locks", "enolck");
+	TEST_ASSERT_RUN_STATUS(r, 0);
+	TEST_ASSERT_RUN_EQ(r, out, "locks taken: 128, then No locks available\n"
+			   "an unlock that splits a lock is ENOLCK: ok\n"
+			   "an unlock of a whole lock works: ok\n"
+			   "then a new lock fits: ok\n"
+			   "after the close: 128 locks\n");
+}
+

@@ -213,3 +213,8 @@ Test(differential, scripts) { scratch_differential("scripts"); }
  * MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_SHARED_VALIDATE, mprotect's
  * EACCES, merged reservations). */
 Test(differential, mapcompat) { scratch_differential("mapcompat"); }
+
+/* guest-user/locks.c: fcntl record locks (F_GETLK, F_SETLK, F_SETLKW and
+ * the OFD forms): ranges split and merged, waits, EINTR, EDEADLK, and what
+ * fork, close, exit, exec and threads do to a process's locks. */
+Test(differential, locks) { scratch_differential("locks"); }
