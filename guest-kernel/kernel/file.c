@@ -134,9 +134,9 @@ void file_put(struct file *f)
 		return;
 	if (f->ops->release)
 		f->ops->release(f);
+	locks_file_released(f);
 	/* Off the slot before iput, which may yield (a big file's pages go a
 	 * leaf at a time): file_alloc may hand the slot out meanwhile. */
-	locks_file_released(f);
 	struct inode *i = f->inode;
 	f->inode = NULL;
 	if (i)

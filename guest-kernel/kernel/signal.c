@@ -1091,6 +1091,20 @@ static void timer_fire(struct ktimer *k)
 		send_signal(k->signo, &info, k->owner, true);
 }
 
+/* k's deadline has passed at now (of its clock): the next one, counting
+ * the periods missed as overruns, or disarmed; then the signal. */
+static void timer_expire(struct ktimer *k, u64 now)
+{
+	if (k->interval) {
+		k->overrun = 0;
+		for (k->deadline += k->interval; k->deadline <= now; k->deadline += k->interval)
+			k->overrun++;
+	} else {
+		k->deadline = 0;
+	}
+	timer_fire(k);
+}
+
 u64 signal_timers(u64 now)
 {
 	u64 next = ~0UL;
@@ -1104,16 +1118,8 @@ u64 signal_timers(u64 now)
 		}
 		if (!k->deadline || k->clock != TIMER_WALL)
 			continue;
-		if (k->deadline <= now) {
-			if (k->interval) {
-				k->overrun = 0;
-				for (k->deadline += k->interval; k->deadline <= now; k->deadline += k->interval)
-					k->overrun++;
-			} else {
-				k->deadline = 0;
-			}
-			timer_fire(k);
-		}
+		if (k->deadline <= now)
+			timer_expire(k, now);
 		if (k->deadline)
 			next = MIN(next, k->deadline);
 	}
@@ -1204,16 +1210,8 @@ void cpu_timers_tick(struct task *t)
 		    (k->clock == TIMER_CPU_THREAD && k->thread != t->pid))
 			continue;
 		u64 now = timer_clock(k);
-		if (now < k->deadline)
-			continue;
-		if (k->interval) {
-			k->overrun = 0;
-			for (k->deadline += k->interval; k->deadline <= now; k->deadline += k->interval)
-				k->overrun++;
-		} else {
-			k->deadline = 0;
-		}
-		timer_fire(k);
+		if (now >= k->deadline)
+			timer_expire(k, now);
 	}
 }
 
