@@ -118,10 +118,9 @@ int proc_next_entry(struct inode *dir, u64 *pos, char *name, u8 *type, u64 *ino)
 			return 1;
 		}
 	if (dir->proc == PROC_ROOT) {
-		for (u64 s = *pos < PID_POS ? 0 : *pos - PID_POS; s < MAX_TASKS; s++) {
-			struct task *t = &tasks[s];
-			if (t->state == TASK_UNUSED || t->state == TASK_DEAD || t->state == TASK_ZOMBIE ||
-			    !thread_group_leader(t))
+		for (u64 s = *pos < PID_POS ? 0 : *pos - PID_POS; s < (u64)task_slots_used; s++) {
+			struct task *t = tasks[s];
+			if (!t || t->state == TASK_DEAD || t->state == TASK_ZOMBIE || !thread_group_leader(t))
 				continue;
 			snprintf(name, NAME_LEN, "%d", t->pid);
 			*type = DT_DIR;
@@ -197,10 +196,8 @@ static char task_state(const struct task *t)
 static int nr_threads(const struct task *t)
 {
 	int n = 0;
-	for (int k = 0; k < MAX_TASKS; k++)
-		if (tasks[k].state != TASK_UNUSED && tasks[k].state != TASK_DEAD &&
-		    tasks[k].tgid == t->tgid)
-			n++;
+	for_each_thread_of((struct task *)t, x)
+		n += x->state != TASK_DEAD;
 	return n;
 }
 
@@ -329,10 +326,10 @@ static void gen(struct buf *b, struct inode *i)
 	u64 total = fl_kstate.total_pages * 4, free = fl_kstate.free_pages * 4;
 	u64 shmem = tmpfs_pages_used() * 4;
 	int nproc = 0, lastpid = 0;
-	for (int k = 0; k < MAX_TASKS; k++)
-		if (tasks[k].state != TASK_UNUSED && tasks[k].state != TASK_DEAD) {
+	for_each_task(t)
+		if (t->state != TASK_DEAD) {
 			nproc++;
-			lastpid = MAX(lastpid, tasks[k].pid);
+			lastpid = MAX(lastpid, t->pid);
 		}
 	switch (i->proc) {
 	case PROC_MEMINFO:
@@ -435,9 +432,8 @@ long sys_sysinfo(u64 uinfo)
 	si.totalram = fl_kstate.total_pages * PAGE_SIZE;
 	si.freeram = fl_kstate.free_pages * PAGE_SIZE;
 	si.sharedram = tmpfs_pages_used() * PAGE_SIZE;
-	for (int k = 0; k < MAX_TASKS; k++)
-		if (tasks[k].state != TASK_UNUSED && tasks[k].state != TASK_DEAD)
-			si.procs++;
+	for_each_task(t)
+		si.procs += t->state != TASK_DEAD;
 	si.mem_unit = 1;
 	return copy_to_user(uinfo, &si, sizeof si) < 0 ? -EFAULT : 0;
 }

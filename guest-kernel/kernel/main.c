@@ -137,6 +137,8 @@ void start_kernel(u64 fdt_pa)
 	       bi.host_kind, tsc_khz, bi.bootargs);
 	vm_init(bi.mem_size);
 	page_init(bi.mem_size, __pa(_kernel_end), bi.initrd_start);
+	tasks_init(bi.mem_size, bi.bootargs);
+	rlimits_init();
 	host_init(bi.host_kind);
 	fpu_init();
 	lapic_timer_init();

@@ -34,27 +34,6 @@ struct san_range {
 };
 static struct san_range ranges[8];
 
-/* A task between a write fault and its #DB: the pages it was let write.
- * A write spans at most two pages; pages the kernel wrote for a system
- * call stay writable until the task's next step or the vfork's end. */
-struct san_step {
-	int pid;                /* whose: a task slot is reused, a pid is not */
-	bool stepping, user_tf; /* user_tf: TF was the program's own */
-	bool report;            /* the address is in the watched range */
-	u64 addr, old, rip, sp;
-	u64 pages[4];
-	int npages;
-};
-static struct san_step steps[MAX_TASKS];
-
-static struct san_step *step_of(struct task *t)
-{
-	struct san_step *s = &steps[t - tasks];
-	if (s->pid != t->pid)
-		*s = (struct san_step){ .pid = t->pid };
-	return s;
-}
-
 void vfork_san_init(const char *bootargs)
 {
 	vfork_sanitize = bootarg(bootargs, "vfork.sanitize");
@@ -159,7 +138,7 @@ int vfork_san_fault(struct mm *mm, const struct vma *v, u64 page, u64 *pte)
 		invlpg(page);
 		return 0;
 	}
-	struct san_step *s = step_of(current);
+	struct san_step *s = &current->san; /* cleared by task_alloc */
 	struct pt_regs *regs = task_pt_regs(current);
 	bool report_it = addr >= r->start && addr < r->end;
 	if (s->npages == ARRAY_SIZE(s->pages))
@@ -192,7 +171,7 @@ int vfork_san_fault(struct mm *mm, const struct vma *v, u64 page, u64 *pte)
 
 bool vfork_san_step_done(struct pt_regs *regs)
 {
-	struct san_step *s = step_of(current);
+	struct san_step *s = &current->san;
 	if (!s->stepping)
 		return false;
 	s->stepping = false;
