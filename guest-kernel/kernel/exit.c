@@ -36,13 +36,11 @@ static void exit_mm(struct task *t)
  * SIGCHLD (do_notify_parent), as on Linux. */
 static void zombie(struct task *t)
 {
-	if (t->parent && t->parent->state == TASK_ZOMBIE && !t->parent->live_threads) {
+	if (t->parent && ((t->parent->state == TASK_ZOMBIE && !t->parent->live_threads) ||
+			  do_notify_parent(t))) {
 		t->state = TASK_DEAD;
 		child_unlink(t);
-	} else if (t->parent && do_notify_parent(t)) {
-		t->state = TASK_DEAD;
-		child_unlink(t);
-		if (t != current)
+		if (t != current) /* else once we are off its stack (finish_task_switch) */
 			task_free(t);
 	}
 }

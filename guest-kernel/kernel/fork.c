@@ -426,9 +426,9 @@ static struct task *copy_process(u64 flags, u64 stack, u64 child_tid, u64 tls, i
 	if ((*err = copy_mm(flags, &mm)))
 		return NULL;
 	struct task *p = dup_task(current);
-	if (!p) {
+	if (!p) { /* as Linux: EAGAIN at the limit, ENOMEM for want of a run */
 		mm_put(mm);
-		*err = -EAGAIN;
+		*err = nr_tasks >= task_limit ? -EAGAIN : -ENOMEM;
 		return NULL;
 	}
 	p->mm = mm;
