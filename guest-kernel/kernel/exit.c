@@ -93,16 +93,25 @@ void do_exit(int status)
 	if (last) {
 		rlimits_put(leader->rlimits);
 		leader->rlimits = NULL;
-		if (leader->nr_children && leader != init)
+		if (leader != init)
 			reparent_children(leader, init);
+		else /* pid 1's zombies: nobody will reap them now */
+			for_each_child(init, c)
+				if (c->state == TASK_ZOMBIE && !c->live_threads)
+					zombie(c);
 	} else if (unlikely(leader->exec_task) && leader->live_threads == 1) {
 		wake_task(leader->exec_task);
 	}
 	if (leader->state == TASK_ZOMBIE && !leader->live_threads)
 		zombie(leader);
-	if (init && init->state == TASK_ZOMBIE && !nr_user_tasks)
+	if (init && init->state == TASK_ZOMBIE && !nr_user_tasks) {
+		/* The run ends here, on our stack: nothing will reuse our run,
+		 * so it goes back now, for --stats' count of free pages. */
+		if (t->state == TASK_DEAD)
+			task_free(t);
 		for (;;)
 			lab_call(FL_LAB_EXIT, init->exit_code, 0, 0, 0);
+	}
 	schedule();
 	panic("a dead task was scheduled");
 }
