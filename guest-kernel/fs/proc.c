@@ -1,7 +1,7 @@
 /* /proc, generated: directories and links are made at lookup (inodes that
  * go away with their last reference), file text at open, into one page.
  * /proc/self, /proc/PID/{exe,cwd,fd/N,stat,status,cmdline,maps,comm},
- * /proc/{meminfo,stat,vmstat,uptime,loadavg,mounts,cpuinfo}, /proc/sys/kernel/pid_max. */
+ * /proc/{meminfo,stat,vmstat,uptime,loadavg,mounts,cpuinfo}, /proc/sys/kernel/{pid_max,threads-max}. */
 #include "arch.h"
 #include "errno.h"
 #include "file.h"
@@ -30,7 +30,8 @@ static const struct proc_entry pid_entries[] = {
 };
 static const struct proc_entry sys_entries[] = { { "kernel", PROC_SYS_KERNEL, S_IFDIR | 0555 }, { NULL } };
 static const struct proc_entry kernel_entries[] = {
-	{ "pid_max", PROC_PID_MAX, S_IFREG | 0644 }, { "tainted", PROC_TAINTED, S_IFREG | 0444 }, { NULL },
+	{ "pid_max", PROC_PID_MAX, S_IFREG | 0644 }, { "tainted", PROC_TAINTED, S_IFREG | 0444 },
+	{ "threads-max", PROC_THREADS_MAX, S_IFREG | 0644 }, { NULL },
 };
 
 #define PID_POS 16 /* /proc's readdir: pid directories from here, by task slot */
@@ -359,6 +360,9 @@ static void gen(struct buf *b, struct inode *i)
 		break;
 	case PROC_PID_MAX:
 		out(b, "32768\n");
+		break;
+	case PROC_THREADS_MAX: /* the task limit (kernel/fork.c), as RLIMIT_NPROC reports it */
+		out(b, "%d\n", task_limit);
 		break;
 	case PROC_TAINTED:
 		out(b, "0\n");
