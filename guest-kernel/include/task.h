@@ -77,6 +77,7 @@ struct futex_key {
  * most two pages; pages the kernel wrote for a system call stay writable
  * until the task's next step or the vfork's end. */
 struct san_step {
+	int pid;                /* whose: task memory is reused, a pid is not */
 	bool stepping, user_tf; /* user_tf: TF was the program's own */
 	bool report;            /* the address is in the watched range */
 	u64 addr, old, rip, sp;
@@ -124,17 +125,8 @@ struct task {
 	struct task *wait_next;        /* wait queue link */
 	struct wait_queue *waiting_on;
 	u64 wake_deadline;             /* TSC deadline of a timed sleep, or 0 */
-	/* Links that spare the kernel scans of the task table (fork.c, sched.c):
-	 * a fork, exit, wait or kill costs the same with 1000 tasks as with 3. */
-	struct task *pid_next;         /* pid hash chain (find_pid) */
-	struct task *run_next;         /* run queue */
-	struct task *timed_next, *timed_prev; /* timed sleepers, for sched_tick */
-	struct task *thread_next, *thread_prev; /* ring of the thread group, ends included */
 	struct task *children;         /* leader: first child not yet reaped (leaders only) */
 	struct task *sib_next, *sib_prev; /* leader: on its parent's list of children */
-	int slot;                      /* index in tasks[] */
-	struct futex_key futex_key;    /* what a futex wait sleeps on */
-	struct san_step san;           /* the vfork sanitizer's */
 	char comm[16];
 	/* Signals (kernel/signal.c); zero at fork. sig_work is the one word the
 	 * return to user mode tests: a signal this thread may take, a group stop,
@@ -157,7 +149,18 @@ struct task {
 	struct cputime dead, reaped;   /* leader: exited threads', and reaped children's */
 	s64 it_virt, it_virt_int, it_prof, it_prof_int; /* leader: ITIMER_VIRTUAL, _PROF, ns */
 	u8 fpstate[FPU_AREA_MAX] __attribute__((aligned(64))); /* user FPU state (fpu.c) */
-	/* Not cleared at fork: valid only while the pending bit is set. */
+	/* Not cleared at fork (each word cleared costs fork an instruction): set
+	 * by task_alloc, or where they are used. Links that spare the kernel
+	 * scans of the task table (fork.c, sched.c), so that a fork, exit,
+	 * wait or kill costs the same with 1000 tasks as with 3. */
+	struct task *pid_next;         /* pid hash chain (find_pid) */
+	struct task *thread_next, *thread_prev; /* ring of the thread group, ends included */
+	struct task *run_next;         /* run queue, while on it */
+	struct task *timed_next, *timed_prev; /* timed sleepers, for sched_tick, while asleep */
+	int slot;                      /* index in tasks[] */
+	struct futex_key futex_key;    /* what a futex wait sleeps on, while it does */
+	struct san_step san;           /* the vfork sanitizer's; san.pid says whose */
+	/* Valid only while the pending bit is set. */
 	struct ksiginfo siginfo[NSIG - 1], shared_siginfo[NSIG - 1];
 };
 

@@ -258,9 +258,10 @@ struct files_struct *files_alloc(void)
 /* Every open file shared, close-on-exec bits kept (Linux's dup_fd). */
 static struct files_struct *dup_fd(struct files_struct *old)
 {
-	struct files_struct *f = files_alloc();
+	struct files_struct *f = kobj_alloc(); /* not cleared: every field is set here */
 	if (!f)
 		return NULL;
+	f->refs = 1;
 	for (int i = 0; i < NR_OPEN; i++)
 		if ((f->fd[i] = old->fd[i]))
 			file_get(f->fd[i]);

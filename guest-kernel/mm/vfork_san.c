@@ -34,6 +34,15 @@ struct san_range {
 };
 static struct san_range ranges[8];
 
+/* The task's step (task.h), reset when the memory was another task's. */
+static struct san_step *step_of(struct task *t)
+{
+	struct san_step *s = &t->san;
+	if (s->pid != t->pid)
+		*s = (struct san_step){ .pid = t->pid };
+	return s;
+}
+
 void vfork_san_init(const char *bootargs)
 {
 	vfork_sanitize = bootarg(bootargs, "vfork.sanitize");
@@ -138,7 +147,7 @@ int vfork_san_fault(struct mm *mm, const struct vma *v, u64 page, u64 *pte)
 		invlpg(page);
 		return 0;
 	}
-	struct san_step *s = &current->san; /* cleared by task_alloc */
+	struct san_step *s = step_of(current);
 	struct pt_regs *regs = task_pt_regs(current);
 	bool report_it = addr >= r->start && addr < r->end;
 	if (s->npages == ARRAY_SIZE(s->pages))
@@ -171,7 +180,7 @@ int vfork_san_fault(struct mm *mm, const struct vma *v, u64 page, u64 *pte)
 
 bool vfork_san_step_done(struct pt_regs *regs)
 {
-	struct san_step *s = &current->san;
+	struct san_step *s = step_of(current);
 	if (!s->stepping)
 		return false;
 	s->stepping = false;
