@@ -93,7 +93,7 @@ void do_exit(int status)
 	if (last) {
 		rlimits_put(leader->rlimits);
 		leader->rlimits = NULL;
-		if (leader != init && leader->children)
+		if (leader != init)
 			reparent_children(leader, init);
 		else /* pid 1's zombies: nobody will reap them now */
 			for_each_child(init, c)
