@@ -1,6 +1,7 @@
 /* A bounded fork bomb: children that sleep until killed pile up until fork
- * fails. forklab's task limit must turn that into EAGAIN, not a crash; then
- * every child is killed and reaped. With an argument KB, each child first
+ * fails. forklab's task limit, which it first prints as RLIMIT_NPROC
+ * reports it, must turn that into EAGAIN, not a crash; then every child is
+ * killed and reaped. With an argument KB, each child first
  * maps KB of shared memory (populated at once), so that memory runs out
  * first: fork or the child's mmap must fail with ENOMEM. Not for native runs:
  * Linux's limits are the host's. */
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,8 +22,10 @@ int main(int argc, char **argv)
 	static pid_t kids[MAX];
 	size_t kb = argc > 1 ? strtoul(argv[1], NULL, 10) : 0;
 	int n = 0, err = 0, ready[2];
-	if (pipe(ready))
+	struct rlimit nproc;
+	if (pipe(ready) || getrlimit(RLIMIT_NPROC, &nproc))
 		return 1;
+	printf("RLIMIT_NPROC %llu\n", (unsigned long long)nproc.rlim_cur);
 	while (n < MAX) {
 		pid_t pid = fork();
 		if (pid < 0) {

@@ -52,17 +52,17 @@ struct file_lock {
 	bool flock;               /* flock(2)'s: owned by the file, never meets fcntl's */
 };
 
-/* A task in F_SETLKW: its request (on its kernel stack), for the deadlock
- * test of others. */
+/* A task in F_SETLKW: its request, for the deadlock test of others. Each
+ * is on its task's kernel stack, in the list while the task sleeps. */
 struct lock_waiter {
-	struct task *task;        /* NULL: free */
+	struct lock_waiter *next;
 	struct inode *inode;
 	const struct file_lock *req;
 };
 
 int nr_file_locks;
 static struct file_lock pool[MAX_LOCKS];
-static struct lock_waiter waiters[MAX_TASKS];
+static struct lock_waiter *waiters;
 static struct wait_queue lock_wq;
 
 static struct file_lock *lock_alloc(const void *owner)
@@ -115,11 +115,9 @@ static bool deadlock(const struct file_lock *req, const struct file_lock *block)
 	if (req->ofd || req->flock)
 		return false;
 	for (int n = 0; n <= MAX_DEADLK_ITERATIONS; n++) {
-		const struct lock_waiter *w = NULL;
-		for (int k = 0; k < MAX_TASKS && !w; k++)
-			if (waiters[k].task && waiters[k].req->owner == block->owner &&
-			    !waiters[k].req->ofd && !waiters[k].req->flock)
-				w = &waiters[k];
+		const struct lock_waiter *w = waiters;
+		while (w && (w->req->owner != block->owner || w->req->ofd || w->req->flock))
+			w = w->next;
 		if (!w || !(block = first_conflict(w->inode, w->req)))
 			return false;
 		if (block->owner == req->owner)
@@ -258,13 +256,12 @@ static long lock_wait(struct inode *i, const struct file_lock *req, bool wait, b
 			return -EAGAIN;
 		if (deadlock(req, block))
 			return -EDEADLK;
-		struct lock_waiter *w = NULL;
-		for (int k = 0; k < MAX_TASKS && !w; k++)
-			if (!waiters[k].task)
-				w = &waiters[k];
-		*w = (struct lock_waiter){ .task = current, .inode = i, .req = req };
+		struct lock_waiter w = { waiters, i, req }, **p = &waiters;
+		waiters = &w;
 		bool ok = sleep_on(&lock_wq, 0);
-		w->task = NULL;
+		while (*p != &w)
+			p = &(*p)->next;
+		*p = w.next;
 		*slept = true;
 		if (!ok)
 			return -ERESTARTSYS;

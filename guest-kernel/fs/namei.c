@@ -253,8 +253,10 @@ int inode_path(struct inode *i, char *buf, size_t n)
 
 void exit_fs(struct task *t)
 {
-	if (t->fs && !--t->fs->refs)
+	if (t->fs && !--t->fs->refs) {
 		iput(t->fs->cwd);
+		kobj_free(t->fs);
+	}
 	t->fs = NULL;
 }
 

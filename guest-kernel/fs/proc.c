@@ -1,7 +1,7 @@
 /* /proc, generated: directories and links are made at lookup (inodes that
  * go away with their last reference), file text at open, into one page.
  * /proc/self, /proc/PID/{exe,cwd,fd/N,stat,status,cmdline,maps,comm,pagemap},
- * /proc/{meminfo,stat,vmstat,uptime,loadavg,mounts,cpuinfo}, /proc/sys/kernel/pid_max. */
+ * /proc/{meminfo,stat,vmstat,uptime,loadavg,mounts,cpuinfo}, /proc/sys/kernel/{pid_max,threads-max}. */
 #include "arch.h"
 #include "errno.h"
 #include "file.h"
@@ -30,7 +30,8 @@ static const struct proc_entry pid_entries[] = {
 };
 static const struct proc_entry sys_entries[] = { { "kernel", PROC_SYS_KERNEL, S_IFDIR | 0555 }, { NULL } };
 static const struct proc_entry kernel_entries[] = {
-	{ "pid_max", PROC_PID_MAX, S_IFREG | 0644 }, { "tainted", PROC_TAINTED, S_IFREG | 0444 }, { NULL },
+	{ "pid_max", PROC_PID_MAX, S_IFREG | 0644 }, { "tainted", PROC_TAINTED, S_IFREG | 0444 },
+	{ "threads-max", PROC_THREADS_MAX, S_IFREG | 0644 }, { NULL },
 };
 
 #define PID_POS 16 /* /proc's readdir: pid directories from here, by task slot */
@@ -118,10 +119,9 @@ int proc_next_entry(struct inode *dir, u64 *pos, char *name, u8 *type, u64 *ino)
 			return 1;
 		}
 	if (dir->proc == PROC_ROOT) {
-		for (u64 s = *pos < PID_POS ? 0 : *pos - PID_POS; s < MAX_TASKS; s++) {
-			struct task *t = &tasks[s];
-			if (t->state == TASK_UNUSED || t->state == TASK_DEAD || t->state == TASK_ZOMBIE ||
-			    !thread_group_leader(t))
+		for (u64 s = *pos < PID_POS ? 0 : *pos - PID_POS; s < (u64)task_slots_used; s++) {
+			struct task *t = tasks[s];
+			if (!t || t->state == TASK_DEAD || t->state == TASK_ZOMBIE || !thread_group_leader(t))
 				continue;
 			snprintf(name, NAME_LEN, "%d", t->pid);
 			*type = DT_DIR;
@@ -197,10 +197,8 @@ static char task_state(const struct task *t)
 static int nr_threads(const struct task *t)
 {
 	int n = 0;
-	for (int k = 0; k < MAX_TASKS; k++)
-		if (tasks[k].state != TASK_UNUSED && tasks[k].state != TASK_DEAD &&
-		    tasks[k].tgid == t->tgid)
-			n++;
+	for_each_thread_of((struct task *)t, x)
+		n += x->state != TASK_DEAD;
 	return n;
 }
 
@@ -329,10 +327,10 @@ static void gen(struct buf *b, struct inode *i)
 	u64 total = fl_kstate.total_pages * 4, free = fl_kstate.free_pages * 4;
 	u64 shmem = tmpfs_pages_used() * 4;
 	int nproc = 0, lastpid = 0;
-	for (int k = 0; k < MAX_TASKS; k++)
-		if (tasks[k].state != TASK_UNUSED && tasks[k].state != TASK_DEAD) {
+	for_each_task(t)
+		if (t->state != TASK_DEAD) {
 			nproc++;
-			lastpid = MAX(lastpid, tasks[k].pid);
+			lastpid = MAX(lastpid, t->pid);
 		}
 	switch (i->proc) {
 	case PROC_MEMINFO:
@@ -362,6 +360,9 @@ static void gen(struct buf *b, struct inode *i)
 		break;
 	case PROC_PID_MAX:
 		out(b, "32768\n");
+		break;
+	case PROC_THREADS_MAX: /* the task limit (kernel/fork.c), as RLIMIT_NPROC reports it */
+		out(b, "%d\n", task_limit);
 		break;
 	case PROC_TAINTED:
 		out(b, "0\n");
@@ -478,9 +479,8 @@ long sys_sysinfo(u64 uinfo)
 	si.totalram = fl_kstate.total_pages * PAGE_SIZE;
 	si.freeram = fl_kstate.free_pages * PAGE_SIZE;
 	si.sharedram = tmpfs_pages_used() * PAGE_SIZE;
-	for (int k = 0; k < MAX_TASKS; k++)
-		if (tasks[k].state != TASK_UNUSED && tasks[k].state != TASK_DEAD)
-			si.procs++;
+	for_each_task(t)
+		si.procs += t->state != TASK_DEAD;
 	si.mem_unit = 1;
 	return copy_to_user(uinfo, &si, sizeof si) < 0 ? -EFAULT : 0;
 }

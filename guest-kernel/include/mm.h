@@ -34,6 +34,17 @@ static inline void page_put_zeroed(u64 pa)
 }
 /* A page, zero if *zeroed says so: pages known to be zero first. */
 u64 page_alloc_clean_first(bool *zeroed);
+/* Runs of RUN_PAGES physically contiguous pages: a task's kernel stack and
+ * struct task (kernel/fork.c). Taken from never-used memory, and kept for
+ * the next task once freed; a kept run counts as free memory, and the page
+ * allocator breaks one up into single pages when nothing else is left. 0
+ * when no run can be had: the rest of memory may be free, but in pieces. */
+#define RUN_PAGES 7
+/* A page for a kernel object of up to PAGE_SIZE bytes, not cleared (kernel/fork.c). */
+void *kobj_alloc(void);
+void kobj_free(void *p);
+u64 run_alloc(void);
+void run_free(u64 pa);
 static inline void page_get(u64 pa)
 {
 	page_refs[pa / PAGE_SIZE]++;

@@ -9,7 +9,12 @@
 #include "sched.h"
 
 #define KSTACK_SIZE 16384
-#define MAX_TASKS 64        /* the per-system task limit: fork beyond it is -EAGAIN */
+/* The task table's size: the most any limit can be (kernel/fork.c). The
+ * limit itself, task_limit, comes from the guest's memory as Linux's
+ * threads-max does, or from the boot argument tasks_max=N; fork beyond it
+ * is -EAGAIN. Only the table of pointers is sized by TASK_SLOTS: a task's
+ * memory is taken when it is created. */
+#define TASK_SLOTS 4096
 #define NR_OPEN 32
 
 /* The thread record (abi.h: struct fl_thread): saved kernel sp, the ip where
@@ -61,6 +66,25 @@ struct cputime {
 
 struct sigqueue;
 
+/* The key a futex waiter sleeps on (kernel/futex.c). */
+struct futex_key {
+	const struct mm *mm;  /* NULL: addr is the physical address of a MAP_SHARED word */
+	u64 addr;
+};
+
+/* The vfork sanitizer's step in progress (mm/vfork_san.c): between a write
+ * fault and its #DB, the pages the task was let write. A write spans at
+ * most two pages; pages the kernel wrote for a system call stay writable
+ * until the task's next step or the vfork's end. */
+struct san_step {
+	int pid;                /* whose: task memory is reused, a pid is not */
+	bool stepping, user_tf; /* user_tf: TF was the program's own */
+	bool report;            /* the address is in the watched range */
+	u64 addr, old, rip, sp;
+	u64 pages[4];
+	int npages;
+};
+
 enum task_state {
 	TASK_UNUSED,
 	TASK_RUNNING,        /* runnable or running */
@@ -101,6 +125,8 @@ struct task {
 	struct task *wait_next;        /* wait queue link */
 	struct wait_queue *waiting_on;
 	u64 wake_deadline;             /* TSC deadline of a timed sleep, or 0 */
+	struct task *children;         /* leader: first child not yet reaped (leaders only) */
+	struct task *sib_next, *sib_prev; /* leader: on its parent's list of children */
 	char comm[16];
 	/* Signals (kernel/signal.c); zero at fork. sig_work is the one word the
 	 * return to user mode tests: a signal this thread may take, a group stop,
@@ -120,10 +146,21 @@ struct task {
 	struct sigqueue *sigq, *shared_sigq; /* RT signals' further instances (signal.c) */
 	u64 last_in;                   /* TSC when it last started to run */
 	struct cputime cpu;            /* this thread's */
-	struct cputime dead, children; /* leader: exited threads', and reaped children's */
+	struct cputime dead, reaped;   /* leader: exited threads', and reaped children's */
 	s64 it_virt, it_virt_int, it_prof, it_prof_int; /* leader: ITIMER_VIRTUAL, _PROF, ns */
 	u8 fpstate[FPU_AREA_MAX] __attribute__((aligned(64))); /* user FPU state (fpu.c) */
-	/* Not cleared at fork: valid only while the pending bit is set. */
+	/* Not cleared at fork (each word cleared costs fork an instruction): set
+	 * by task_alloc, or where they are used. Links that spare the kernel
+	 * scans of the task table (fork.c, sched.c), so that a fork, exit,
+	 * wait or kill costs the same with 1000 tasks as with 3. */
+	struct task *pid_next;         /* pid hash chain (find_pid) */
+	struct task *thread_next, *thread_prev; /* ring of the thread group, ends included */
+	struct task *run_next;         /* run queue, while on it */
+	struct task *timed_next, *timed_prev; /* timed sleepers, for sched_tick, while asleep */
+	int slot;                      /* index in tasks[] */
+	struct futex_key futex_key;    /* what a futex wait sleeps on, while it does */
+	struct san_step san;           /* the vfork sanitizer's; san.pid says whose */
+	/* Valid only while the pending bit is set. */
 	struct ksiginfo siginfo[NSIG - 1], shared_siginfo[NSIG - 1];
 };
 
@@ -139,7 +176,27 @@ TASK_HEAD_IS(stack);
 _Static_assert(KSTACK_SIZE == FL_KSTACK_SIZE && TASK_RUNNING == 1 && TASK_ZOMBIE == 3, "abi.h");
 
 extern struct task *current;
-extern struct task tasks[MAX_TASKS];
+/* Every task not yet freed, by slot; NULL: a free slot. Slots at and above
+ * task_slots_used were never taken. The VMM's gdb stub reads this table. */
+extern struct task *tasks[TASK_SLOTS];
+extern int task_slots_used;
+extern int task_limit;      /* fork beyond it is -EAGAIN; RLIMIT_NPROC reports it */
+extern int nr_tasks;        /* tasks holding a slot */
+
+/* Every task holding a slot, for the rare paths that must look at all of
+ * them (/proc, kill -1, process groups, the OOM killer): O(slots used). */
+#define for_each_task(t) \
+	for (struct task **t##_slot = tasks; t##_slot < tasks + task_slots_used; t##_slot++) \
+		for (struct task *t = *t##_slot; t; t = NULL)
+
+/* The threads of t's group, t first (and the leader, even a zombie). */
+#define for_each_thread_of(start, t) \
+	for (struct task *t = (start), *t##_end = NULL; t != t##_end; \
+	     t##_end = (start), t = t->thread_next)
+
+/* The children of leader l not yet reaped: group leaders, zombies included. */
+#define for_each_child(l, c) \
+	for (struct task *c = (l)->children, *c##_next; c && (c##_next = c->sib_next, 1); c = c##_next)
 extern int nr_user_tasks;   /* user tasks not yet exited: the run ends at 0 once pid 1 is gone */
 
 static inline struct pt_regs *task_pt_regs(struct task *t)
@@ -221,6 +278,7 @@ struct rlimits {           /* setrlimit's block (kernel/sys_process.c), shared b
 	struct rlimit64 lim[RLIM_NLIMITS];
 };
 void rlimits_put(struct rlimits *r);
+void rlimits_init(void);   /* at boot, after tasks_init: RLIMIT_NPROC is task_limit */
 
 /* kernel/sched.c: CPU time */
 u64 task_exec_tsc(const struct task *t);     /* with the running slice if current */
@@ -229,9 +287,13 @@ void group_cputime(struct task *leader, struct cputime *out); /* live and dead t
 void cputime_split(const struct cputime *c, u64 *utime_ns, u64 *stime_ns);
 
 /* kernel/fork.c: the task table, and process creation */
+void tasks_init(u64 mem_size, const char *bootargs);
 struct task *task_alloc(void);
 void task_free(struct task *t);
 struct task *find_pid(int pid);
+void pid_rehash(struct task *t, int pid);     /* t takes pid (de_thread) */
+void child_link(struct task *parent, struct task *c);
+void child_unlink(struct task *c);            /* off its parent's list, nr_children-- */
 long kernel_clone(u64 flags, u64 stack, u64 parent_tid, u64 child_tid, u64 tls);
 struct task *kernel_thread(int (*fn)(void *), void *arg);
 /* exec or exit of a vfork child: wake the parent sleeping in kernel_clone. */

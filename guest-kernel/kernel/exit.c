@@ -36,13 +36,11 @@ static void exit_mm(struct task *t)
  * SIGCHLD (do_notify_parent), as on Linux. */
 static void zombie(struct task *t)
 {
-	if (t->parent && t->parent->state == TASK_ZOMBIE && !t->parent->live_threads) {
+	if (t->parent && ((t->parent->state == TASK_ZOMBIE && !t->parent->live_threads) ||
+			  do_notify_parent(t))) {
 		t->state = TASK_DEAD;
-		t->parent->nr_children--;
-	} else if (t->parent && do_notify_parent(t)) {
-		t->state = TASK_DEAD;
-		t->parent->nr_children--;
-		if (t != current)
+		child_unlink(t);
+		if (t != current) /* else once we are off its stack (finish_task_switch) */
 			task_free(t);
 	}
 }
@@ -54,14 +52,11 @@ static void zombie(struct task *t)
  * child's threads share its parent but are no child of their own. */
 static void reparent_children(struct task *leader, struct task *init)
 {
-	for (int i = 0; i < MAX_TASKS && leader->nr_children; i++) {
-		struct task *c = &tasks[i];
-		if (c->state == TASK_UNUSED || c->parent != leader || !thread_group_leader(c))
-			continue;
+	for_each_child(leader, c) {
+		child_unlink(c);
 		c->parent = init;
+		child_link(init, c);
 		c->exit_signal = SIGCHLD;
-		leader->nr_children--;
-		init->nr_children++;
 		if (c->state == TASK_ZOMBIE && !c->live_threads)
 			zombie(c);
 	}
@@ -98,16 +93,25 @@ void do_exit(int status)
 	if (last) {
 		rlimits_put(leader->rlimits);
 		leader->rlimits = NULL;
-		if (leader->nr_children && leader != init)
+		if (leader != init)
 			reparent_children(leader, init);
+		else /* pid 1's zombies: nobody will reap them now */
+			for_each_child(init, c)
+				if (c->state == TASK_ZOMBIE && !c->live_threads)
+					zombie(c);
 	} else if (unlikely(leader->exec_task) && leader->live_threads == 1) {
 		wake_task(leader->exec_task);
 	}
 	if (leader->state == TASK_ZOMBIE && !leader->live_threads)
 		zombie(leader);
-	if (init && init->state == TASK_ZOMBIE && !nr_user_tasks)
+	if (init && init->state == TASK_ZOMBIE && !nr_user_tasks) {
+		/* The run ends here, on our stack: nothing will reuse our run,
+		 * so it goes back now, for --stats' count of free pages. */
+		if (t->state == TASK_DEAD)
+			task_free(t);
 		for (;;)
 			lab_call(FL_LAB_EXIT, init->exit_code, 0, 0, 0);
+	}
 	schedule();
 	panic("a dead task was scheduled");
 }
@@ -119,12 +123,9 @@ void do_group_exit(int status)
 {
 	if (unlikely(current->group_leader->exec_task))
 		do_exit(status);
-	for (int i = 0; i < MAX_TASKS && current->group_leader->live_threads > 1; i++) {
-		struct task *t = &tasks[i];
-		if (t != current && t->tgid == current->tgid && t->state != TASK_UNUSED &&
-		    t->state != TASK_DEAD && t->state != TASK_ZOMBIE)
+	for_each_thread_of(current, t)
+		if (t != current && task_alive(t))
 			kill_task(t, SIGKILL, status);
-	}
 	do_exit(status);
 }
 
@@ -134,7 +135,7 @@ void do_group_exit(int status)
  * the parent, whose wait sees the process end once, under its own pid. */
 static void take_leader(struct task *t, struct task *l)
 {
-	t->pid = l->pid;
+	pid_rehash(t, l->pid);
 	fl_kstate.current_pid = t->pid; /* t is current: the host's view follows */
 	t->group_leader = t;
 	t->parent = l->parent;
@@ -144,16 +145,23 @@ static void take_leader(struct task *t, struct task *l)
 	t->rlimits = l->rlimits;
 	t->pgid = l->pgid;
 	t->sid = l->sid;
-	t->children = l->children;
+	t->reaped = l->reaped;
 	t->dead = l->dead;
 	t->dead.exec += l->cpu.exec;
 	t->dead.uticks += l->cpu.uticks;
 	t->dead.sticks += l->cpu.sticks;
 	t->dead.minflt += l->cpu.minflt;
 	signal_take_leader(t, l);
-	for (int i = 0; i < MAX_TASKS && t->nr_children; i++)
-		if (tasks[i].state != TASK_UNUSED && tasks[i].parent == l)
-			tasks[i].parent = t;
+	/* l's place among its parent's children, and its children. */
+	if ((t->sib_prev = l->sib_prev))
+		t->sib_prev->sib_next = t;
+	else if (t->parent)
+		t->parent->children = t;
+	if ((t->sib_next = l->sib_next))
+		t->sib_next->sib_prev = t;
+	t->children = l->children;
+	for_each_child(t, c)
+		c->parent = t;
 	task_free(l);
 }
 
@@ -163,9 +171,9 @@ int de_thread(struct task *t)
 	if (t->fatal_sig)
 		return -EAGAIN; /* exit_group, a fatal signal, or another thread's exec came first */
 	l->exec_task = t;
-	for (int i = 0; i < MAX_TASKS; i++)
-		if (&tasks[i] != t && tasks[i].tgid == t->tgid && task_alive(&tasks[i]))
-			kill_task(&tasks[i], SIGKILL, SIGKILL);
+	for_each_thread_of(t, x)
+		if (x != t && task_alive(x))
+			kill_task(x, SIGKILL, SIGKILL);
 	/* do_exit wakes us when the last of them has gone; a leader among
 	 * them is a zombie then, off its stack. */
 	struct wait_queue wq = { NULL };
@@ -210,10 +218,8 @@ static long reap(int idtype, long id, int *status, int options, struct cputime *
 {
 	struct task *me = current->group_leader;
 	bool have = false;
-	for (int i = 0; i < MAX_TASKS && me->nr_children; i++) {
-		struct task *c = &tasks[i];
-		if (c->state == TASK_UNUSED || c->state == TASK_DEAD || c->parent != me ||
-		    !thread_group_leader(c) || !wait_match(c, idtype, id))
+	for_each_child(me, c) {
+		if (c->state == TASK_DEAD || !wait_match(c, idtype, id))
 			continue;
 		have = true;
 		if (c->state != TASK_ZOMBIE || c->live_threads) { /* a leader waits for its threads */
@@ -231,17 +237,17 @@ static long reap(int idtype, long id, int *status, int options, struct cputime *
 		long found = c->pid;
 		/* Its time (its threads' are in c->dead by now: none is alive) and its
 		 * reaped children's, as wait4 reports them; no scan of the task table. */
-		ru->exec = c->cpu.exec + c->dead.exec + c->children.exec;
-		ru->uticks = c->cpu.uticks + c->dead.uticks + c->children.uticks;
-		ru->sticks = c->cpu.sticks + c->dead.sticks + c->children.sticks;
-		ru->minflt = c->cpu.minflt + c->dead.minflt + c->children.minflt;
+		ru->exec = c->cpu.exec + c->dead.exec + c->reaped.exec;
+		ru->uticks = c->cpu.uticks + c->dead.uticks + c->reaped.uticks;
+		ru->sticks = c->cpu.sticks + c->dead.sticks + c->reaped.sticks;
+		ru->minflt = c->cpu.minflt + c->dead.minflt + c->reaped.minflt;
 		if (!(options & WNOWAIT)) {
-			me->children.exec += ru->exec;
-			me->children.uticks += ru->uticks;
-			me->children.sticks += ru->sticks;
-			me->children.minflt += ru->minflt;
+			me->reaped.exec += ru->exec;
+			me->reaped.uticks += ru->uticks;
+			me->reaped.sticks += ru->sticks;
+			me->reaped.minflt += ru->minflt;
+			child_unlink(c);
 			task_free(c);
-			me->nr_children--;
 		}
 		return found;
 	}

@@ -151,6 +151,7 @@ void files_put(struct files_struct *f)
 	for (int i = 0; i < NR_OPEN; i++)
 		if (f->fd[i])
 			file_put(f->fd[i]);
+	kobj_free(f);
 }
 
 void files_close_on_exec(struct files_struct *f)

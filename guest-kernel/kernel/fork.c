@@ -19,61 +19,159 @@
 	CLONE_VFORK | CLONE_PARENT | CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS | \
 	CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_DETACHED | CLONE_CHILD_SETTID)
 
-struct task tasks[MAX_TASKS];
-static u8 kstacks[MAX_TASKS][KSTACK_SIZE] __attribute__((aligned(16)));
+struct task *tasks[TASK_SLOTS];
+int task_slots_used, task_limit, nr_tasks;
+static u16 free_slots[TASK_SLOTS];   /* slots below task_slots_used given back, a stack */
+static int nr_free_slots;
 static int next_pid = 1;
 struct task *current;
 int nr_user_tasks;
 
-/* Tasks and their kernel stacks are static arrays: nothing to allocate or
- * clear, and a fixed, documented limit (MAX_TASKS). */
-struct task *task_alloc(void)
+/* pid -> task: chains through task->pid_next. 256 chains keep them short for
+ * a thousand tasks, and pids are handed out in order, so they spread. */
+#define PID_HASH 256
+static struct task *pid_hash[PID_HASH];
+
+/* A task's memory is one run of pages (mm/page.c): its kernel stack, 16 KiB
+ * and physically contiguous as a stack must be under the direct map, then
+ * the struct task. Runs are taken as tasks are created and kept for the
+ * next ones, so memory goes to live tasks (at their peak), not to the
+ * limit; and a fork that reuses a run costs no more than the static arrays
+ * did. */
+_Static_assert(KSTACK_SIZE + sizeof(struct task) <= RUN_PAGES * PAGE_SIZE, "RUN_PAGES");
+
+/* Linux's threads-max: as many tasks as eight times their kernel stacks fit
+ * in memory (512 MiB: 4096), at least 20 (Linux's MIN_THREADS); tasks_max=N
+ * on the kernel command line sets it. */
+void tasks_init(u64 mem_size, const char *bootargs)
 {
-	for (int i = 0; i < MAX_TASKS; i++) {
-		struct task *t = &tasks[i];
-		if (t->state != TASK_UNUSED)
-			continue;
-		memset(t, 0, offsetof(struct task, fpstate));
-		t->pid = t->tgid = next_pid++;
-		t->state = TASK_RUNNING;
-		t->stack = (u64)kstacks[i];
-		t->thread.sp0 = t->stack + KSTACK_SIZE;
-		t->last_in = rdtsc();
-		return t;
-	}
-	return NULL;
+	const char *arg = bootargs ? strstr(bootargs, "tasks_max=") : NULL;
+	u64 n = mem_size / (8 * KSTACK_SIZE);
+	if (arg)
+		for (n = 0, arg += 10; *arg >= '0' && *arg <= '9' && n <= TASK_SLOTS; arg++)
+			n = n * 10 + *arg - '0';
+	task_limit = MIN(MAX(n, 20), TASK_SLOTS);
 }
 
+static struct task **pid_chain(int pid)
+{
+	return &pid_hash[(unsigned)pid % PID_HASH];
+}
+
+static void pid_unhash(struct task *t)
+{
+	struct task **p = pid_chain(t->pid);
+	while (*p != t)
+		p = &(*p)->pid_next;
+	*p = t->pid_next;
+}
+
+void pid_rehash(struct task *t, int pid)
+{
+	pid_unhash(t);
+	t->pid = pid;
+	t->pid_next = *pid_chain(pid);
+	*pid_chain(pid) = t;
+}
+
+/* O(1): a free slot from the stack of given-back ones, else the next never
+ * used; the memory from the run cache. */
+struct task *task_alloc(void)
+{
+	if (nr_tasks >= task_limit)
+		return NULL;
+	u64 pa = run_alloc();
+	if (!pa)
+		return NULL;
+	int slot = nr_free_slots ? free_slots[--nr_free_slots] : task_slots_used++;
+	struct task *t = __va(pa + KSTACK_SIZE);
+	memset(t, 0, offsetof(struct task, fpstate));
+	t->pid = t->tgid = next_pid++;
+	t->pid_next = *pid_chain(t->pid);
+	*pid_chain(t->pid) = t;
+	t->state = TASK_RUNNING;
+	t->slot = slot;
+	t->thread_next = t->thread_prev = t;
+	t->stack = (u64)__va(pa);
+	t->thread.sp0 = t->stack + KSTACK_SIZE;
+	t->last_in = rdtsc();
+	tasks[slot] = t;
+	nr_tasks++;
+	return t;
+}
+
+/* Off every list it is on but a parent's (child_unlink, which reap and the
+ * zombie paths call first); the memory goes back to the run cache. */
 void task_free(struct task *t)
 {
+	pid_unhash(t);
+	t->thread_prev->thread_next = t->thread_next;
+	t->thread_next->thread_prev = t->thread_prev;
 	t->state = TASK_UNUSED;
+	tasks[t->slot] = NULL;
+	free_slots[nr_free_slots++] = t->slot;
+	nr_tasks--;
+	run_free(__pa(t->stack));
 }
 
 struct task *find_pid(int pid)
 {
-	for (int i = 0; i < MAX_TASKS; i++)
-		if (tasks[i].state != TASK_UNUSED && tasks[i].state != TASK_DEAD && tasks[i].pid == pid)
-			return &tasks[i];
+	for (struct task *t = *pid_chain(pid); t; t = t->pid_next)
+		if (t->pid == pid && t->state != TASK_DEAD)
+			return t;
 	return NULL;
 }
 
-/* ---- what a task holds: fixed pools, a slot free when its count is 0 ---- */
+/* A parent's children, doubly linked so that reaping one is O(1). */
+void child_link(struct task *parent, struct task *c)
+{
+	c->sib_prev = NULL;
+	if ((c->sib_next = parent->children))
+		parent->children->sib_prev = c;
+	parent->children = c;
+	parent->nr_children++;
+}
 
-#define MAX_MMS 128
-static struct mm mm_pool[MAX_MMS];
-static struct files_struct files_pool[MAX_TASKS];
-static struct fs_struct fs_pool[MAX_TASKS];
-static struct sighand sighand_pool[MAX_TASKS];
+void child_unlink(struct task *c)
+{
+	if (c->sib_prev)
+		c->sib_prev->sib_next = c->sib_next;
+	else
+		c->parent->children = c->sib_next;
+	if (c->sib_next)
+		c->sib_next->sib_prev = c->sib_prev;
+	c->parent->nr_children--;
+}
+
+/* ---- what a task holds: a page each, given back when its count is 0 ---- */
+
+/* A page for one kernel object (mm, files, fs context, signal handlers,
+ * limits): nothing is reserved for tasks that do not exist, and the page
+ * allocator's free list makes it as cheap as the fixed pools' search was. */
+void *kobj_alloc(void)
+{
+	u64 pa = page_alloc(false);
+	return pa ? __va(pa) : NULL;
+}
+
+void kobj_free(void *p)
+{
+	page_free(__pa(p));
+}
+
+_Static_assert(sizeof(struct mm) <= PAGE_SIZE && sizeof(struct files_struct) <= PAGE_SIZE &&
+	       sizeof(struct sighand) <= PAGE_SIZE && sizeof(struct rlimits) <= PAGE_SIZE,
+	       "kobj_alloc");
 
 struct mm *mm_alloc(void)
 {
-	struct mm *mm = NULL;
-	for (int i = 0; i < MAX_MMS && !mm; i++)
-		if (!mm_pool[i].users)
-			mm = &mm_pool[i];
+	struct mm *mm = kobj_alloc();
 	u64 pa = mm ? page_alloc(true) : 0;
-	if (!pa)
+	if (!pa) {
+		if (mm)
+			kobj_free(mm);
 		return NULL;
+	}
 	memset(mm, 0, offsetof(struct mm, vma)); /* the arrays are read only up to their counts */
 	mm->users = 1;
 	mm->cr3 = pa;
@@ -96,9 +194,8 @@ struct mm *mm_alloc(void)
 int mm_releases;
 
 /* The last user frees the pages with the mm locked, so that the walk may
- * yield (walk_tables): nobody else holds it, having no reference. The slot
- * stays taken (users 1) until the pages are back, or mm_alloc could hand
- * it out meanwhile. */
+ * yield (walk_tables): nobody else holds it, having no reference. The mm's
+ * own page goes back last, once the walk is over. */
 void mm_put(struct mm *mm)
 {
 	if (mm->users > 1) {
@@ -114,7 +211,7 @@ void mm_put(struct mm *mm)
 	}
 	mm_unlock(mm);
 	mm_releases--;
-	mm->users = 0;
+	kobj_free(mm);
 }
 
 /* The child's address space: the VMAs, and every page shared copy-on-write
@@ -155,21 +252,21 @@ static struct mm *dup_mm(struct mm *old)
 
 struct files_struct *files_alloc(void)
 {
-	for (int i = 0; i < MAX_TASKS; i++)
-		if (!files_pool[i].refs) {
-			memset(&files_pool[i], 0, sizeof files_pool[i]);
-			files_pool[i].refs = 1;
-			return &files_pool[i];
-		}
-	return NULL;
+	struct files_struct *f = kobj_alloc();
+	if (f) {
+		memset(f, 0, sizeof *f);
+		f->refs = 1;
+	}
+	return f;
 }
 
 /* Every open file shared, close-on-exec bits kept (Linux's dup_fd). */
 static struct files_struct *dup_fd(struct files_struct *old)
 {
-	struct files_struct *f = files_alloc();
+	struct files_struct *f = kobj_alloc(); /* not cleared: every field is set here */
 	if (!f)
 		return NULL;
+	f->refs = 1;
 	for (int i = 0; i < NR_OPEN; i++)
 		if ((f->fd[i] = old->fd[i]))
 			file_get(f->fd[i]);
@@ -179,16 +276,10 @@ static struct files_struct *dup_fd(struct files_struct *old)
 
 static struct fs_struct *fs_struct_new(struct inode *cwd, u32 umask)
 {
-	static int hint; /* where the last one was found: usually free again, or next */
-	for (int n = 0; n < MAX_TASKS; n++) {
-		int k = (hint + n) % MAX_TASKS;
-		if (!fs_pool[k].refs) {
-			hint = k;
-			fs_pool[k] = (struct fs_struct){ .refs = 1, .umask = umask, .cwd = iget(cwd) };
-			return &fs_pool[k];
-		}
-	}
-	return NULL;
+	struct fs_struct *fs = kobj_alloc();
+	if (fs)
+		*fs = (struct fs_struct){ .refs = 1, .umask = umask, .cwd = iget(cwd) };
+	return fs;
 }
 
 struct fs_struct *fs_struct_alloc(void)
@@ -198,18 +289,16 @@ struct fs_struct *fs_struct_alloc(void)
 
 struct sighand *sighand_dup(struct sighand *old)
 {
-	for (int i = 0; i < MAX_TASKS; i++)
-		if (!sighand_pool[i].refs) {
-			struct sighand *s = &sighand_pool[i];
-			if (old)
-				*s = *old;
-			else
-				memset(s, 0, sizeof *s);
-			s->refs = 1;
-			s->cow = false;
-			return s;
-		}
-	return NULL;
+	struct sighand *s = kobj_alloc();
+	if (!s)
+		return NULL;
+	if (old)
+		*s = *old;
+	else
+		memset(s, 0, sizeof *s);
+	s->refs = 1;
+	s->cow = false;
+	return s;
 }
 
 /* fork shares the parent's signal handlers copy-on-write: the table (2 KiB)
@@ -343,9 +432,9 @@ static struct task *copy_process(u64 flags, u64 stack, u64 child_tid, u64 tls, i
 	if ((*err = copy_mm(flags, &mm)))
 		return NULL;
 	struct task *p = dup_task(current);
-	if (!p) {
+	if (!p) { /* as Linux: EAGAIN at the limit, ENOMEM for want of a run */
 		mm_put(mm);
-		*err = -EAGAIN;
+		*err = nr_tasks >= task_limit ? -EAGAIN : -ENOMEM;
 		return NULL;
 	}
 	p->mm = mm;
@@ -358,6 +447,10 @@ static struct task *copy_process(u64 flags, u64 stack, u64 child_tid, u64 tls, i
 	if (flags & CLONE_THREAD) {
 		p->tgid = current->tgid;
 		p->group_leader = leader;
+		p->thread_prev = leader->thread_prev; /* last in the group's ring */
+		p->thread_next = leader;
+		leader->thread_prev->thread_next = p;
+		leader->thread_prev = p;
 		p->parent = leader->parent;
 		leader->live_threads++;
 	} else {
@@ -365,7 +458,7 @@ static struct task *copy_process(u64 flags, u64 stack, u64 child_tid, u64 tls, i
 		p->live_threads = 1;
 		p->parent = flags & CLONE_PARENT ? leader->parent : leader;
 		if (p->parent)
-			p->parent->nr_children++;
+			child_link(p->parent, p);
 		p->exit_signal = flags & CSIGNAL;
 		if ((p->rlimits = leader->rlimits))
 			p->rlimits->refs++;
@@ -432,7 +525,7 @@ struct task *kernel_thread(int (*fn)(void *), void *arg)
 	p->group_leader = p;
 	p->live_threads = 1;
 	p->parent = current;
-	current->nr_children++;
+	child_link(current, p);
 	p->exit_signal = SIGCHLD;
 	memcpy(p->comm, "kthread", 8);
 	copy_thread(0, (u64)fn, (u64)arg, p);

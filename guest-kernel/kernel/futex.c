@@ -23,13 +23,7 @@
 #define FUTEX_CMD_MASK 0x7f     /* strips FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME */
 #define ETIMEDOUT_ 110
 
-struct futex_key {
-	const struct mm *mm;  /* NULL: addr is the physical address of a MAP_SHARED word */
-	u64 addr;
-};
-
 static struct wait_queue futex_q;
-static struct futex_key futex_key[MAX_TASKS];    /* by task index: the key it waits on */
 
 static int key_of(u64 uaddr, bool private, struct futex_key *key)
 {
@@ -66,7 +60,7 @@ static long wake_key(const struct futex_key *key, int n, const struct futex_key 
 	struct task **p = &futex_q.first;
 	while (*p) {
 		struct task *t = *p;
-		if (!key_eq(&futex_key[t - tasks], key) || (woken >= n && move <= 0)) {
+		if (!key_eq(&t->futex_key, key) || (woken >= n && move <= 0)) {
 			p = &t->wait_next;
 			continue;
 		}
@@ -75,7 +69,7 @@ static long wake_key(const struct futex_key *key, int n, const struct futex_key 
 			wake_task(t);
 			woken++;
 		} else {
-			futex_key[t - tasks] = *key2;
+			t->futex_key = *key2;
 			move--;
 			p = &t->wait_next;
 		}
@@ -115,7 +109,7 @@ long sys_futex(u64 uaddr, u64 op, u64 val, u64 utimeout, u64 uaddr2, u64 val3)
 			return -EFAULT;
 		if (cur != (u32)val)
 			return -EAGAIN;
-		futex_key[current - tasks] = key;
+		current->futex_key = key;
 		bool ok = sleep_on(&futex_q, deadline);
 		if (!ok)
 			return -EINTR;

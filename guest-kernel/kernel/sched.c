@@ -9,14 +9,14 @@
 
 static u64 next_deadline = ~0UL;   /* earliest timed sleep, so most ticks scan nothing */
 static struct task *rq_head, *rq_tail;  /* runnable tasks other than current */
-static struct task *run_next[MAX_TASKS]; /* run-queue links, by task index */
+static struct task *timed;              /* tasks in a timed sleep (timed_next), for sched_tick */
 bool resched_requested;
 
 static void rq_push(struct task *t)
 {
-	run_next[t - tasks] = NULL;
+	t->run_next = NULL;
 	if (rq_tail)
-		run_next[rq_tail - tasks] = t;
+		rq_tail->run_next = t;
 	else
 		rq_head = t;
 	rq_tail = t;
@@ -25,7 +25,7 @@ static void rq_push(struct task *t)
 static struct task *rq_pop(void)
 {
 	struct task *t = rq_head;
-	if (t && !(rq_head = run_next[t - tasks]))
+	if (t && !(rq_head = t->run_next))
 		rq_tail = NULL;
 	return t;
 }
@@ -117,8 +117,7 @@ void sched_tick(bool from_user)
 	}
 	if (now >= next_deadline) {
 		next_deadline = signal_timers(now);
-		for (int i = 0; i < MAX_TASKS; i++) {
-			struct task *t = &tasks[i];
+		for (struct task *t = timed; t; t = t->timed_next) {
 			if (t->state != TASK_SLEEPING || !t->wake_deadline)
 				continue;
 			if (t->wake_deadline <= now)
@@ -143,9 +142,8 @@ u64 task_exec_tsc(const struct task *t)
 void group_cputime(struct task *l, struct cputime *out)
 {
 	*out = l->dead;
-	for (int i = 0; i < MAX_TASKS; i++) {
-		struct task *t = &tasks[i];
-		if (t->state == TASK_UNUSED || t->state == TASK_DEAD || t->tgid != l->tgid)
+	for_each_thread_of(l, t) {
+		if (t->state == TASK_DEAD)
 			continue;
 		out->exec += task_exec_tsc(t);
 		out->uticks += t->cpu.uticks;
@@ -186,9 +184,22 @@ static bool __sleep_on(struct wait_queue *wq, u64 deadline, enum sleep_kind kind
 	t->wait_next = wq->first;
 	wq->first = t;
 	t->wake_deadline = deadline;
-	if (deadline)
+	if (deadline) {
 		next_deadline = MIN(next_deadline, deadline);
+		t->timed_prev = NULL;
+		if ((t->timed_next = timed))
+			timed->timed_prev = t;
+		timed = t;
+	}
 	schedule();
+	if (deadline) { /* off the timed list, woken by whatever */
+		if (t->timed_prev)
+			t->timed_prev->timed_next = t->timed_next;
+		else
+			timed = t->timed_next;
+		if (t->timed_next)
+			t->timed_next->timed_prev = t->timed_prev;
+	}
 	/* Woken by a timeout or a signal: take ourselves off the queue. */
 	for (struct task **p = &wq->first; *p; p = &(*p)->wait_next)
 		if (*p == t) {

@@ -164,14 +164,15 @@ static struct wait_queue stop_wq, pause_wq;
 
 void sighand_put(struct sighand *s)
 {
-	s->refs--;
+	if (!--s->refs)
+		kobj_free(s);
 }
 
 /* ---- thread groups ---- */
 
 #define for_each_thread(leader, t) \
-	for (struct task *t = tasks; t < tasks + MAX_TASKS; t++) \
-		if (t->tgid == (leader)->tgid && task_alive(t))
+	for_each_thread_of(leader, t) \
+		if (task_alive(t))
 
 /* The group's first live thread (the leader unless it has exited), or NULL. */
 static struct task *live_thread(struct task *leader)
@@ -653,10 +654,8 @@ bad:;
 static long kill_pgrp(int pgrp, int sig, struct ksiginfo *info)
 {
 	bool found = false;
-	for (int i = 0; i < MAX_TASKS; i++) {
-		struct task *t = &tasks[i];
-		if (t->state == TASK_UNUSED || t->state == TASK_DEAD || !thread_group_leader(t) ||
-		    t->kthread || t->pgid != pgrp)
+	for_each_task(t) {
+		if (t->state == TASK_DEAD || !thread_group_leader(t) || t->kthread || t->pgid != pgrp)
 			continue;
 		found = true;
 		if (sig)
@@ -685,9 +684,8 @@ long sys_kill(u64 upid, u64 usig)
 	if (pid < -1)
 		return kill_pgrp(-pid, sig, &info);
 	bool found = false;
-	for (int i = 0; i < MAX_TASKS; i++) {
-		struct task *t = &tasks[i];
-		if (thread_group_leader(t) && t->state != TASK_UNUSED && t->state != TASK_DEAD &&
+	for_each_task(t) {
+		if (thread_group_leader(t) && t->state != TASK_DEAD &&
 		    t->pid != 1 && !t->kthread && t->tgid != current->tgid) {
 			found = true;
 			if (sig)
@@ -974,10 +972,9 @@ long sys_setpgid(u64 upid, u64 upgid)
 		return -EPERM;
 	if (pgid != p->pid) {
 		bool ok = false;
-		for (int i = 0; i < MAX_TASKS && !ok; i++)
-			ok = tasks[i].state != TASK_UNUSED && tasks[i].state != TASK_DEAD &&
-			     thread_group_leader(&tasks[i]) && tasks[i].pgid == pgid &&
-			     tasks[i].sid == me->sid;
+		for_each_task(t)
+			ok |= t->state != TASK_DEAD && thread_group_leader(t) && t->pgid == pgid &&
+			      t->sid == me->sid;
 		if (!ok)
 			return -EPERM;
 	}
@@ -1012,9 +1009,8 @@ long sys_getsid(u64 pid)
 long sys_setsid(void)
 {
 	struct task *me = current->group_leader;
-	for (int i = 0; i < MAX_TASKS; i++)
-		if (tasks[i].state != TASK_UNUSED && tasks[i].state != TASK_DEAD &&
-		    thread_group_leader(&tasks[i]) && tasks[i].pgid == me->pid)
+	for_each_task(t)
+		if (t->state != TASK_DEAD && thread_group_leader(t) && t->pgid == me->pid)
 			return -EPERM;
 	me->sid = me->pgid = me->pid;
 	return me->pid;

@@ -267,7 +267,7 @@ long sys_getrusage(u64 who, u64 uru)
 	struct task *l = current->group_leader;
 	switch ((int)who) {
 	case RUSAGE_SELF: group_cputime(l, &c); break;
-	case RUSAGE_CHILDREN: c = l->children; break;
+	case RUSAGE_CHILDREN: c = l->reaped; break;
 	case RUSAGE_THREAD: c = current->cpu, c.exec = task_exec_tsc(current); break;
 	default: return -EINVAL;
 	}
@@ -277,7 +277,7 @@ long sys_getrusage(u64 who, u64 uru)
 /* times(): clock ticks of 1/100 s (USER_HZ); the return value counts from boot. */
 long sys_times(u64 ubuf)
 {
-	struct cputime self, *ch = &current->group_leader->children;
+	struct cputime self, *ch = &current->group_leader->reaped;
 	u64 ut, st, cut, cst;
 	group_cputime(current->group_leader, &self);
 	cputime_split(&self, &ut, &st);

@@ -129,8 +129,8 @@ long sys_setgroups(u64 n, u64 list) { return n <= 65536 ? 0 : -EINVAL; }
 
 /* A process's limits, shared copy-on-write: fork copies a pointer, and only
  * setrlimit makes a block of the process's own. They are recorded and
- * reported; the kernel's own fixed limits (MAX_TASKS, NR_OPEN, memory) are
- * what bind, and the defaults report those. */
+ * reported; the kernel's own limits (task_limit, NR_OPEN, memory) are
+ * what bind, and the defaults report those (RLIMIT_NPROC: rlimits_init). */
 #define RLIM_INFINITY (~0UL)
 #define RLIMIT_STACK 3
 #define RLIMIT_CORE 4
@@ -154,7 +154,6 @@ static struct rlimits default_limits = {
 		[15] = { RLIM_INFINITY, RLIM_INFINITY }, /* RTTIME */
 		[RLIMIT_STACK] = { 8UL << 20, RLIM_INFINITY },
 		[RLIMIT_CORE] = { 0, RLIM_INFINITY },
-		[RLIMIT_NPROC] = { MAX_TASKS, MAX_TASKS },
 		[RLIMIT_NOFILE] = { NR_OPEN, NR_OPEN },
 		[RLIMIT_MEMLOCK] = { 8UL << 20, 8UL << 20 },
 		[RLIMIT_SIGPENDING] = { NSIG - 1, NSIG - 1 },
@@ -163,12 +162,16 @@ static struct rlimits default_limits = {
 		[RLIMIT_RTPRIO] = { 0, 0 },
 	},
 };
-static struct rlimits limits_pool[MAX_TASKS];
+
+void rlimits_init(void)
+{
+	default_limits.lim[RLIMIT_NPROC] = (struct rlimit64){ task_limit, task_limit };
+}
 
 void rlimits_put(struct rlimits *r)
 {
-	if (r)
-		r->refs--;
+	if (r && !--r->refs)
+		kobj_free(r);
 }
 
 /* prlimit64 for the caller's process (pid 0 or its own): old and new are
@@ -189,10 +192,7 @@ static long do_prlimit(u64 res, u64 unew, u64 uold)
 	if (!unew)
 		return 0;
 	if (r->refs > 1 || r == &default_limits) { /* shared: a block of our own */
-		struct rlimits *own = NULL;
-		for (int k = 0; k < MAX_TASKS && !own; k++)
-			if (!limits_pool[k].refs)
-				own = &limits_pool[k];
+		struct rlimits *own = kobj_alloc();
 		if (!own)
 			return -ENOMEM;
 		*own = *r;

@@ -80,7 +80,7 @@ void __trace_clone(struct task *p, u64 flags, u64 stack, u64 tls)
 void trace_return_done(void)
 {
 	trace_return_pending = 0;
-	for (int i = 0; i < MAX_TASKS; i++)
-		if (tasks[i].trace_return)
+	for_each_task(t)
+		if (t->trace_return)
 			trace_return_pending = 1;
 }

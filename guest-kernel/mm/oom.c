@@ -21,7 +21,7 @@ bool out_of_memory(void)
 		schedule();
 		return true;
 	}
-	for (struct task *t = tasks; t < tasks + MAX_TASKS; t++) {
+	for_each_task(t) {
 		if (!holds_memory(t))
 			continue;
 		if (t->fatal_sig) { /* already dying: its pages are on their way back */
@@ -43,7 +43,7 @@ bool out_of_memory(void)
 	fl_kstate.oom_kills++;
 	/* As Linux: every process that shares the victim's memory dies with it
 	 * (a vfork parent, CLONE_VM children), or none of it comes back. */
-	for (struct task *t = tasks; t < tasks + MAX_TASKS; t++)
+	for_each_task(t)
 		if (holds_memory(t) && t->mm == mm && !t->fatal_sig)
 			send_sig(t->group_leader, SIGKILL);
 	if (victim->group_leader != current->group_leader)

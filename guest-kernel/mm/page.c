@@ -11,6 +11,7 @@ u16 *page_refs;                /* one per physical page, in memory after the ker
 static u64 bump, bump_end;     /* [bump, bump_end): never used, still zero */
 static u64 free_list;          /* physical address of the first free page, or 0 */
 static u64 zero_list;          /* free pages that are zero but for this link word */
+static u64 run_list;           /* free runs of RUN_PAGES pages, linked by their first word */
 
 void page_init(u64 mem_size, u64 reserved_end, u64 initrd_start)
 {
@@ -43,12 +44,39 @@ u64 page_alloc_clean_first(bool *zeroed)
 	} else if (bump < bump_end) {
 		pa = bump;
 		bump += PAGE_SIZE;
+	} else if (run_list) { /* the last resort: a kept task run, broken up */
+		pa = pop(&run_list);
+		for (int i = 1; i < RUN_PAGES; i++)
+			page_free(pa + i * PAGE_SIZE), fl_kstate.free_pages--; /* counted free already */
+		*zeroed = false;
 	} else {
 		return 0;
 	}
 	page_refs[pa / PAGE_SIZE] = 1;
 	fl_kstate.free_pages--;
 	return pa;
+}
+
+u64 run_alloc(void)
+{
+	u64 pa;
+	if (run_list) {
+		pa = pop(&run_list);
+	} else if (bump_end - bump >= RUN_PAGES * PAGE_SIZE) {
+		pa = bump;
+		bump += RUN_PAGES * PAGE_SIZE;
+	} else {
+		return 0;
+	}
+	fl_kstate.free_pages -= RUN_PAGES;
+	return pa;
+}
+
+void run_free(u64 pa)
+{
+	*(u64 *)__va(pa) = run_list;
+	run_list = pa;
+	fl_kstate.free_pages += RUN_PAGES;
 }
 
 u64 page_alloc(bool zero)

@@ -34,22 +34,10 @@ struct san_range {
 };
 static struct san_range ranges[8];
 
-/* A task between a write fault and its #DB: the pages it was let write.
- * A write spans at most two pages; pages the kernel wrote for a system
- * call stay writable until the task's next step or the vfork's end. */
-struct san_step {
-	int pid;                /* whose: a task slot is reused, a pid is not */
-	bool stepping, user_tf; /* user_tf: TF was the program's own */
-	bool report;            /* the address is in the watched range */
-	u64 addr, old, rip, sp;
-	u64 pages[4];
-	int npages;
-};
-static struct san_step steps[MAX_TASKS];
-
+/* The task's step (task.h), reset when the memory was another task's. */
 static struct san_step *step_of(struct task *t)
 {
-	struct san_step *s = &steps[t - tasks];
+	struct san_step *s = &t->san;
 	if (s->pid != t->pid)
 		*s = (struct san_step){ .pid = t->pid };
 	return s;

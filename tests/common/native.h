@@ -18,7 +18,8 @@
 
 #define NATIVE_CPU_S 10   /* RLIMIT_CPU of every native process */
 #define NATIVE_WALL_S 20  /* then the run's process group is killed */
-#define NATIVE_NPROC 256  /* tasks (threads too) a native run may add to its uid's */
+#define NATIVE_NPROC 512  /* tasks (threads too) a native run may add to its uid's:
+                             many-tasks has 301 at once */
 #define NATIVE_UID 65534  /* nobody: root's native runs drop to it, for RLIMIT_NPROC */
 
 struct native {

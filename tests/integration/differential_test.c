@@ -110,6 +110,8 @@ Test(differential, cow) { differential(60, "cow", NULL, NULL, false); }
 Test(differential, pagemap) { differential(60, "pagemap", NULL, NULL, false); }
 Test(differential, wait_status) { differential(60, "wait-status", NULL, NULL, false); }
 Test(differential, fork_storm) { differential(120, "fork-storm", NULL, NULL, false); }
+/* 300 children alive at once, then 100 threads: past the task limit of old. */
+Test(differential, many_tasks) { differential(120, "many-tasks", NULL, NULL, false); }
 /* Handlers, masks, restarts, stops, groups, timers, faults (guest-user/signals.c). */
 Test(differential, signals) { differential(120, "signals", NULL, NULL, false); }
 

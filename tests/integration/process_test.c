@@ -13,8 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* guest-kernel/include/task.h: the system-wide task limit, init included. */
-#define FORKLAB_MAX_TASKS 64
+/* guest-kernel/kernel/fork.c: the system-wide task limit, init included,
+ * as Linux's threads-max: RAM / (8 x the 16 KiB kernel stack). */
+#define FORKLAB_TASK_LIMIT(mem_mib) ((mem_mib) * 1024 / 128)
 
 struct stats {
 	unsigned long total_pages, free_pages_at_init, free_pages, forks, ptes_copied, pt_pages,
@@ -357,16 +358,27 @@ Test(process, fork_bomb_out_of_memory)
 	assert_no_leak(&r);
 }
 
-Test(process, fork_bomb)
+/* The children that fit beside pid 1 under the task limit, then EAGAIN;
+ * RLIMIT_NPROC reports the limit. */
+static void assert_fork_bomb(struct fr_result r, int limit)
 {
-	struct fr_result r = BOOT(120, "fork-bomb");
 	TEST_ASSERT_RUN_STATUS(r, 0);
 	char want[256];
-	int n = FORKLAB_MAX_TASKS - 1;
-	snprintf(want, sizeof want, "stopped after %d children: Resource temporarily unavailable\n"
-		 "reaped %d killed children\n", n, n);
+	int n = limit - 1;
+	snprintf(want, sizeof want, "RLIMIT_NPROC %d\n"
+		 "stopped after %d children: Resource temporarily unavailable\n"
+		 "reaped %d killed children\n", limit, n, n);
 	TEST_ASSERT_RUN_EQ(r, out, want);
 	TEST_ASSERT_NO_REPORTS(r);
 	struct stats s = assert_no_leak(&r);
 	assert_forks(&r, &s, n);
+}
+
+/* The limit set on the kernel command line (as Linux's kernel.threads-max). */
+Test(process, fork_bomb) { assert_fork_bomb(BOOT(120, "--append", "tasks_max=100", "fork-bomb"), 100); }
+
+/* The limit the kernel derives from its memory, reached: 48 MiB, 384 tasks. */
+Test(process, fork_bomb_memory_limit)
+{
+	assert_fork_bomb(BOOT(300, "--mem", "48M", "fork-bomb"), FORKLAB_TASK_LIMIT(48));
 }

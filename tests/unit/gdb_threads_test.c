@@ -1,7 +1,8 @@
 /* The gdb stub's tasks (vmm/gdb/threads.c, xfer.c, commands.c): the thread
  * list as qXfer:threads:read serves it, in pieces, and register writes of
  * tasks that are not on the vCPU, on a kernel made by hand in a buffer: a
- * task array and kernel stacks behind the kernel's 1 GiB mapping, no KVM.
+ * table of task pointers (one slot free), the tasks and kernel stacks
+ * behind the kernel's 1 GiB mapping, no KVM.
  * The four tasks are those a fork leaves: pid 1 on the vCPU, pid 2 that
  * copy_thread made and that never ran, pid 3 asleep where switch_to left
  * it (with a hostile command name), and pid 4 a kernel thread. */
@@ -19,6 +20,8 @@
 #define PML4_PA 0x1000ULL
 #define KSTATE_PA 0x10000ULL
 #define TASKS_PA 0x20000ULL
+#define TABLE_PA 0x30000ULL
+#define NSLOTS 5   /* the tasks in slots 0, 1, 3 and 4: a free slot among them */
 #define TASK_SIZE 128
 #define COMM_OFF 64
 #define PARENT_OFF 80
@@ -59,6 +62,7 @@ static void add_task(int i, int pid, int state, const char *comm, int parent_slo
 	t->thread.sp0 = t->stack + FL_KSTACK_SIZE;
 	memcpy((char *)t + COMM_OFF, comm, strnlen(comm, 16));
 	memcpy((char *)t + PARENT_OFF, &parent, 8);
+	((uint64_t *)at(TABLE_PA))[i < 2 ? i : i + 1] = KVA(TASKS_PA + (uint64_t)i * TASK_SIZE);
 	for (int r = 0; r < 21; r++) /* every pt_regs word its own value: pid, slot */
 		((uint64_t *)regs(i))[r] = (uint64_t)pid << 8 | (uint64_t)r;
 }
@@ -90,7 +94,7 @@ static void setup(void)
 	task(3)->thread.sp = KVA(STACK_PA(3) + 0x3000);
 
 	g = (struct fl_gdb){ .s = &s, .fd = -1, .listen_fd = -1, .cur_tid = 1 };
-	g.kt = (struct gdb_ktypes){ .tasks = KVA(TASKS_PA), .ntasks = 4, .task_size = TASK_SIZE,
+	g.kt = (struct gdb_ktypes){ .tasks = KVA(TABLE_PA), .ntasks = NSLOTS,
 				    .comm_off = COMM_OFF, .parent_off = PARENT_OFF,
 				    .ret_from_fork = RET_FROM_FORK };
 	g.regs.rax = 0xaaaa;

@@ -74,12 +74,12 @@ Test(symbols, kernel_object_declaration)
 {
 	struct fl_symfile *f = open_kernel();
 	struct fl_sym sym;
-	uint64_t at = kernel_symbol("kstacks");
+	uint64_t at = kernel_symbol("free_slots");
 	TEST_ASSERT_EQ(fl_symfile_lookup(f, at + 0x18, &sym), 0);
-	TEST_ASSERT_STR_EQ(sym.name, "kstacks");
+	TEST_ASSERT_STR_EQ(sym.name, "free_slots");
 	TEST_ASSERT_EQ(sym.addr - sym.start, 0x18);
 	TEST_ASSERT_STR_EQ(sym.file, "guest-kernel/kernel/fork.c");
-	TEST_ASSERT_EQ(sym.line, source_line("guest-kernel/kernel/fork.c", " kstacks["));
+	TEST_ASSERT_EQ(sym.line, source_line("guest-kernel/kernel/fork.c", " free_slots["));
 	fl_symfile_close(f);
 }
 

@@ -19,13 +19,14 @@ PTE_ADDR = 0x000ffffffffff000
 
 
 def tasks():
-    """The live tasks (neither unused nor dead), as struct task values."""
-    array = gdb.parse_and_eval("tasks")
-    lo, hi = array.type.range()
-    for i in range(lo, hi + 1):
-        t = array[i]
-        if int(t["state"]) in STATES:
-            yield t
+    """The live tasks (neither unused nor dead), as struct task values: the
+    table holds a pointer per slot, NULL for a free one, and slots from
+    task_slots_used on were never taken."""
+    table = gdb.parse_and_eval("tasks")
+    for i in range(int(gdb.parse_and_eval("task_slots_used"))):
+        p = table[i]
+        if int(p) and int(p["state"]) in STATES:
+            yield p.dereference()
 
 
 def task_by_pid(pid):

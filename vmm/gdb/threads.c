@@ -1,4 +1,4 @@
-/* Tasks as threads (threads.h). The array's stride and the offsets past the
+/* Tasks as threads (threads.h). The table's length and the offsets past the
  * head that abi.h shares come from DWARF (libdw), so a change to struct
  * task in the kernel needs no change here. */
 #include "gdb/threads.h"
@@ -28,8 +28,9 @@ static int member_offset(Dwarf_Die *st, const char *name, size_t *off)
 	return -1;
 }
 
-/* The variable `tasks`: an array of struct task. Its declaration in task.h
- * has the full type, so the first DIE with a sized array type will do. */
+/* The variable `tasks`: an array of pointers to struct task, one per slot
+ * (NULL: free). Its declaration in task.h has the full type, so the first
+ * DIE with a sized array type will do. */
 static int find_tasks(Dwarf *dw, Dwarf_Die *array)
 {
 	Dwarf_Off off = 0, next;
@@ -59,23 +60,23 @@ int gdb_ktypes_load(const struct fl_kernel *k, struct gdb_ktypes *t, char *err, 
 	Dwarf *dw = dwarf_begin_elf(k->elf, DWARF_C_READ, NULL);
 	if (!dw)
 		return fl_fail(err, n, "the kernel has no DWARF debug information (built without -g?)");
-	Dwarf_Die array, task;
+	Dwarf_Die array, ptr, task;
 	Dwarf_Attribute a;
 	Dwarf_Word total;
 	int r = -1;
 	if (find_tasks(dw, &array) < 0 || dwarf_aggregate_size(&array, &total) != 0 ||
-	    !dwarf_attr(&array, DW_AT_type, &a) || !dwarf_formref_die(&a, &task)) {
-		fl_fail(err, n, "the kernel's debug information has no array `tasks`");
+	    !dwarf_attr(&array, DW_AT_type, &a) || !dwarf_formref_die(&a, &ptr) ||
+	    dwarf_tag(&ptr) != DW_TAG_pointer_type || !dwarf_attr(&ptr, DW_AT_type, &a) ||
+	    !dwarf_formref_die(&a, &task)) {
+		fl_fail(err, n, "the kernel's debug information has no array `tasks` of pointers");
 		goto out;
 	}
-	int sz = dwarf_bytesize(&task);
-	if (sz <= 0 || member_offset(&task, "comm", &t->comm_off) < 0 ||
+	if (member_offset(&task, "comm", &t->comm_off) < 0 ||
 	    member_offset(&task, "parent", &t->parent_off) < 0) {
-		fl_fail(err, n, "the kernel's struct task has no size, comm or parent");
+		fl_fail(err, n, "the kernel's struct task has no comm or parent");
 		goto out;
 	}
-	t->task_size = sz;
-	t->ntasks = total / sz;
+	t->ntasks = total / sizeof(uint64_t);
 	if (fl_kernel_symbol(k, "tasks", &t->tasks) < 0 ||
 	    fl_kernel_symbol(k, "ret_from_fork", &t->ret_from_fork) < 0) {
 		fl_fail(err, n, "the kernel has no symbol tasks or ret_from_fork");
@@ -100,19 +101,23 @@ static bool live(int32_t state)
 	return state >= 1 && state <= 3;
 }
 
-/* Slot i's head, pid and state only: the cheap part of a listing. */
+/* Slot i's task (*va) and its head, pid and state only: the cheap part of
+ * a listing. -1 for a free slot or one that cannot be read. */
 static int read_slot(const struct fl_session *s, const struct gdb_ktypes *kt, size_t i,
-		     struct fl_task_head *h)
+		     uint64_t *va, struct fl_task_head *h)
 {
-	return fl_read_kva(s, kt->tasks + i * kt->task_size, h, sizeof *h);
+	if (fl_read_kva(s, kt->tasks + i * sizeof *va, va, sizeof *va) < 0 || !*va)
+		return -1;
+	return fl_read_kva(s, *va, h, sizeof *h);
 }
 
 int gdb_tasks_list(const struct fl_session *s, const struct gdb_ktypes *kt, int *tids, int max)
 {
 	int n = 0;
 	struct fl_task_head h;
+	uint64_t va;
 	for (size_t i = 0; kt->tasks && i < kt->ntasks && n < max; i++)
-		if (read_slot(s, kt, i, &h) == 0 && live(h.state) && h.pid > 0)
+		if (read_slot(s, kt, i, &va, &h) == 0 && live(h.state) && h.pid > 0)
 			tids[n++] = h.pid;
 	return n;
 }
@@ -122,8 +127,8 @@ int gdb_task_find(const struct fl_session *s, const struct gdb_ktypes *kt, int t
 {
 	struct fl_task_head h;
 	for (size_t i = 0; kt->tasks && i < kt->ntasks; i++) {
-		uint64_t va = kt->tasks + i * kt->task_size, parent = 0;
-		if (read_slot(s, kt, i, &h) < 0 || !live(h.state) || h.pid != tid)
+		uint64_t va, parent = 0;
+		if (read_slot(s, kt, i, &va, &h) < 0 || !live(h.state) || h.pid != tid)
 			continue;
 		memset(out, 0, sizeof *out);
 		/* A task whose mm or stack is unreadable is still listed: the

@@ -1,5 +1,5 @@
-/* Guest tasks as gdb threads: the kernel's task array, found through its
- * DWARF types (struct task's size and the offsets of comm and parent), and
+/* Guest tasks as gdb threads: the kernel's task table, found through its
+ * DWARF types (its length and struct task's offsets of comm and parent), and
  * the registers of a task that is not on the vCPU, read from its stack. */
 #ifndef FL_GDB_THREADS_H
 #define FL_GDB_THREADS_H
@@ -17,8 +17,8 @@
 #define GDB_BOOT_TID 1
 
 struct gdb_ktypes {
-	uint64_t tasks;            /* kernel VA of the task array; 0: not known */
-	size_t ntasks, task_size;  /* its length, and sizeof(struct task) */
+	uint64_t tasks;            /* kernel VA of the table of task pointers; 0: not known */
+	size_t ntasks;             /* its length (slots) */
 	size_t comm_off, parent_off;
 	uint64_t ret_from_fork;    /* a new task's thread.ip */
 };

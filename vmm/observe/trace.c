@@ -33,8 +33,8 @@
 #include <string.h>
 
 #define MSR_IA32_TSC 0x10
-/* As the verifier's limit on clone records: far beyond what MAX_TASKS allows
- * a real run, so more means a guest flooding us. */
+/* As the verifier's limit on clone records: far beyond the guest kernel's
+ * task table (TASK_SLOTS) in a real run, so more means a guest flooding us. */
 #define MAX_TRACKS 65536
 
 struct track {

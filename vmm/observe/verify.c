@@ -308,7 +308,8 @@ static void check_wrapper(struct fl_verifier *v, struct fl_session *s, struct cl
 		 fl_symbolize(s, cr3, w.syscall, at, sizeof at));
 }
 
-/* Far beyond what MAX_TASKS allows a real run; a guest past it floods us. */
+/* Far beyond the guest kernel's task table (TASK_SLOTS, 4096 live tasks) in a real
+ * run; a guest past it floods us. */
 #define MAX_CLONE_RECORDS 65536
 
 static void on_clone(struct fl_session *s, const struct fl_event *ev, struct fl_verifier *v)
