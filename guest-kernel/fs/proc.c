@@ -1,7 +1,7 @@
 /* /proc, generated: directories and links are made at lookup (inodes that
  * go away with their last reference), file text at open, into one page.
  * /proc/self, /proc/PID/{exe,cwd,fd/N,stat,status,cmdline,maps,comm,pagemap},
- * /proc/{meminfo,stat,vmstat,uptime,loadavg,mounts,cpuinfo}, /proc/sys/kernel/{pid_max,threads-max}. */
+ * /proc/{meminfo,stat,vmstat,uptime,loadavg,mounts,cpuinfo}, /proc/sys/kernel/{pid_max,threads-max,core_pattern}. */
 #include "arch.h"
 #include "errno.h"
 #include "file.h"
@@ -31,7 +31,8 @@ static const struct proc_entry pid_entries[] = {
 static const struct proc_entry sys_entries[] = { { "kernel", PROC_SYS_KERNEL, S_IFDIR | 0555 }, { NULL } };
 static const struct proc_entry kernel_entries[] = {
 	{ "pid_max", PROC_PID_MAX, S_IFREG | 0644 }, { "tainted", PROC_TAINTED, S_IFREG | 0444 },
-	{ "threads-max", PROC_THREADS_MAX, S_IFREG | 0644 }, { NULL },
+	{ "threads-max", PROC_THREADS_MAX, S_IFREG | 0644 },
+	{ "core_pattern", PROC_CORE_PATTERN, S_IFREG | 0444 }, { NULL },
 };
 
 #define PID_POS 16 /* /proc's readdir: pid directories from here, by task slot */
@@ -366,6 +367,9 @@ static void gen(struct buf *b, struct inode *i)
 		break;
 	case PROC_TAINTED:
 		out(b, "0\n");
+		break;
+	case PROC_CORE_PATTERN: /* the only one: kernel/coredump.c */
+		out(b, "core\n");
 		break;
 	case PROC_CPUINFO:
 		gen_cpuinfo(b);

@@ -277,8 +277,14 @@ struct rlimits {           /* setrlimit's block (kernel/sys_process.c), shared b
 	int refs;
 	struct rlimit64 lim[RLIM_NLIMITS];
 };
+#define RLIMIT_CORE 4
 void rlimits_put(struct rlimits *r);
 void rlimits_init(void);   /* at boot, after tasks_init: RLIMIT_NPROC is task_limit */
+u64 task_rlimit(const struct task *leader, int res); /* the soft limit */
+
+/* kernel/coredump.c */
+bool sig_dumps_core(int sig);   /* SIGQUIT, SIGSEGV...: a default action that dumps core */
+bool do_coredump(int sig);      /* current's process ends by sig: a core file if the limit allows */
 
 /* kernel/sched.c: CPU time */
 u64 task_exec_tsc(const struct task *t);     /* with the running slice if current */

@@ -311,7 +311,7 @@ long sys_waitid(u64 idtype, u64 id, u64 uinfo, u64 options)
 		else if (status == 0xffff)
 			si.code = CLD_CONTINUED, si.status = SIGCONT;
 		else
-			si.code = status & 0x7f ? CLD_KILLED : CLD_EXITED,
+			si.code = status & 0x80 ? CLD_DUMPED : status & 0x7f ? CLD_KILLED : CLD_EXITED,
 			si.status = status & 0x7f ? status & 0x7f : (status >> 8) & 0xff;
 	}
 	return uinfo && copy_to_user(uinfo, &si, sizeof si) < 0 ? -EFAULT : 0;

@@ -133,7 +133,6 @@ long sys_setgroups(u64 n, u64 list) { return n <= 65536 ? 0 : -EINVAL; }
  * what bind, and the defaults report those (RLIMIT_NPROC: rlimits_init). */
 #define RLIM_INFINITY (~0UL)
 #define RLIMIT_STACK 3
-#define RLIMIT_CORE 4
 #define RLIMIT_NPROC 6
 #define RLIMIT_NOFILE 7
 #define RLIMIT_MEMLOCK 8
@@ -166,6 +165,11 @@ static struct rlimits default_limits = {
 void rlimits_init(void)
 {
 	default_limits.lim[RLIMIT_NPROC] = (struct rlimit64){ task_limit, task_limit };
+}
+
+u64 task_rlimit(const struct task *leader, int res)
+{
+	return (leader->rlimits ? leader->rlimits : &default_limits)->lim[res].cur;
 }
 
 void rlimits_put(struct rlimits *r)

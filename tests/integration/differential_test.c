@@ -220,3 +220,7 @@ Test(differential, mapcompat) { scratch_differential("mapcompat"); }
  * the OFD forms): ranges split and merged, waits, EINTR, EDEADLK, and what
  * fork, close, exit, exec and threads do to a process's locks. */
 Test(differential, locks) { scratch_differential("locks"); }
+
+/* guest-user/coredump.c: core files (kernel/coredump.c): RLIMIT_CORE, the
+ * wait status's WCOREDUMP and CLD_DUMPED, and the file read back. */
+Test(differential, coredump) { scratch_differential("coredump"); }

@@ -5,7 +5,9 @@
  * forklab prints: a death by a fault signal is reported on stderr, a fault
  * that a handler catches is not. */
 #include "common/forklab_run.h"
+#include "common/spawn.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -86,4 +88,31 @@ Test(signals, kill_minus_one)
 	TEST_ASSERT_RUN_STATUS(r, 0);
 	TEST_ASSERT_RUN_EQ(r, out, "kill(-1, SIGTERM): 0, children killed by 15 and 15\n"
 			   "kill(-1, 0) with nobody else: ESRCH\n");
+}
+
+/* A core file the guest kernel wrote (kernel/coredump.c), read by the
+ * host's gdb: guest-user/coredump's "emit" mode writes the core of a child
+ * killed by SIGSEGV to stdout. gdb must find the signal, the faulting line
+ * (rip in NT_PRSTATUS) and the child's memory (PT_LOAD). */
+static void exec_gdb_core(void *arg)
+{
+	execlp("gdb", "gdb", "-batch", "-nx", "-ex", "set pagination off", "-ex", (const char *)arg,
+	       "-ex", "print marker", "build/guest/coredump", (char *)NULL);
+	_exit(127);
+}
+
+Test(signals, core_file_read_by_gdb)
+{
+	struct fr_result r = FORKLAB("run", "coredump", "emit");
+	TEST_ASSERT_RUN_STATUS(r, 0);
+	char cmd[PATH_MAX + 16];
+	snprintf(cmd, sizeof cmd, "core-file %s", fr_tmpfile("core", r.out, r.out_len));
+	struct spawn_result g = spawn_run(&(struct spawn_opts){ .exec = exec_gdb_core, .arg = cmd,
+								 .deadline_s = 60 });
+	TEST_ASSERT(g.out && strstr(g.out, "Program terminated with signal SIGSEGV"),
+		    "gdb did not see the SIGSEGV; its output:\n%s\n%s", g.out, g.err);
+	TEST_ASSERT(strstr(g.out, "*(volatile int *)unmapped = 1;"),
+		    "gdb did not place rip on the faulting line; its output:\n%s", g.out);
+	TEST_ASSERT(strstr(g.out, "$1 = \"the child's marker, pid 2\""),
+		    "gdb did not read the child's marker; its output:\n%s", g.out);
 }
