@@ -12,6 +12,14 @@
 
 struct files_struct;
 
+/* fcntl's lock commands (Linux's numbers). */
+#define F_GETLK 5
+#define F_SETLK 6
+#define F_SETLKW 7
+#define F_OFD_GETLK 36
+#define F_OFD_SETLK 37
+#define F_OFD_SETLKW 38
+
 long fcntl_lock(struct file *f, u64 fd, u64 cmd, u64 arg);
 void locks_remove_posix(const struct files_struct *owner, struct file *f);
 void locks_remove_posix_fds(const struct files_struct *fs, u32 fds);
