@@ -18,7 +18,7 @@ static bool is_dot(const struct nameidata *nd)
 }
 
 /* A new name's directory must be a live tmpfs directory. */
-static int may_create(const struct nameidata *nd)
+int may_create(const struct nameidata *nd)
 {
 	if (nd->inode || nd->file)
 		return -EEXIST;

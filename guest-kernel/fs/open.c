@@ -130,6 +130,22 @@ struct file *file_open_inode(struct inode *i, int flags, int *err)
 	return f;
 }
 
+int file_create(struct nameidata *nd, u32 mode)
+{
+	int r = may_create(nd);
+	if (r < 0)
+		return r;
+	struct inode *i = inode_alloc(S_IFREG | (mode & 07777 & ~current->fs->umask));
+	if (!i)
+		return -ENOSPC;
+	if ((r = dir_link(nd->dir, nd->name, nd->len, i)) < 0) {
+		iput(i);
+		return r;
+	}
+	nd->inode = i;
+	return 0;
+}
+
 static long do_open(int dirfd, u64 upath, int flags, u32 mode)
 {
 	struct nameidata nd;
@@ -148,22 +164,9 @@ static long do_open(int dirfd, u64 upath, int flags, u32 mode)
 		if (!(flags & O_CREAT))
 			goto out;
 		r = -EISDIR;
-		if (nd.trailing_slash)
+		if (nd.trailing_slash || (r = file_create(&nd, mode)) < 0)
 			goto out;
-		r = -ENOENT;
-		if (!nd.dir->nlink)
-			goto out;
-		r = -EACCES;
-		if (nd.dir->proc)
-			goto out;
-		r = -ENOSPC;
-		if (!(i = inode_alloc(S_IFREG | (mode & 07777 & ~current->fs->umask))))
-			goto out;
-		if ((r = dir_link(nd.dir, nd.name, nd.len, i)) < 0) {
-			iput(i);
-			goto out;
-		}
-		nd.inode = i;
+		i = nd.inode;
 	} else {
 		r = -EEXIST;
 		if (excl)

@@ -182,6 +182,12 @@ int path_walk(int dirfd, const char *path, int flags, struct nameidata *nd);
 /* getname + path_walk, with the user's pointer. */
 int user_walk(int dirfd, u64 upath, int flags, struct nameidata *nd);
 void nd_put(struct nameidata *nd);
+/* nd's last component may be made: EEXIST, ENOENT (a removed directory),
+ * EACCES (/proc), else 0 (fs/dir.c). */
+int may_create(const struct nameidata *nd);
+/* Makes the regular file nd names, mode less the umask; nd->inode holds
+ * it (fs/open.c). */
+int file_create(struct nameidata *nd, u32 mode);
 /* chdir for the kernel's own path (pid 1's --cwd). */
 long kernel_chdir(const char *path);
 /* Writes inode's absolute path (best effort) into buf; its length. */

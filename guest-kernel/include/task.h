@@ -226,6 +226,9 @@ static inline void set_current(struct task *t)
 /* kernel/exit.c */
 void do_exit(int wait_status) __attribute__((noreturn));
 void do_group_exit(int wait_status) __attribute__((noreturn));
+/* SIGKILL to every live thread of t's group but t, dying with wait_status
+ * (exit_group, exec's de_thread, a core dump before it is written). */
+void kill_other_threads(struct task *t, int wait_status);
 /* exec in a thread group of more than t: the other threads killed and
  * gone, t the leader. May sleep; -EAGAIN if t is being killed. */
 int de_thread(struct task *t);
@@ -283,8 +286,12 @@ void rlimits_init(void);   /* at boot, after tasks_init: RLIMIT_NPROC is task_li
 u64 task_rlimit(const struct task *leader, int res); /* the soft limit */
 
 /* kernel/coredump.c */
-bool sig_dumps_core(int sig);   /* SIGQUIT, SIGSEGV...: a default action that dumps core */
-bool do_coredump(int sig);      /* current's process ends by sig: a core file if the limit allows */
+/* Whether l's process, killed by sig (SIGQUIT, SIGSEGV...), is to leave a
+ * core: RLIMIT_CORE at least a page. */
+bool core_due(struct task *l, int sig);
+/* current's process dies of sig: the core file if one is due; the wait
+ * status to exit with, 0x80 added when a core was written. */
+int do_coredump(int sig);
 
 /* kernel/sched.c: CPU time */
 u64 task_exec_tsc(const struct task *t);     /* with the running slice if current */

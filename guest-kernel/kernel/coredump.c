@@ -53,9 +53,9 @@ struct note {
 	char name[8]; /* "CORE", padded to 4 */
 };
 
-bool sig_dumps_core(int sig)
+bool core_due(struct task *l, int sig)
 {
-	return COREDUMP_SIGS & (1UL << (sig - 1));
+	return (COREDUMP_SIGS & (1UL << (sig - 1))) && task_rlimit(l, RLIMIT_CORE) >= PAGE_SIZE;
 }
 
 /* Writes what of [off, off + n) lies below the limit. */
@@ -97,26 +97,20 @@ static struct inode *core_file(void)
 		if (S_ISREG(nd.inode->mode) && !nd.inode->proc && nd.inode->nlink == 1 &&
 		    nd.inode->writecount >= 0 && inode_truncate(nd.inode, 0) == 0)
 			i = iget(nd.inode);
-	} else if (!nd.file && nd.dir && nd.dir->nlink && !nd.dir->proc &&
-		   (i = inode_alloc(S_IFREG | (0600 & ~current->fs->umask)))) {
-		if (dir_link(nd.dir, nd.name, nd.len, i) < 0) {
-			iput(i);
-			i = NULL;
-		}
+	} else if (file_create(&nd, 0600) == 0) {
+		i = iget(nd.inode);
 	}
 	nd_put(&nd);
 	return i;
 }
 
-bool do_coredump(int sig)
+int do_coredump(int sig)
 {
 	struct task *t = current, *l = t->group_leader;
 	struct mm *mm = t->mm;
-	if (!mm || !t->fs || task_rlimit(l, RLIMIT_CORE) < PAGE_SIZE)
-		return false;
-	for_each_thread_of(t, th) /* the others stop here: one instant's memory */
-		if (th != t && th->state != TASK_ZOMBIE && th->state != TASK_DEAD)
-			kill_task(th, SIGKILL, sig);
+	if (!mm || !t->fs || !core_due(l, sig))
+		return sig;
+	kill_other_threads(t, sig); /* the others stop here: one instant's memory */
 
 	/* The ELF and program headers in one page (1 + 64 of them fit), the
 	 * notes in another: 11 threads' NT_PRSTATUS and the NT_PRPSINFO. */
@@ -183,5 +177,5 @@ out:
 		page_put(hdr_pa);
 	if (notes_pa)
 		page_put(notes_pa);
-	return dumped;
+	return dumped ? sig | 0x80 : sig;
 }

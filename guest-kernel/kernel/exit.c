@@ -116,6 +116,13 @@ void do_exit(int status)
 	panic("a dead task was scheduled");
 }
 
+void kill_other_threads(struct task *t, int wait_status)
+{
+	for_each_thread_of(t, x)
+		if (x != t && task_alive(x))
+			kill_task(x, SIGKILL, wait_status);
+}
+
 /* Kills every thread of current's group with status, then current. While
  * another thread's exec is killing the group (de_thread), that exec wins:
  * only current exits, as on Linux. */
@@ -123,9 +130,7 @@ void do_group_exit(int status)
 {
 	if (unlikely(current->group_leader->exec_task))
 		do_exit(status);
-	for_each_thread_of(current, t)
-		if (t != current && task_alive(t))
-			kill_task(t, SIGKILL, status);
+	kill_other_threads(current, status);
 	do_exit(status);
 }
 
@@ -171,9 +176,7 @@ int de_thread(struct task *t)
 	if (t->fatal_sig)
 		return -EAGAIN; /* exit_group, a fatal signal, or another thread's exec came first */
 	l->exec_task = t;
-	for_each_thread_of(t, x)
-		if (x != t && task_alive(x))
-			kill_task(x, SIGKILL, SIGKILL);
+	kill_other_threads(t, SIGKILL);
 	/* do_exit wakes us when the last of them has gone; a leader among
 	 * them is a zombie then, off its stack. */
 	struct wait_queue wq = { NULL };

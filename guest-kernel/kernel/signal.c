@@ -270,7 +270,7 @@ static void complete_signal(int sig, struct task *p, bool group, const struct ks
 	u64 h = t->sighand->action[sig].handler;
 	/* A core dump is written by the thread that takes the signal (get_signal),
 	 * as Linux's: only a death without one is dealt here at once. */
-	bool core = sig_dumps_core(sig) && task_rlimit(l, RLIMIT_CORE) >= PAGE_SIZE;
+	bool core = core_due(l, sig);
 	if (!info->fault && (sig == SIGKILL || (h == SIG_DFL && !((IGNORE_SIGS | STOP_SIGS) & SIGBIT(sig)) &&
 						   !(t->sigwait_set & SIGBIT(sig)) && !core))) {
 		for_each_thread(l, th)
@@ -359,7 +359,7 @@ void force_sig_fault(int sig, u64 addr, u32 trapno, u64 err)
 void force_sig_exit(int sig, u64 addr, struct pt_regs *regs)
 {
 	lab_call(FL_LAB_KILLED, current->pid, sig, regs->ip, addr);
-	do_group_exit(sig_dumps_core(sig) && do_coredump(sig) ? sig | 0x80 : sig);
+	do_group_exit(do_coredump(sig));
 }
 
 /* ---- SIGCHLD ---- */
@@ -582,7 +582,7 @@ void do_signal(void)
 				}
 				if (info.fault)
 					lab_call(FL_LAB_KILLED, t->pid, sig, regs->ip, info.addr);
-				do_group_exit(sig_dumps_core(sig) && do_coredump(sig) ? sig | 0x80 : sig);
+				do_group_exit(do_coredump(sig));
 			}
 			if (syscall) {
 				/* A handler runs: the call returns -EINTR, or restarts after it. */
