@@ -32,6 +32,9 @@ typedef int32_t s32;
 extern bool verbose;
 /* Whether the space-separated boot arguments hold the word `name`. */
 bool bootarg(const char *args, const char *name);        /* bootarg "verbose": kernel messages to the serial console */
+/* The number after `name` (which ends in '=') where a word starts with it;
+ * *val is left alone when there is none. */
+bool bootarg_ulong(const char *args, const char *name, unsigned long *val);
 extern struct fl_kstate fl_kstate;
 
 void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -45,11 +45,8 @@ _Static_assert(KSTACK_SIZE + sizeof(struct task) <= RUN_PAGES * PAGE_SIZE, "RUN_
  * on the kernel command line sets it. */
 void tasks_init(u64 mem_size, const char *bootargs)
 {
-	const char *arg = bootargs ? strstr(bootargs, "tasks_max=") : NULL;
-	u64 n = mem_size / (8 * KSTACK_SIZE);
-	if (arg)
-		for (n = 0, arg += 10; *arg >= '0' && *arg <= '9' && n <= TASK_SLOTS; arg++)
-			n = n * 10 + *arg - '0';
+	unsigned long n = mem_size / (8 * KSTACK_SIZE);
+	bootarg_ulong(bootargs, "tasks_max=", &n);
 	task_limit = MIN(MAX(n, 20), TASK_SLOTS);
 }
 

@@ -31,13 +31,30 @@ static void parse_fdt(const void *fdt, struct boot_info *bi)
 	boot_realtime_ns = bi->realtime_ns;
 }
 
+/* The first place at or after from where a word of args starts with name. */
+static const char *word_start(const char *args, const char *from, const char *name)
+{
+	for (const char *p = from; p && (p = strstr(p, name)); p++)
+		if (p == args || p[-1] == ' ')
+			return p;
+	return NULL;
+}
+
 bool bootarg(const char *args, const char *name)
 {
 	size_t n = strlen(name);
-	for (const char *p = args; p && (p = strstr(p, name)); p += n)
-		if ((p == args || p[-1] == ' ') && (p[n] == 0 || p[n] == ' '))
+	for (const char *p = args; (p = word_start(args, p, name)); p += n)
+		if (p[n] == 0 || p[n] == ' ')
 			return true;
 	return false;
+}
+
+bool bootarg_ulong(const char *args, const char *name, unsigned long *val)
+{
+	const char *p = word_start(args, args, name);
+	if (p)
+		*val = strtoul(p + strlen(name), NULL, 10);
+	return p;
 }
 
 /* Deliberate failures, so that tests can see the verdicts they produce. */
@@ -69,10 +86,9 @@ static int kthread_report(void *arg)
 
 static void start_kthreads(const char *args)
 {
-	const char *p = args ? strstr(args, "kthreads=") : NULL;
-	if (!p || (p != args && p[-1] != ' '))
-		return;
-	for (long i = 0, n = strtoul(p + 9, NULL, 10); i < n && i < 16; i++)
+	unsigned long n = 0;
+	bootarg_ulong(args, "kthreads=", &n);
+	for (unsigned long i = 0; i < n && i < 16; i++)
 		if (!kernel_thread(kthread_report, (void *)(i + 1)))
 			panic("kthreads: no task slot");
 }
