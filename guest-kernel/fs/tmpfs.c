@@ -373,13 +373,12 @@ s64 inode_seek_data(struct inode *i, u64 off, bool hole)
 	if (i->ro)
 		return hole ? (s64)i->size : (s64)off;
 	u64 pg = off / PAGE_SIZE, end = PAGE_UP(i->size) / PAGE_SIZE;
-	const u64 *top = i->index ? __va(i->index) : NULL;
 	for (; pg < end; pg++) {
-		u64 leaf = top ? top[pg / IDX_ENTRIES] : 0;
-		bool data = leaf && ((const u64 *)__va(leaf))[pg % IDX_ENTRIES];
-		if (data != hole)
+		int err;
+		const u64 *slot = index_slot(i, pg, false, &err);
+		if ((slot && *slot) != hole)
 			break;
-		if (!leaf) /* a whole leaf of hole: on to the next */
+		if (!slot) /* no leaf: its 512 pages are hole, on to the next */
 			pg |= IDX_ENTRIES - 1;
 		if ((pg + 1) % IDX_ENTRIES == 0)
 			cond_resched();
